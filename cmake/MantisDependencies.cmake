@@ -1,0 +1,35 @@
+# Finds mantis's dependencies from Debian 12 packages (see shared/DEPS.md section 1).
+include_guard(GLOBAL)
+find_package(Threads REQUIRED)
+
+# libcds: Debian's LibCDSConfig.cmake points at /usr/lib64 and fails, so the target is imported by hand.
+if(NOT TARGET cds::cds)
+  find_path(MANTIS_LIBCDS_INCLUDE_DIR cds/version.h REQUIRED)
+  find_library(MANTIS_LIBCDS_LIBRARY NAMES cds REQUIRED)
+  add_library(cds::cds SHARED IMPORTED)
+  set_target_properties(cds::cds PROPERTIES
+    IMPORTED_LOCATION "${MANTIS_LIBCDS_LIBRARY}"
+    INTERFACE_INCLUDE_DIRECTORIES "${MANTIS_LIBCDS_INCLUDE_DIR}"
+    INTERFACE_COMPILE_OPTIONS "-mcx16"
+    INTERFACE_LINK_LIBRARIES Threads::Threads)
+endif()
+
+# mimalloc: the shared target `mimalloc` (Debian builds it with MI_OVERRIDE=ON, so it is linked PRIVATE
+# into the shared libmantis only; see DEPS.md section 3).
+find_package(mimalloc 2.0 CONFIG REQUIRED)
+# flatbuffers: the runtime is header-only for us; flatc compiles the record schema.
+find_package(FlatBuffers 2.0.8 CONFIG REQUIRED)
+
+# Generates <name>_generated.h from a schema into the build tree (Debian ships no
+# flatbuffers_generate_headers()); `target` becomes an INTERFACE library carrying the include dir.
+function(mantis_add_flatbuffers_header target schema)
+  get_filename_component(_name "${schema}" NAME_WE)
+  set(_dir "${CMAKE_CURRENT_BINARY_DIR}/fbs_gen")
+  add_custom_command(OUTPUT "${_dir}/mantis/${_name}_generated.h"
+    COMMAND flatbuffers::flatc --cpp --scoped-enums -o "${_dir}/mantis" "${schema}"
+    DEPENDS "${schema}" flatbuffers::flatc VERBATIM)
+  add_custom_target(${target}_gen DEPENDS "${_dir}/mantis/${_name}_generated.h")
+  add_library(${target} INTERFACE)
+  add_dependencies(${target} ${target}_gen)
+  target_include_directories(${target} INTERFACE "$<BUILD_INTERFACE:${_dir}>")
+endfunction()

@@ -1,0 +1,18 @@
+include_guard(GLOBAL)
+# MANTIS_SANITIZE=address: ASan+UBSan together; MANTIS_SANITIZE=thread: TSan on its own.
+# Sanitizer builds allocate with the system allocator: mimalloc memory is invisible to ASan (DEPS.md 3).
+if(MANTIS_SANITIZE STREQUAL "address")
+  set(_flags -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+elseif(MANTIS_SANITIZE STREQUAL "thread")
+  set(_flags -fsanitize=thread -fno-omit-frame-pointer)
+elseif(NOT MANTIS_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "MANTIS_SANITIZE must be '', 'address' or 'thread', not '${MANTIS_SANITIZE}'")
+endif()
+if(_flags)
+  set(MANTIS_USE_MIMALLOC OFF CACHE BOOL "" FORCE)
+  add_compile_options(${_flags})
+  add_link_options(${_flags})
+  if(MANTIS_SANITIZE STREQUAL "thread")
+    add_compile_options(-Wno-tsan)
+  endif()
+endif()

@@ -1,0 +1,53 @@
+// ScanBatch: a run of consecutive entries copied out of the store in one RCU critical section, so that
+// scans and iterators hand entries to the caller with no lock held.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <mantis/detail/memory.hpp>
+#include <mantis/detail/record.hpp>
+
+namespace mantis::detail {
+
+// Keys are copied; each entry pins its record (one reference) until clear() or destruction, so values
+// stay valid whatever writers do meanwhile. Not thread-safe. Not copyable.
+class ScanBatch {
+ public:
+  ScanBatch() = default;
+  ScanBatch(const ScanBatch&) = delete;
+  ScanBatch& operator=(const ScanBatch&) = delete;
+  ~ScanBatch() { clear(); }
+
+  // REQUIRES: the caller holds a reference on `record` for the batch (see Record::ref()).
+  void add(std::string_view key, Record* record) {
+    entries_.push_back(Entry{keys_.size(), key.size(), record});
+    keys_.append(key);
+  }
+  void clear() noexcept {
+    for (const Entry& e : entries_) Record::unref(e.record);
+    entries_.clear();
+    keys_.clear();
+  }
+
+  std::size_t size() const noexcept { return entries_.size(); }
+  bool empty() const noexcept { return entries_.empty(); }
+  std::string_view key(std::size_t i) const noexcept { return {keys_.data() + entries_[i].key_offset, entries_[i].key_size}; }
+  const Record& record(std::size_t i) const noexcept { return *entries_[i].record; }
+  // True when the store had no more entries in range after this batch.
+  bool exhausted = false;
+
+ private:
+  struct Entry {
+    std::size_t key_offset;
+    std::size_t key_size;
+    Record* record;
+  };
+  std::basic_string<char, std::char_traits<char>, Allocator<char>> keys_;
+  std::vector<Entry, Allocator<Entry>> entries_;
+};
+
+}  // namespace mantis::detail

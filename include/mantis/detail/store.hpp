@@ -1,0 +1,535 @@
+// Store: mantis's ordered, concurrent key -> Record map, a lock-free skiplist.
+//
+// Design (after Herlihy & Shavit's LockFreeSkipList and Fraser's skiplist, as crossbeam-skiplist does):
+// - Each node holds its key inline (one allocation per node, no pointer chase to compare) and an
+//   atomic pointer to the key's current Record. A put on an existing key swaps that pointer (CAS), so
+//   readers see the old record or the new one, never a mix.
+// - Towers are linked by CAS on `next` words whose low bit is a deletion mark. Removal is two-phase:
+//   logical (the node's record pointer becomes kDead, by exactly one CAS winner, "the remover"), then
+//   physical (every level of the tower is marked top-down, then unlinked by find(), which snips marked
+//   nodes it passes).
+// - Memory is reclaimed with libcds RCU (detail/rcu.hpp): every operation runs in one read-side
+//   critical section; unlinked nodes and replaced records are retired after it ends.
+//
+// Invariants:
+// I1. Level 0 holds at most one unmarked node per key; a node for a key is inserted at level 0 only
+//     when no node for that key remains there (the insert CAS is on an unmarked predecessor whose
+//     successor has a greater key).
+// I2. A node whose record is kDead stays dead; any thread may mark its tower (marking is idempotent
+//     and monotonic: a mark bit is never cleared). Level 0 is marked last, so a node unmarked at level
+//     0 is unmarked at every level of its tower.
+// I3. A marked `next` word is frozen: no CAS expecting an unmarked word can change it. So a tower
+//     builder cannot link a level that is already marked, and a snip through a marked predecessor fails.
+// I4. Each node has two owners, its inserter (until it finishes building the tower) and its remover
+//     (until it has unlinked the node). Each runs find() after its last change to the node; the owner
+//     that drops the count to zero retires the node, which by then is unreachable at every level.
+// I5. A record reachable from a node stays allocated for the whole critical section in which it was
+//     loaded (the node's reference is dropped only through RCU), so ref() inside that section is safe.
+//
+// Keys compare as memcmp of their bytes (std::string_view's order).
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <new>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <mantis/detail/clock.hpp>
+#include <mantis/detail/memory.hpp>
+#include <mantis/detail/rcu.hpp>
+#include <mantis/detail/record.hpp>
+#include <mantis/detail/scan_batch.hpp>
+#include <mantis/detail/striped_counters.hpp>
+
+namespace mantis::detail {
+
+// Thread-safe: every public method may be called from any number of threads concurrently, except the
+// destructor. Methods must not be called from inside an RcuReadLock held by the caller (they retire
+// garbage after their own critical section).
+class Store {
+ public:
+  // 4^20 keys before the top level stops thinning: far beyond memory.
+  static constexpr int kMaxHeight = 20;
+
+  enum class PutOutcome { kInserted, kReplaced, kOutOfMemory };
+
+  explicit Store(const Clock& clock = SystemClock::instance()) : clock_(clock) {
+    rcu_init_process();
+    head_ = Node::create({}, nullptr, kMaxHeight);
+    if (head_ == nullptr) throw std::bad_alloc();
+  }
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  // REQUIRES: no concurrent call. Records still pinned elsewhere (views, batches) stay valid.
+  ~Store() {
+    Node* node = head_->next_node(0);
+    while (node != nullptr) {
+      Node* next = node->next_node(0);
+      Record* record = node->record.load(std::memory_order_relaxed);
+      if (record != kDead) Record::unref(record);
+      Node::destroy(node);
+      node = next;
+    }
+    Node::destroy(head_);
+  }
+
+  // Makes `record` the key's current value, taking over the caller's reference. On kOutOfMemory the
+  // store is unchanged and the caller still owns `record`.
+  PutOutcome put(std::string_view key, Record* record) {
+    Garbage garbage;
+    PutOutcome outcome;
+    {
+      RcuReadLock lock;
+      outcome = put_locked(key, record, garbage);
+    }
+    garbage.release();
+    return outcome;
+  }
+
+  // Calls fn(Record&) inside the critical section if the key holds a live, unexpired record (fn may
+  // ref() it to keep it past the call). Returns whether fn was called. An expired record found here
+  // is removed (lazy expiry: logically const, hence the const_cast).
+  template <class Fn>
+  bool read(std::string_view key, Fn&& fn) const {
+    Garbage garbage;
+    bool found = false;
+    {
+      RcuReadLock lock;
+      Node* node = find_for_read(key);
+      if (node != nullptr) {
+        Record* record = node->record.load(std::memory_order_acquire);
+        if (record != kDead) {
+          if (!expired(*record)) {
+            fn(*record);
+            found = true;
+          } else {
+            const_cast<Store*>(this)->remove_record(node, record, /*expired=*/true, garbage);
+          }
+        }
+      }
+    }
+    garbage.release();
+    return found;
+  }
+
+  // Removes the key. Returns true if this call removed a record (expired or not).
+  bool erase(std::string_view key) {
+    Garbage garbage;
+    bool removed = false;
+    {
+      RcuReadLock lock;
+      Node* node = find_for_read(key);
+      if (node != nullptr) {
+        for (Record* record = node->record.load(std::memory_order_acquire); record != kDead;
+             record = node->record.load(std::memory_order_acquire)) {
+          if (remove_record(node, record, expired(*record), garbage)) {
+            removed = true;
+            break;
+          }
+        }
+      }
+    }
+    garbage.release();
+    return removed;
+  }
+
+  // Replaces the key's live record r with make(r) (a new Record* with one reference; nullptr means
+  // out of memory; r itself means "leave it"), atomically with respect to every other write of the key.
+  // Returns kReplaced, kOutOfMemory, or kInserted meaning "not found" (absent or expired).
+  template <class Make>
+  PutOutcome update(std::string_view key, Make&& make) {
+    Garbage garbage;
+    PutOutcome outcome = PutOutcome::kInserted;
+    {
+      RcuReadLock lock;
+      Node* node = find_for_read(key);
+      Record* current = node == nullptr ? kDead : node->record.load(std::memory_order_acquire);
+      while (current != kDead) {
+        if (expired(*current)) {
+          if (remove_record(node, current, /*expired=*/true, garbage)) break;
+          current = node->record.load(std::memory_order_acquire);
+          continue;
+        }
+        Record* replacement = make(static_cast<const Record&>(*current));
+        if (replacement == nullptr) {
+          outcome = PutOutcome::kOutOfMemory;
+          break;
+        }
+        if (replacement == current) {
+          outcome = PutOutcome::kReplaced;
+          break;
+        }
+        // acq_rel: publishes the new record's bytes; acquire on failure reloads the winner's record.
+        if (node->record.compare_exchange_strong(current, replacement, std::memory_order_acq_rel,
+                                                 std::memory_order_acquire)) {
+          account_replace(*current, *replacement);
+          garbage.record = current;
+          outcome = PutOutcome::kReplaced;
+          break;
+        }
+        Record::unref(replacement);
+      }
+    }
+    garbage.release();
+    return outcome;
+  }
+
+  // Copies up to `limit` live entries in key order into `batch` (cleared first): keys >= start (or
+  // > start when !inclusive), and < end when `bounded`. Sets batch.exhausted when nothing is left in
+  // range. Each entry pins its record.
+  void collect(std::string_view start, bool inclusive, std::string_view end, bool bounded, std::size_t limit,
+               ScanBatch& batch) const {
+    batch.clear();
+    batch.exhausted = false;
+    const std::uint64_t now = clock_.now_ms();
+    RcuReadLock lock;
+    Node* node = seek(start);
+    while (node != nullptr) {
+      const std::string_view key = node->key();
+      if (bounded && key >= end) break;
+      if (inclusive || key != start) {
+        if (batch.size() == limit) return;
+        Record* record = node->record.load(std::memory_order_acquire);
+        if (record != kDead && !record->expired_at(now)) {
+          record->ref();
+          batch.add(key, record);
+        }
+      }
+      node = next_live(node);
+    }
+    batch.exhausted = true;
+  }
+
+  struct SweepResult {
+    std::size_t removed = 0;
+    bool reached_end = false;
+  };
+  // Visits up to `limit` nodes from the first key >= `*cursor` and removes those whose records
+  // satisfy `doomed(record, now_ms)` (comparing the record, so a newer value written meanwhile is never
+  // removed). `*cursor` becomes the key of the next node to visit.
+  template <class Doomed>
+  SweepResult remove_where(std::string* cursor, std::size_t limit, bool count_as_expired, Doomed&& doomed) {
+    std::vector<Garbage, Allocator<Garbage>> garbage_list;
+    SweepResult result;
+    {
+      RcuReadLock lock;
+      const std::uint64_t now = clock_.now_ms();
+      Node* node = seek(*cursor);
+      std::size_t visited = 0;
+      for (; node != nullptr && visited < limit; ++visited, node = next_live(node)) {
+        Record* record = node->record.load(std::memory_order_acquire);
+        if (record == kDead || !doomed(static_cast<const Record&>(*record), now)) continue;
+        Garbage g;
+        if (remove_record(node, record, count_as_expired, g)) {
+          ++result.removed;
+          garbage_list.push_back(g);
+        }
+      }
+      result.reached_end = node == nullptr;
+      if (node != nullptr) cursor->assign(node->key());
+    }
+    for (Garbage& g : garbage_list) g.release();
+    return result;
+  }
+
+  // Approximate while writers run; exact when quiescent.
+  std::size_t size() const noexcept { return static_cast<std::size_t>(counters_.sum(kKeys)); }
+  // Key + value bytes of the records in the store.
+  std::uint64_t bytes() const noexcept { return counters_.sum(kBytes); }
+  // Records removed because they had expired.
+  std::uint64_t expired_removals() const noexcept { return counters_.sum(kExpired); }
+  // True once any record with a TTL was written: the reaper sleeps until then.
+  bool has_ttls() const noexcept { return has_ttls_.load(std::memory_order_relaxed); }
+
+  const Clock& clock() const noexcept { return clock_; }
+  bool expired(const Record& record) const noexcept {
+    return record.expires_at_ms() != 0 && record.expired_at(clock_.now_ms());
+  }
+
+ private:
+  struct Node;
+  // The record pointer of a logically removed node (never dereferenced).
+  static inline Record* const kDead = reinterpret_cast<Record*>(std::uintptr_t{1});
+  static constexpr std::uintptr_t kMark = 1;
+
+  static bool is_marked(std::uintptr_t word) noexcept { return (word & kMark) != 0; }
+  static Node* node_of(std::uintptr_t word) noexcept { return reinterpret_cast<Node*>(word & ~kMark); }
+  static std::uintptr_t word_of(Node* node) noexcept { return reinterpret_cast<std::uintptr_t>(node); }
+
+  struct Node {
+    std::atomic<Record*> record;
+    std::atomic<std::uint8_t> owners;  // I4: inserter + remover
+    std::uint8_t height;
+    std::uint32_t key_size;
+    // Followed by std::atomic<std::uintptr_t> next[height], then the key bytes.
+
+    std::atomic<std::uintptr_t>& next(int level) noexcept {
+      return reinterpret_cast<std::atomic<std::uintptr_t>*>(this + 1)[level];
+    }
+    Node* next_node(int level) noexcept { return node_of(next(level).load(std::memory_order_acquire)); }
+    std::string_view key() const noexcept {
+      const auto* bytes = reinterpret_cast<const char*>(this + 1) + height * sizeof(std::uintptr_t);
+      return {bytes, key_size};
+    }
+
+    static Node* create(std::string_view key, Record* record, int height) noexcept {
+      const std::size_t size = sizeof(Node) + height * sizeof(std::uintptr_t) + key.size();
+      void* memory = detail::allocate(size);
+      if (memory == nullptr) return nullptr;
+      Node* node = new (memory) Node;
+      node->record.store(record, std::memory_order_relaxed);
+      node->owners.store(2, std::memory_order_relaxed);
+      node->height = static_cast<std::uint8_t>(height);
+      node->key_size = static_cast<std::uint32_t>(key.size());
+      for (int level = 0; level < height; ++level) new (&node->next(level)) std::atomic<std::uintptr_t>(0);
+      if (!key.empty()) std::memcpy(const_cast<char*>(node->key().data()), key.data(), key.size());
+      return node;
+    }
+    static void destroy(Node* node) noexcept {
+      node->~Node();
+      detail::deallocate(node);
+    }
+    static void destroy_opaque(void* node) noexcept { destroy(static_cast<Node*>(node)); }
+  };
+  static_assert(sizeof(Node) == 16, "node header: record pointer + owners/height/key_size");
+  static_assert(alignof(Node) >= 2, "the low bit of a node address is the deletion mark");
+
+  // What an operation unlinked, retired once its critical section has ended (rcu.hpp rule).
+  struct Garbage {
+    Record* record = nullptr;
+    Node* node = nullptr;
+    void release() {
+      if (record != nullptr) rcu_retire(record, &Record::unref_opaque);
+      if (node != nullptr) rcu_retire(node, &Node::destroy_opaque);
+      record = nullptr;
+      node = nullptr;
+    }
+  };
+
+  enum Counter : std::size_t { kKeys, kBytes, kExpired };
+
+  static int random_height() noexcept {
+    // Geometric with p = 1/4: two random bits per level.
+    thread_local std::uint64_t state = 0x9E3779B97F4A7C15ull ^ reinterpret_cast<std::uintptr_t>(&state);
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    const int zeros = __builtin_ctzll(state | (std::uint64_t{1} << (2 * (kMaxHeight - 1))));
+    return 1 + zeros / 2;
+  }
+
+  int top_level() const noexcept { return max_height_.load(std::memory_order_relaxed) - 1; }
+
+  // Read-only search: the unmarked node holding `key`, or nullptr. Never writes shared memory.
+  Node* find_for_read(std::string_view key) const {
+  retry:
+    Node* pred = head_;
+    for (int level = top_level(); level >= 0; --level) {
+      std::uintptr_t word = pred->next(level).load(std::memory_order_acquire);
+      if (is_marked(word)) goto retry;  // pred is being removed: its next words are frozen
+      Node* curr = node_of(word);
+      while (curr != nullptr) {
+        const std::uintptr_t succ = curr->next(level).load(std::memory_order_acquire);
+        if (is_marked(succ)) {  // curr is being removed: step over it
+          curr = node_of(succ);
+          continue;
+        }
+        const int c = curr->key().compare(key);
+        if (c == 0) return curr;
+        if (c > 0) break;
+        pred = curr;
+        curr = node_of(succ);
+      }
+    }
+    return nullptr;
+  }
+
+  // The first unmarked node at level 0 with key >= `key`, or nullptr.
+  Node* seek(std::string_view key) const {
+  retry:
+    Node* pred = head_;
+    Node* curr = nullptr;
+    for (int level = top_level(); level >= 0; --level) {
+      std::uintptr_t word = pred->next(level).load(std::memory_order_acquire);
+      if (is_marked(word)) goto retry;
+      curr = node_of(word);
+      while (curr != nullptr) {
+        const std::uintptr_t succ = curr->next(level).load(std::memory_order_acquire);
+        if (is_marked(succ)) {
+          curr = node_of(succ);
+          continue;
+        }
+        if (curr->key() >= key) break;
+        pred = curr;
+        curr = node_of(succ);
+      }
+    }
+    return curr;
+  }
+
+  // The next unmarked node after `node` at level 0 (node itself may have been removed meanwhile:
+  // its frozen next word still leads forward, I3).
+  static Node* next_live(Node* node) noexcept {
+    Node* curr = node->next_node(0);
+    while (curr != nullptr && is_marked(curr->next(0).load(std::memory_order_acquire))) curr = curr->next_node(0);
+    return curr;
+  }
+
+  // Search that helps: fills preds/succs at every level below kMaxHeight for `key` and snips every
+  // marked node it passes. succs[level] is the first unmarked node with key >= `key`.
+  // Returns succs[0] if it holds `key`, else nullptr.
+  Node* find(std::string_view key, Node** preds, Node** succs) {
+  retry:
+    Node* pred = head_;
+    for (int level = kMaxHeight - 1; level >= 0; --level) {
+      std::uintptr_t word = pred->next(level).load(std::memory_order_acquire);
+      if (is_marked(word)) goto retry;  // pred was removed at this level after we passed it
+      Node* curr = node_of(word);
+      while (curr != nullptr) {
+        std::uintptr_t succ = curr->next(level).load(std::memory_order_acquire);
+        if (is_marked(succ)) {
+          // Snip curr. acq_rel: release keeps our view of the list ordered before the unlink;
+          // failure means pred changed or was marked (I3): start over.
+          std::uintptr_t expected = word_of(curr);
+          if (!pred->next(level).compare_exchange_strong(expected, succ & ~kMark, std::memory_order_acq_rel,
+                                                         std::memory_order_acquire)) {
+            goto retry;
+          }
+          curr = node_of(succ);
+          continue;
+        }
+        if (curr->key() >= key) break;
+        pred = curr;
+        curr = node_of(succ);
+      }
+      preds[level] = pred;
+      succs[level] = curr;
+    }
+    return succs[0] != nullptr && succs[0]->key() == key ? succs[0] : nullptr;
+  }
+
+  static void mark_tower(Node* node) noexcept {
+    // Top-down, level 0 last (I2). acq_rel: the mark is ordered after everything we did to the node.
+    for (int level = node->height - 1; level >= 0; --level) node->next(level).fetch_or(kMark, std::memory_order_acq_rel);
+  }
+
+  void release_owner(Node* node, Garbage& garbage) noexcept {
+    // acq_rel: the other owner's last find() happens before the retire.
+    if (node->owners.fetch_sub(1, std::memory_order_acq_rel) == 1) garbage.node = node;
+  }
+
+  // Logically removes `node` if its record is still `record` (never a newer one), then unlinks it.
+  // Returns true if this call removed it. Runs inside a critical section.
+  bool remove_record(Node* node, Record* record, bool expired_removal, Garbage& garbage) {
+    if (!node->record.compare_exchange_strong(record, kDead, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      return false;
+    }
+    counters_.subtract(kKeys);
+    counters_.subtract(kBytes, node->key_size + record->value().size());
+    if (expired_removal) counters_.add(kExpired);
+    garbage.record = record;
+    mark_tower(node);
+    Node* preds[kMaxHeight];
+    Node* succs[kMaxHeight];
+    find(node->key(), preds, succs);
+    release_owner(node, garbage);
+    return true;
+  }
+
+  void account_replace(const Record& old_record, const Record& new_record) {
+    counters_.add(kBytes, new_record.value().size());
+    counters_.subtract(kBytes, old_record.value().size());
+    if (expired(old_record)) counters_.add(kExpired);
+    note_ttl(new_record);
+  }
+
+  void note_ttl(const Record& record) noexcept {
+    if (record.expires_at_ms() != 0 && !has_ttls_.load(std::memory_order_relaxed)) {
+      has_ttls_.store(true, std::memory_order_relaxed);
+    }
+  }
+
+  PutOutcome put_locked(std::string_view key, Record* record, Garbage& garbage) {
+    Node* preds[kMaxHeight];
+    Node* succs[kMaxHeight];
+    Node* fresh = nullptr;  // allocated once, reused across retries
+    while (true) {
+      Node* node = find(key, preds, succs);
+      if (node != nullptr) {
+        Record* current = node->record.load(std::memory_order_acquire);
+        while (current != kDead) {
+          // acq_rel: publishes the record's bytes to readers that load it with acquire.
+          if (node->record.compare_exchange_weak(current, record, std::memory_order_acq_rel,
+                                                 std::memory_order_acquire)) {
+            account_replace(*current, *record);
+            garbage.record = current;
+            if (fresh != nullptr) Node::destroy(fresh);  // never published
+            return PutOutcome::kReplaced;
+          }
+        }
+        mark_tower(node);  // dead: help its remover so find() snips it (I2), then insert anew
+        continue;
+      }
+      if (fresh == nullptr) {
+        fresh = Node::create(key, record, random_height());
+        if (fresh == nullptr) return PutOutcome::kOutOfMemory;
+      }
+      for (int level = 0; level < fresh->height; ++level) {
+        fresh->next(level).store(word_of(succs[level]), std::memory_order_relaxed);
+      }
+      std::uintptr_t expected = word_of(succs[0]);
+      // acq_rel: release publishes the node's key, record and next words (I1: expected is unmarked).
+      if (!preds[0]->next(0).compare_exchange_strong(expected, word_of(fresh), std::memory_order_acq_rel,
+                                                     std::memory_order_acquire)) {
+        continue;
+      }
+      counters_.add(kKeys);
+      counters_.add(kBytes, key.size() + record->value().size());
+      note_ttl(*record);
+      build_tower(fresh, key, preds, succs);
+      release_owner(fresh, garbage);
+      return PutOutcome::kInserted;
+    }
+  }
+
+  // Links levels 1.. of a node already linked at level 0. Stops as soon as the node is marked (I3).
+  void build_tower(Node* node, std::string_view key, Node** preds, Node** succs) {
+    int current_max = max_height_.load(std::memory_order_relaxed);
+    while (node->height > current_max &&
+           !max_height_.compare_exchange_weak(current_max, node->height, std::memory_order_relaxed)) {
+    }
+    for (int level = 1; level < node->height; ++level) {
+      while (true) {
+        std::uintptr_t old = node->next(level).load(std::memory_order_acquire);
+        if (is_marked(old)) goto done;
+        const std::uintptr_t succ = word_of(succs[level]);
+        if (old != succ &&
+            !node->next(level).compare_exchange_strong(old, succ, std::memory_order_acq_rel, std::memory_order_acquire)) {
+          goto done;  // only a mark can change an unlinked level's word
+        }
+        std::uintptr_t expected = succ;
+        if (preds[level]->next(level).compare_exchange_strong(expected, word_of(node), std::memory_order_acq_rel,
+                                                              std::memory_order_acquire)) {
+          break;
+        }
+        find(key, preds, succs);
+      }
+    }
+  done:
+    // I4: if a remover marked the node while we linked, unlink whatever we linked.
+    if (is_marked(node->next(0).load(std::memory_order_acquire))) find(key, preds, succs);
+  }
+
+  const Clock& clock_;
+  Node* head_ = nullptr;
+  std::atomic<int> max_height_{1};
+  std::atomic<bool> has_ttls_{false};
+  StripedCounters<3> counters_;
+};
+
+}  // namespace mantis::detail

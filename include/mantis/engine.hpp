@@ -1,0 +1,108 @@
+// mantis::Engine: the facade over the concurrent ordered store (and, later, the cache tier and
+// durability). Include this header for everything Engine-related.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <mantis/detail/function_ref.hpp>
+#include <mantis/iterator.hpp>
+#include <mantis/options.hpp>
+#include <mantis/stats.hpp>
+#include <mantis/status.hpp>
+#include <mantis/value_view.hpp>
+#include <mantis/write_batch.hpp>
+
+namespace mantis {
+
+namespace detail {
+class Clock;
+struct EngineTesting;
+}  // namespace detail
+
+// An Engine is safe for concurrent use by any number of threads without external locking. No call
+// takes a global lock; reads never block. Not copyable or movable (hold it by unique_ptr).
+//
+// Keys and values are arbitrary bytes (embedded NULs, invalid UTF-8 and the empty key are valid).
+// Once put/erase/write returns OK, every later read in any thread sees it or something newer.
+// An expired key is invisible to every read from the millisecond it expires (wall clock).
+class Engine {
+ public:
+  using ScanFn = detail::FunctionRef<bool(std::string_view key, std::string_view value)>;
+
+  // Opens an engine. On success *out holds it; on failure *out is untouched.
+  // Invalid options give InvalidArgument naming the field.
+  static Status open(const Options& options, std::unique_ptr<Engine>* out);
+
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+  // Stops the background reaper and frees the store. REQUIRES: no live Iterator or ValueView of
+  // this engine, and no call into it still running.
+  ~Engine();
+
+  // Inserts or replaces key -> value. Thread-safe.
+  Status put(std::string_view key, std::string_view value, const WriteOptions& options = {});
+  // Copies the value into *value. NotFound if the key is absent or expired. Thread-safe.
+  Status get(std::string_view key, std::string* value) const;
+  // Pins the value without copying (see ValueView). NotFound if absent or expired. Thread-safe.
+  Status get(std::string_view key, ValueView* value) const;
+  // True if the key is present and unexpired. Thread-safe.
+  bool contains(std::string_view key) const;
+  // Removes key. OK when the key is absent. Thread-safe.
+  Status erase(std::string_view key, const WriteOptions& options = {});
+  // Validates every operation, then applies them in order. An invalid operation fails the whole
+  // batch before anything is applied. Concurrent readers may observe a batch partly applied.
+  Status write(const WriteBatch& batch, const WriteOptions& options = {});
+
+  // Sets the key's time to live to `ttl` from now. NotFound if absent or expired; ttl < 0 is
+  // InvalidArgument; ttl == 0 expires the key at once.
+  Status expire(std::string_view key, std::chrono::milliseconds ttl);
+  // Removes the key's time to live. NotFound if absent or expired.
+  Status persist(std::string_view key);
+  // *remaining: std::nullopt when the key has no TTL, else the time left (>= 1 ms).
+  // NotFound if absent or expired.
+  Status ttl(std::string_view key, std::optional<std::chrono::milliseconds>* remaining) const;
+
+  // A new iterator, not yet positioned (call seek_to_first() or seek()). Ordered by memcmp of the
+  // key bytes. REQUIRES: destroyed before the engine.
+  std::unique_ptr<Iterator> new_iterator() const;
+  // Calls fn(key, value) for each live key in [begin, end) in order until fn returns false.
+  // An empty `end` means "to the last key". fn runs with no lock held and may call into the engine.
+  template <class Fn>
+  Status scan(std::string_view begin, std::string_view end, Fn&& fn) const {
+    return scan_range(begin, end, ScanFn(fn));
+  }
+  // Calls fn(key, value) for each live key that starts with `prefix`, in order, until fn returns false.
+  template <class Fn>
+  Status scan_prefix(std::string_view prefix, Fn&& fn) const {
+    return scan_prefix_range(prefix, ScanFn(fn));
+  }
+
+  // Approximate number of keys in the store (expired keys count until they are removed).
+  std::size_t size() const;
+  // Removes every key.
+  Status clear();
+  // Durable engines only: everything written so far becomes durable. NotSupported in memory.
+  Status sync();
+  // Durable engines only: writes a snapshot now. NotSupported in memory.
+  Status checkpoint();
+  Stats stats() const;
+
+ private:
+  friend struct detail::EngineTesting;
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  static Status open_with_clock(const Options& options, const detail::Clock& clock, std::unique_ptr<Engine>* out);
+
+  Status scan_range(std::string_view begin, std::string_view end, ScanFn fn) const;
+  Status scan_prefix_range(std::string_view prefix, ScanFn fn) const;
+
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mantis

@@ -1,0 +1,60 @@
+// Options for mantis::Engine and its writes.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+
+namespace mantis {
+
+// How writes reach stable storage. Only meaningful with Options::dir set.
+enum class Durability {
+  kNone,      // no write-ahead log: data persists only through snapshots
+  kAsync,     // every write reaches the OS before it returns (survives kill -9)
+  kSync,      // every write is also fdatasync'ed, with group commit (survives power loss)
+  kPeriodic,  // fdatasync every Options::sync_interval
+};
+
+// Which newcomers the cache tier admits.
+enum class Admission {
+  kAlways,   // every fill and write is admitted; plain approximate LRU
+  kTinyLfu,  // a frequency sketch decides whether a newcomer may displace the eviction victim
+};
+
+struct Options {
+  // Directory for the write-ahead log and snapshots.
+  // Default: empty = memory only, no files at all. Durable engines are not available yet: a
+  // non-empty dir makes open() return NotSupported.
+  std::filesystem::path dir;
+  // Default: true. Create `dir` if it does not exist.
+  bool create_if_missing = true;
+  // Default: false. Fail open() if `dir` already holds a database.
+  bool error_if_exists = false;
+  // Default: kAsync. Only with dir.
+  Durability durability = Durability::kAsync;
+  // Default: 1000 ms. Interval of kPeriodic syncs; must be > 0.
+  std::chrono::milliseconds sync_interval{1000};
+  // Default: 64 MiB. Bytes charged to the cache tier; 0 disables it.
+  std::size_t cache_capacity = 64u << 20;
+  // Default: kAlways.
+  Admission cache_admission = Admission::kAlways;
+  // Default: 100 ms. Interval of the background TTL sweep; 0 = lazy expiry only. Must be >= 0.
+  std::chrono::milliseconds reaper_interval{100};
+  // Default: 64 KiB. Larger keys are refused with InvalidArgument. 1 .. kMaxKeySizeLimit.
+  std::size_t max_key_size = 64u << 10;
+  // Default: 64 MiB. Larger values are refused with InvalidArgument. 0 .. kMaxValueSizeLimit.
+  std::size_t max_value_size = 64u << 20;
+
+  // Hard upper bounds for max_key_size and max_value_size (a record is one flatbuffer, capped at 2 GiB).
+  static constexpr std::size_t kMaxKeySizeLimit = 16u << 20;
+  static constexpr std::size_t kMaxValueSizeLimit = (std::size_t{1} << 31) - (std::size_t{1} << 20);
+};
+
+struct WriteOptions {
+  // Default: 0 = no expiry. Time to live from the moment of the write, in milliseconds; must be >= 0.
+  std::chrono::milliseconds ttl{0};
+  // Default: false. With a durable engine, fdatasync before returning.
+  bool sync = false;
+};
+
+}  // namespace mantis

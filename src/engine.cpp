@@ -1,0 +1,347 @@
+#include <mantis/engine.hpp>
+
+#include <atomic>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <mantis/detail/clock.hpp>
+#include <mantis/detail/reaper.hpp>
+#include <mantis/detail/record.hpp>
+#include <mantis/detail/scan_batch.hpp>
+#include <mantis/detail/store.hpp>
+#include <mantis/detail/striped_counters.hpp>
+
+#include "engine_iterator.hpp"
+
+namespace mantis {
+namespace {
+
+using detail::Record;
+using detail::Store;
+
+// TTLs longer than this (about 10,000 years) are refused: expires_at must not overflow.
+constexpr std::int64_t kMaxTtlMs = std::int64_t{315'360'000'000'000};
+// Entries a scan copies out per RCU critical section.
+constexpr std::size_t kScanBatchEntries = 256;
+
+std::string describe_size(std::string_view what, std::size_t size, std::string_view limit_name, std::size_t limit) {
+  return std::string(what) + " of " + std::to_string(size) + " bytes exceeds " + std::string(limit_name) + " (" +
+         std::to_string(limit) + ")";
+}
+
+Status validate_options(const Options& options) {
+  if (!options.dir.empty()) {
+    return Status::not_supported("Options::dir: durable engines are not available yet; leave dir empty");
+  }
+  if (options.max_key_size == 0 || options.max_key_size > Options::kMaxKeySizeLimit) {
+    return Status::invalid_argument("Options::max_key_size must be in 1.." + std::to_string(Options::kMaxKeySizeLimit) +
+                                    ", got " + std::to_string(options.max_key_size));
+  }
+  if (options.max_value_size > Options::kMaxValueSizeLimit) {
+    return Status::invalid_argument("Options::max_value_size must be at most " +
+                                    std::to_string(Options::kMaxValueSizeLimit) + ", got " +
+                                    std::to_string(options.max_value_size));
+  }
+  if (options.sync_interval.count() <= 0) {
+    return Status::invalid_argument("Options::sync_interval must be > 0 ms, got " +
+                                    std::to_string(options.sync_interval.count()));
+  }
+  if (options.reaper_interval.count() < 0) {
+    return Status::invalid_argument("Options::reaper_interval must be >= 0 ms, got " +
+                                    std::to_string(options.reaper_interval.count()));
+  }
+  switch (options.durability) {
+    case Durability::kNone:
+    case Durability::kAsync:
+    case Durability::kSync:
+    case Durability::kPeriodic:
+      break;
+    default:
+      return Status::invalid_argument("Options::durability is not a Durability value");
+  }
+  switch (options.cache_admission) {
+    case Admission::kAlways:
+    case Admission::kTinyLfu:
+      break;
+    default:
+      return Status::invalid_argument("Options::cache_admission is not an Admission value");
+  }
+  return Status::ok_status();
+}
+
+// The smallest key greater than every key that starts with `prefix`, or "" when there is none.
+std::string prefix_successor(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+  if (!end.empty()) end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  return end;
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  enum Counter : std::size_t { kPuts, kGets, kHits, kMisses, kErases };
+
+  Impl(const Options& opts, const detail::Clock& clk) : options(opts), clock(clk), store(clk) {
+    if (options.reaper_interval.count() > 0) reaper.emplace(store, options.reaper_interval);
+  }
+
+  Status check_key(std::string_view key) const {
+    if (key.size() > options.max_key_size) {
+      return Status::invalid_argument(describe_size("key", key.size(), "Options::max_key_size", options.max_key_size));
+    }
+    return Status::ok_status();
+  }
+  Status check_put(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) const {
+    Status s = check_key(key);
+    if (!s.ok()) return s;
+    if (value.size() > options.max_value_size) {
+      return Status::invalid_argument(
+          describe_size("value", value.size(), "Options::max_value_size", options.max_value_size));
+    }
+    return check_ttl(ttl);
+  }
+  static Status check_ttl(std::chrono::milliseconds ttl) {
+    if (ttl.count() < 0) return Status::invalid_argument("ttl must be >= 0 ms, got " + std::to_string(ttl.count()));
+    if (ttl.count() > kMaxTtlMs) {
+      return Status::invalid_argument("ttl of " + std::to_string(ttl.count()) + " ms exceeds the maximum of " +
+                                      std::to_string(kMaxTtlMs) + " ms");
+    }
+    return Status::ok_status();
+  }
+
+  // expires_at for a TTL counted from now (0 = none). Validated TTLs cannot overflow.
+  std::uint64_t expires_at(std::chrono::milliseconds ttl) const {
+    return ttl.count() == 0 ? 0 : clock.now_ms() + static_cast<std::uint64_t>(ttl.count());
+  }
+  std::uint64_t next_seq() { return seq.fetch_add(1, std::memory_order_relaxed); }
+
+  Record* make_record(std::string_view value, std::chrono::milliseconds ttl) {
+    return Record::create(value, expires_at(ttl), next_seq());
+  }
+
+  Status install(std::string_view key, Record* record) {
+    if (store.put(key, record) == Store::PutOutcome::kOutOfMemory) {
+      Record::unref(record);
+      return Status::resource_exhausted("out of memory storing key");
+    }
+    counters.add(kPuts);
+    return Status::ok_status();
+  }
+
+  void remove(std::string_view key) {
+    store.erase(key);
+    counters.add(kErases);
+  }
+
+  template <class Fn>
+  bool read(std::string_view key, Fn&& fn) const {
+    const bool found = store.read(key, std::forward<Fn>(fn));
+    counters.add(kGets);
+    counters.add(found ? kHits : kMisses);
+    return found;
+  }
+
+  const Options options;
+  const detail::Clock& clock;
+  Store store;
+  std::atomic<std::uint64_t> seq{1};
+  mutable detail::StripedCounters<5> counters;
+  std::optional<detail::Reaper> reaper;  // last: stops before the store is destroyed
+};
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+Status Engine::open(const Options& options, std::unique_ptr<Engine>* out) {
+  return open_with_clock(options, detail::SystemClock::instance(), out);
+}
+
+Status Engine::open_with_clock(const Options& options, const detail::Clock& clock, std::unique_ptr<Engine>* out) {
+  if (out == nullptr) return Status::invalid_argument("open: out is null");
+  Status s = validate_options(options);
+  if (!s.ok()) return s;
+  try {
+    out->reset(new Engine(std::make_unique<Impl>(options, clock)));
+  } catch (const std::bad_alloc&) {
+    return Status::resource_exhausted("open: out of memory");
+  } catch (const std::system_error& e) {
+    return Status::resource_exhausted(std::string("open: cannot start the reaper thread: ") + e.what());
+  }
+  return Status::ok_status();
+}
+
+Status Engine::put(std::string_view key, std::string_view value, const WriteOptions& options) {
+  Status s = impl_->check_put(key, value, options.ttl);
+  if (!s.ok()) return s;
+  Record* record = impl_->make_record(value, options.ttl);
+  if (record == nullptr) return Status::resource_exhausted("out of memory encoding value");
+  return impl_->install(key, record);
+}
+
+Status Engine::get(std::string_view key, std::string* value) const {
+  if (value == nullptr) return Status::invalid_argument("get: value is null");
+  Status s = impl_->check_key(key);
+  if (!s.ok()) return s;
+  if (!impl_->read(key, [value](Record& record) { value->assign(record.value()); })) return Status::not_found();
+  return Status::ok_status();
+}
+
+Status Engine::get(std::string_view key, ValueView* value) const {
+  if (value == nullptr) return Status::invalid_argument("get: value is null");
+  Status s = impl_->check_key(key);
+  if (!s.ok()) return s;
+  const bool found = impl_->read(key, [value](Record& record) {
+    record.ref();  // safe inside the read's critical section (store.hpp I5)
+    detail::ViewAccess::assign(*value, record.value(), &record, &Record::unref_opaque);
+  });
+  if (!found) return Status::not_found();
+  return Status::ok_status();
+}
+
+bool Engine::contains(std::string_view key) const {
+  if (!impl_->check_key(key).ok()) return false;
+  return impl_->read(key, [](Record&) {});
+}
+
+Status Engine::erase(std::string_view key, const WriteOptions& /*options*/) {
+  Status s = impl_->check_key(key);
+  if (!s.ok()) return s;
+  impl_->remove(key);
+  return Status::ok_status();
+}
+
+Status Engine::write(const WriteBatch& batch, const WriteOptions& /*options*/) {
+  using Op = WriteBatch::Op;
+  for (const Op& op : batch.ops()) {
+    Status s = op.kind == Op::Kind::kPut ? impl_->check_put(op.key, op.value, op.ttl) : impl_->check_key(op.key);
+    if (!s.ok()) return s;
+  }
+  // Encode every record before applying anything, so running out of memory changes nothing.
+  std::vector<Record*> records;
+  records.reserve(batch.count());
+  for (const Op& op : batch.ops()) {
+    if (op.kind != Op::Kind::kPut) continue;
+    Record* record = impl_->make_record(op.value, op.ttl);
+    if (record == nullptr) {
+      for (Record* r : records) Record::unref(r);
+      return Status::resource_exhausted("out of memory encoding a batch");
+    }
+    records.push_back(record);
+  }
+  std::size_t next_record = 0;
+  Status result;
+  for (const Op& op : batch.ops()) {
+    if (op.kind == Op::Kind::kErase) {
+      impl_->remove(op.key);
+    } else {
+      Status s = impl_->install(op.key, records[next_record++]);
+      if (!s.ok() && result.ok()) result = s;
+    }
+  }
+  return result;
+}
+
+Status Engine::expire(std::string_view key, std::chrono::milliseconds ttl) {
+  Status s = impl_->check_key(key);
+  if (!s.ok()) return s;
+  s = Impl::check_ttl(ttl);
+  if (!s.ok()) return s;
+  // ttl == 0 expires the key at once: expires_at = now (>= 1 so that it is not "no expiry").
+  const std::uint64_t at = ttl.count() == 0 ? std::max<std::uint64_t>(impl_->clock.now_ms(), 1) : impl_->expires_at(ttl);
+  const auto outcome = impl_->store.update(
+      key, [&](const Record& current) { return Record::create(current.value(), at, impl_->next_seq()); });
+  if (outcome == Store::PutOutcome::kOutOfMemory) return Status::resource_exhausted("out of memory in expire");
+  if (outcome != Store::PutOutcome::kReplaced) return Status::not_found();
+  return Status::ok_status();
+}
+
+Status Engine::persist(std::string_view key) {
+  Status s = impl_->check_key(key);
+  if (!s.ok()) return s;
+  const auto outcome = impl_->store.update(key, [&](const Record& current) {
+    if (current.expires_at_ms() == 0) return const_cast<Record*>(&current);  // no TTL: leave it
+    return Record::create(current.value(), 0, impl_->next_seq());
+  });
+  if (outcome == Store::PutOutcome::kOutOfMemory) return Status::resource_exhausted("out of memory in persist");
+  if (outcome != Store::PutOutcome::kReplaced) return Status::not_found();
+  return Status::ok_status();
+}
+
+Status Engine::ttl(std::string_view key, std::optional<std::chrono::milliseconds>* remaining) const {
+  if (remaining == nullptr) return Status::invalid_argument("ttl: remaining is null");
+  Status s = impl_->check_key(key);
+  if (!s.ok()) return s;
+  std::optional<std::chrono::milliseconds> result;
+  const bool found = impl_->store.read(key, [&](Record& record) {
+    const std::uint64_t at = record.expires_at_ms();
+    if (at == 0) return;
+    const std::uint64_t now = impl_->clock.now_ms();
+    result = std::chrono::milliseconds(at > now ? static_cast<std::int64_t>(at - now) : 1);
+  });
+  if (!found) return Status::not_found();
+  *remaining = result;
+  return Status::ok_status();
+}
+
+std::unique_ptr<Iterator> Engine::new_iterator() const {
+  return std::make_unique<detail::EngineIterator>(impl_->store);
+}
+
+Status Engine::scan_range(std::string_view begin, std::string_view end, ScanFn fn) const {
+  detail::ScanBatch batch;
+  const bool bounded = !end.empty();
+  std::string from(begin);
+  bool inclusive = true;
+  while (true) {
+    impl_->store.collect(from, inclusive, end, bounded, kScanBatchEntries, batch);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const Record& record = batch.record(i);
+      // Re-checked here: an entry may expire between the copy and the callback.
+      if (impl_->store.expired(record)) continue;
+      if (!fn(batch.key(i), record.value())) return Status::ok_status();
+    }
+    if (batch.exhausted || batch.empty()) return Status::ok_status();
+    from.assign(batch.key(batch.size() - 1));
+    inclusive = false;
+  }
+}
+
+Status Engine::scan_prefix_range(std::string_view prefix, ScanFn fn) const {
+  const std::string end = prefix_successor(prefix);
+  if (end.empty()) return scan_range(prefix, {}, fn);
+  return scan_range(prefix, end, fn);
+}
+
+std::size_t Engine::size() const { return impl_->store.size(); }
+
+Status Engine::clear() {
+  std::string cursor;
+  while (!impl_->store.remove_where(&cursor, detail::Reaper::kSliceNodes, /*count_as_expired=*/false,
+                                    [](const Record&, std::uint64_t) { return true; })
+              .reached_end) {
+  }
+  return Status::ok_status();
+}
+
+Status Engine::sync() { return Status::not_supported("sync: this engine is memory-only (Options::dir is empty)"); }
+
+Status Engine::checkpoint() {
+  return Status::not_supported("checkpoint: this engine is memory-only (Options::dir is empty)");
+}
+
+Stats Engine::stats() const {
+  Stats s;
+  s.keys = impl_->store.size();
+  s.bytes = impl_->store.bytes();
+  s.expired = impl_->store.expired_removals();
+  s.puts = impl_->counters.sum(Impl::kPuts);
+  s.gets = impl_->counters.sum(Impl::kGets);
+  s.hits = impl_->counters.sum(Impl::kHits);
+  s.misses = impl_->counters.sum(Impl::kMisses);
+  s.erases = impl_->counters.sum(Impl::kErases);
+  return s;
+}
+
+}  // namespace mantis

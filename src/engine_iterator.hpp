@@ -1,0 +1,41 @@
+// EngineIterator: mantis::Iterator over the store, fed by ScanBatch refills.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include <mantis/detail/scan_batch.hpp>
+#include <mantis/detail/store.hpp>
+#include <mantis/iterator.hpp>
+
+namespace mantis::detail {
+
+// Copies kBatchEntries entries at a time out of the store in one RCU critical section, then serves
+// them with no lock held; the next refill seeks past the last key served. An entry whose record has
+// expired by the time it would be served is skipped.
+class EngineIterator final : public Iterator {
+ public:
+  static constexpr std::size_t kBatchEntries = 64;
+
+  explicit EngineIterator(const Store& store) : store_(store) {}
+
+  bool valid() const override { return index_ < batch_.size(); }
+  void seek_to_first() override { refill({}, /*inclusive=*/true); }
+  void seek(std::string_view target) override { refill(target, /*inclusive=*/true); }
+  void next() override;
+  std::string_view key() const override { return batch_.key(index_); }
+  std::string_view value() const override { return batch_.record(index_).value(); }
+  Status status() const override { return Status::ok_status(); }
+
+ private:
+  void refill(std::string_view from, bool inclusive);
+  // Moves forward from index_ to the first unexpired entry, refilling as needed.
+  void settle();
+
+  const Store& store_;
+  ScanBatch batch_;
+  std::size_t index_ = 0;
+  std::string resume_key_;
+};
+
+}  // namespace mantis::detail
