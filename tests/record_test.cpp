@@ -1,0 +1,111 @@
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include <mantis/detail/memory.hpp>
+#include <mantis/detail/record.hpp>
+#include <mantis/value_view.hpp>
+
+using mantis::detail::Record;
+
+namespace {
+struct RecordDeleter {
+  void operator()(Record* r) const noexcept { Record::unref(r); }
+};
+using RecordPtr = std::unique_ptr<Record, RecordDeleter>;
+RecordPtr make(std::string_view value, std::uint64_t expires_at, std::uint64_t seq) {
+  Record* r = Record::create(value, expires_at, seq);
+  REQUIRE(r != nullptr);
+  return RecordPtr(r);
+}
+}  // namespace
+
+TEST_CASE("a record round-trips value, expiry and sequence number", "[record]") {
+  const std::string value("va\0lue\xff", 7);
+  auto r = make(value, 12345, 77);
+  CHECK(r->value() == value);
+  CHECK(r->expires_at_ms() == 12345);
+  CHECK(r->seq() == 77);
+  CHECK(r->footprint() == sizeof(Record) + r->encoded().size());
+}
+
+TEST_CASE("the encoded bytes are a verifiable flatbuffers Record", "[record]") {
+  auto r = make("hello", 0, 1);
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(r->encoded().data());
+  flatbuffers::Verifier verifier(bytes, r->encoded().size(), flatbuffers::Verifier::Options{});
+  REQUIRE(mantis::fbs::VerifyRecordBuffer(verifier));
+  const auto* table = mantis::fbs::GetRecord(bytes);
+  CHECK(table->expires_at_ms() == 0);
+  CHECK(table->seq() == 1);
+  CHECK(std::string_view(reinterpret_cast<const char*>(table->value()->data()), table->value()->size()) == "hello");
+}
+
+TEST_CASE("empty and large values encode", "[record]") {
+  auto empty = make("", 0, 1);
+  CHECK(empty->value().empty());
+  const std::string big(3u << 20, 'x');
+  auto large = make(big, 0, 2);
+  CHECK(large->value() == big);
+}
+
+TEST_CASE("value bytes are 8-byte aligned in memory", "[record]") {
+  for (std::size_t size : {0u, 1u, 7u, 8u, 100u, 1000u}) {
+    auto r = make(std::string(size, 'a'), 99, 5);
+    CHECK(reinterpret_cast<std::uintptr_t>(r->value().data()) % 8 == 0);
+  }
+}
+
+TEST_CASE("expiry is exact to the millisecond and 0 means never", "[record]") {
+  auto r = make("v", 1000, 1);
+  CHECK_FALSE(r->expired_at(999));
+  CHECK(r->expired_at(1000));
+  CHECK(r->expired_at(1001));
+  auto forever = make("v", 0, 1);
+  CHECK_FALSE(forever->expired_at(~std::uint64_t{0}));
+}
+
+TEST_CASE("records are allocated by mantis's allocator", "[record][memory]") {
+  auto r = make("v", 0, 1);
+  if (std::string_view(mantis::detail::allocator_name()) == "mimalloc") {
+    CHECK(mantis::detail::allocated_by_mimalloc(r.get()));
+  } else {
+    CHECK_FALSE(mantis::detail::allocated_by_mimalloc(r.get()));
+  }
+}
+
+TEST_CASE("a view pins a record past the last other reference", "[record][view]") {
+  Record* r = Record::create("pinned", 0, 1);
+  REQUIRE(r != nullptr);
+  mantis::ValueView view;
+  r->ref();
+  mantis::detail::ViewAccess::assign(view, r->value(), r, &Record::unref_opaque);
+  Record::unref(r);  // the creator's reference is gone; the view keeps the bytes alive
+  CHECK(view.data() == "pinned");
+  mantis::ValueView moved(std::move(view));
+  CHECK(view.data().empty());
+  CHECK_FALSE(view.pinned());
+  CHECK(moved.data() == "pinned");
+  moved.reset();
+  CHECK(moved.data().empty());
+}
+
+TEST_CASE("as_flatbuffer verifies the value bytes", "[record][view]") {
+  // A value that is itself a flatbuffer (here: an encoded Record) reads back through the view.
+  auto inner = make("inner", 42, 9);
+  auto outer = make(inner->encoded(), 0, 1);
+  mantis::ValueView view;
+  outer->ref();
+  mantis::detail::ViewAccess::assign(view, outer->value(), outer.get(), &Record::unref_opaque);
+  const auto* table = view.as_flatbuffer<mantis::fbs::Record>();
+  REQUIRE(table != nullptr);
+  CHECK(table->expires_at_ms() == 42);
+  CHECK(table->seq() == 9);
+
+  auto garbage = make(std::string(16, '\xff'), 0, 1);
+  mantis::ValueView bad;
+  garbage->ref();
+  mantis::detail::ViewAccess::assign(bad, garbage->value(), garbage.get(), &Record::unref_opaque);
+  CHECK(bad.as_flatbuffer<mantis::fbs::Record>() == nullptr);
+  CHECK(mantis::ValueView().as_flatbuffer<mantis::fbs::Record>() == nullptr);
+}

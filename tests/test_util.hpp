@@ -1,0 +1,43 @@
+// Helpers shared by the tests.
+#pragma once
+
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include <mantis/detail/engine_testing.hpp>
+#include <mantis/engine.hpp>
+
+namespace mantis::test {
+
+// Opens an engine with `options` (on the given clock, if any) or fails the test.
+inline std::unique_ptr<Engine> open_engine(const Options& options = {}, const detail::Clock* clock = nullptr) {
+  std::unique_ptr<Engine> engine;
+  const Status s = clock == nullptr ? Engine::open(options, &engine) : detail::EngineTesting::open(options, *clock, &engine);
+  INFO(s.to_string());
+  REQUIRE(s.ok());
+  REQUIRE(engine != nullptr);
+  return engine;
+}
+
+// The value stored under key, or "<absent>".
+inline std::string value_of(const Engine& engine, std::string_view key) {
+  std::string value;
+  const Status s = engine.get(key, &value);
+  if (s.is_not_found()) return "<absent>";
+  INFO(s.to_string());
+  REQUIRE(s.ok());
+  return value;
+}
+
+// How long stress tests run: MANTIS_STRESS_SECONDS (default 2; sanitizer CI runs may shorten it).
+inline std::chrono::milliseconds stress_duration() {
+  const char* env = std::getenv("MANTIS_STRESS_SECONDS");
+  const double seconds = env != nullptr ? std::atof(env) : 2.0;
+  return std::chrono::milliseconds(static_cast<long long>((seconds > 0 ? seconds : 2.0) * 1000));
+}
+
+}  // namespace mantis::test
