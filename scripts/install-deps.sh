@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Makes sure the Debian 12 packages mantis needs are installed.
+#
+#   scripts/install-deps.sh          # build, test and benchmark dependencies
+#   scripts/install-deps.sh --chart  # also gnuplot-nox, for the benchmark chart script
+#
+# Quiet when everything is present. When something is missing: as root, runs `apt-get update` and
+# `apt-get install -y` for exactly the missing packages; otherwise prints the sudo line to run and
+# exits 1. Nothing is downloaded except Debian packages.
+set -euo pipefail
+
+packages=(cmake ninja-build g++ libcds-dev libmimalloc-dev libflatbuffers-dev flatbuffers-compiler catch2
+          libbenchmark-dev)
+for arg in "$@"; do
+  case "$arg" in
+    --chart) packages+=(gnuplot-nox) ;;
+    -h | --help) sed -n '2,9s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    *) echo "install-deps.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+  echo "install-deps.sh: dpkg-query not found; this script expects Debian 12. Install these yourself:" >&2
+  echo "  ${packages[*]}" >&2
+  exit 1
+fi
+
+missing=()
+for pkg in "${packages[@]}"; do
+  status="$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)"
+  [[ "$status" == "installed" ]] || missing+=("$pkg")
+done
+((${#missing[@]} == 0)) && exit 0
+
+if ((EUID != 0)); then
+  echo "mantis needs these Debian packages, which are not installed: ${missing[*]}" >&2
+  echo "Install them with:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "install-deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
