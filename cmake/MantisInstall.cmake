@@ -4,6 +4,7 @@ include(CMakePackageConfigHelpers)
 
 # Public headers are listed by name so that nothing internal is installed.
 set(MANTIS_PUBLIC_HEADERS
+  include/mantis/cache.hpp
   include/mantis/engine.hpp
   include/mantis/iterator.hpp
   include/mantis/options.hpp

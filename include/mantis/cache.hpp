@@ -1,0 +1,106 @@
+// mantis::Cache: a standalone, byte-bounded, sharded key-value cache with per-entry TTL.
+//
+// The same engine serves as the Engine's cache tier. Recency is an atomic access stamp per entry: a hit
+// stores a stamp (and skips even that when the entry is already among the most recent), never takes an
+// exclusive lock and never moves anything, so hits from many threads scale. Eviction is approximate LRU
+// by sampling with a candidate pool (as Redis does), O(1) amortized per insert. See
+// mantis/detail/cache.hpp for the design.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <mantis/options.hpp>
+#include <mantis/status.hpp>
+#include <mantis/value_view.hpp>
+
+namespace mantis {
+
+namespace detail {
+class Clock;
+class ShardedCache;
+struct CacheTesting;
+}  // namespace detail
+
+struct CacheOptions {
+  // Default: 64 MiB. Bytes of charge the cache may hold (see Cache::kEntryOverhead), split evenly
+  // between the shards. A cache of capacity 0 refuses every put.
+  std::size_t capacity = 64u << 20;
+  // Default: kAlways (plain approximate LRU). kTinyLfu lets a newcomer displace the eviction victim only
+  // when it was accessed more often; it costs about capacity/32 bytes of counters, not charged.
+  Admission admission = Admission::kAlways;
+  // Default: -1 = automatic: about 4 shards per hardware thread (at most 256), fewer when a shard would
+  // get less than 64 KiB. Otherwise the cache has 2^shard_bits shards; values above 16 are taken as 16.
+  int shard_bits = -1;
+};
+
+// A snapshot of a cache's counters (approximate while other threads run).
+struct CacheStats {
+  std::uint64_t hits = 0;       // get() calls that found a live entry
+  std::uint64_t misses = 0;     // get() calls that found nothing, or an expired entry
+  std::uint64_t inserts = 0;    // entries written by put() (new keys and replacements)
+  std::uint64_t evictions = 0;  // live entries removed to make room
+  std::uint64_t expired = 0;    // entries removed because their TTL had passed
+  double hit_ratio = 0;         // hits / (hits + misses); 0 before the first get()
+};
+
+// A Cache is safe for concurrent use by any number of threads without external locking. Reads never
+// block: they take no lock at all. A put locks only the shard of its key. Not copyable or movable.
+//
+// Keys and values are arbitrary bytes. A cache may drop any entry at any time to make room, so a miss
+// is never an error. An entry with a TTL is invisible from the millisecond it expires (wall clock).
+// REQUIRES of every method: not called from inside a mantis::detail::RcuReadLock.
+class Cache {
+ public:
+  // The fixed per-entry overhead in the charge: charge = key bytes + value bytes + kEntryOverhead.
+  // It covers the real metadata of an entry: a 32-byte header (reference count, sizes, hash, access
+  // stamp, expiry) and its hash-table slots (9 bytes per slot, at most 1.6 slots per entry in steady
+  // state: <= 14.4 bytes), so at most 46.4 bytes, rounded up to 48.
+  static constexpr std::size_t kEntryOverhead = 48;
+
+  explicit Cache(const CacheOptions& options);
+  Cache(const Cache&) = delete;
+  Cache& operator=(const Cache&) = delete;
+  // REQUIRES: no call into the cache still running. ValueViews may outlive the cache.
+  ~Cache();
+
+  // Inserts or replaces key -> value, evicting least recently used entries of the key's shard until it
+  // fits. ttl 0 = no expiry; ttl < 0 is InvalidArgument. An entry whose charge exceeds a shard's
+  // capacity (capacity() >> shard bits) is refused with InvalidArgument and nothing changes. With
+  // Admission::kTinyLfu a new key may be declined (OK is returned, nothing changes) when it was
+  // accessed less often than the entry it would evict. Thread-safe.
+  Status put(std::string_view key, std::string_view value, std::chrono::milliseconds ttl = {});
+  // Copies the value into *value. NotFound on a miss or an expired entry (*value is untouched then).
+  // Thread-safe; takes no lock.
+  Status get(std::string_view key, std::string* value);
+  // Pins the value without copying: the view stays valid after the entry is evicted, replaced or
+  // erased, and even after the cache is destroyed. NotFound on a miss (the view is reset then).
+  // Thread-safe; takes no lock.
+  Status get(std::string_view key, ValueView* value);
+  // Removes key; true if it was present (expired or not). Thread-safe.
+  bool erase(std::string_view key);
+  // Removes every key that starts with `prefix` and returns how many. O(entries). Thread-safe.
+  std::size_t erase_prefix(std::string_view prefix);
+  // Removes every entry. Counters in stats() are kept. Thread-safe.
+  void clear();
+
+  // Entries held, including expired ones not yet removed. Thread-safe.
+  std::size_t entries() const;
+  // Sum of the charges of the entries held; never more than capacity(). Thread-safe.
+  std::size_t charge() const;
+  // The configured capacity in bytes. Thread-safe.
+  std::size_t capacity() const;
+  // Thread-safe.
+  CacheStats stats() const;
+
+ private:
+  friend struct detail::CacheTesting;
+  Cache(const CacheOptions& options, const detail::Clock& clock);
+
+  detail::ShardedCache* impl_;
+};
+
+}  // namespace mantis

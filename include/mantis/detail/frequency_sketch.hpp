@@ -1,0 +1,109 @@
+// FrequencySketch: a compact, approximate access-frequency counter for TinyLFU admission.
+//
+// A count-min sketch of 4-bit counters (16 per 64-bit word, 4 rows) with periodic halving, after
+// Einziger, Friedman & Manes, "TinyLFU: A Highly Efficient Cache Admission Policy", and Caffeine's
+// FrequencySketch: the 4 counters of a key lie in one 64-byte block (one cache miss per update), each
+// row in its own word pair. estimate() is the minimum of the 4 counters, an overestimate only through
+// collisions. After `sample_size` increments every counter is halved, so old popularity fades.
+//
+// Concurrency: counters are updated with relaxed compare-exchange, so increments from racing threads
+// are never torn (a counter never carries into its neighbour). The halving may interleave with
+// increments; each word is still updated atomically. Estimates are heuristics: no memory ordering is
+// needed beyond atomicity, hence relaxed everywhere.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+
+#include <mantis/detail/memory.hpp>
+
+namespace mantis::detail {
+
+// Thread-safe: increment() and estimate() may be called from any number of threads concurrently.
+// Not copyable or movable.
+class FrequencySketch {
+ public:
+  static constexpr unsigned kMaxCount = 15;
+
+  // Sized for about `expected_entries` distinct hot keys: one 16-counter word per two entries,
+  // at least one 64-byte block. Throws std::bad_alloc when memory is exhausted.
+  explicit FrequencySketch(std::size_t expected_entries)
+      : block_mask_(std::bit_ceil(std::max<std::size_t>(expected_entries / 2, kWordsPerBlock)) / kWordsPerBlock - 1),
+        sample_size_(std::max<std::size_t>(expected_entries, 1) * 10) {
+    const std::size_t word_count = (block_mask_ + 1) * kWordsPerBlock;
+    void* memory = allocate(word_count * sizeof(std::atomic<std::uint64_t>));
+    if (memory == nullptr) throw std::bad_alloc();
+    words_ = static_cast<std::atomic<std::uint64_t>*>(memory);
+    for (std::size_t i = 0; i < word_count; ++i) new (&words_[i]) std::atomic<std::uint64_t>(0);
+  }
+  ~FrequencySketch() { deallocate(words_); }
+  FrequencySketch(const FrequencySketch&) = delete;
+  FrequencySketch& operator=(const FrequencySketch&) = delete;
+
+  // Counts one access to the key with hash `hash`. Halves all counters every sample_size() calls.
+  void increment(std::uint32_t hash) noexcept {
+    const std::uint64_t spread = spread_hash(hash);
+    for (unsigned row = 0; row < kRows; ++row) increment_counter(word_of(spread, row), nibble_of(spread, row));
+    if (additions_.fetch_add(1, std::memory_order_relaxed) + 1 == sample_size_) halve();
+  }
+
+  // The estimated count of accesses to the key with hash `hash`, 0 .. kMaxCount.
+  unsigned estimate(std::uint32_t hash) const noexcept {
+    const std::uint64_t spread = spread_hash(hash);
+    unsigned minimum = kMaxCount;
+    for (unsigned row = 0; row < kRows; ++row) {
+      const std::uint64_t word = word_of(spread, row).load(std::memory_order_relaxed);
+      minimum = std::min(minimum, static_cast<unsigned>((word >> (4 * nibble_of(spread, row))) & kMaxCount));
+    }
+    return minimum;
+  }
+
+  std::size_t sample_size() const noexcept { return sample_size_; }
+
+ private:
+  static constexpr unsigned kRows = 4;
+  static constexpr std::size_t kWordsPerBlock = 8;  // 64 bytes: each row owns a pair of words
+
+  static std::uint64_t spread_hash(std::uint32_t hash) noexcept {
+    std::uint64_t x = (std::uint64_t{hash} + 0x9E3779B97F4A7C15ull) * 0xBF58476D1CE4E5B9ull;
+    return x ^ (x >> 31);
+  }
+  std::atomic<std::uint64_t>& word_of(std::uint64_t spread, unsigned row) const noexcept {
+    const std::size_t block = (spread >> 32) & block_mask_;
+    return words_[block * kWordsPerBlock + 2 * row + ((spread >> row) & 1)];
+  }
+  static unsigned nibble_of(std::uint64_t spread, unsigned row) noexcept {
+    return static_cast<unsigned>((spread >> (8 + 4 * row)) & 15);
+  }
+
+  static void increment_counter(std::atomic<std::uint64_t>& word, unsigned nibble) noexcept {
+    const unsigned shift = 4 * nibble;
+    std::uint64_t current = word.load(std::memory_order_relaxed);
+    while (((current >> shift) & kMaxCount) != kMaxCount &&
+           !word.compare_exchange_weak(current, current + (std::uint64_t{1} << shift), std::memory_order_relaxed)) {
+    }
+  }
+
+  void halve() noexcept {
+    const std::size_t word_count = (block_mask_ + 1) * kWordsPerBlock;
+    for (std::size_t i = 0; i < word_count; ++i) {
+      std::uint64_t current = words_[i].load(std::memory_order_relaxed);
+      while (!words_[i].compare_exchange_weak(current, (current >> 1) & 0x7777777777777777ull,
+                                              std::memory_order_relaxed)) {
+      }
+    }
+    additions_.fetch_sub(sample_size_ / 2, std::memory_order_relaxed);
+  }
+
+  const std::size_t block_mask_;
+  const std::size_t sample_size_;
+  std::atomic<std::uint64_t>* words_ = nullptr;
+  std::atomic<std::size_t> additions_{0};
+};
+
+}  // namespace mantis::detail
