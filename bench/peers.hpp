@@ -1,0 +1,193 @@
+// The key-value implementations mantis-bench measures, behind one small interface (KvTarget):
+//   mantis  mantis::Engine, memory only, used exactly as a user would (public API only).
+//   stdmap  std::map<std::string, std::string> under one std::shared_mutex: the "map + RWMutex"
+//           design MantisDB replaced. Readers take the lock shared, writers exclusive.
+//   cds     libcds SkipListMap<cds::gc::DHP, std::string, std::string>, off the shelf. It has no
+//           atomic replace (update() writes the value in place, racing with readers), so an
+//           overwrite is erase + emplace: readers may miss the key in between (counted as misses,
+//           not errors), and it has no seek, so it cannot run range scans (YCSB E).
+// The cache phase has its own interface (CacheTarget):
+//   lru     ExactLru (bench/exact_lru.hpp): hash map + recency list under one mutex, exact LRU.
+//
+// Every worker thread calls attach_thread() before its first operation and detach_thread() after its
+// last. Each target is thread-safe for concurrent put/get/scan from attached threads.
+// init_cds_runtime() must run once, first thing in main(), before any thread (or the engine) touches
+// libcds: attaching a thread only registers it with the garbage collectors constructed by then.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <cds/container/skip_list_map_dhp.h>
+#include <cds/gc/dhp.h>
+#include <cds/init.h>
+
+#include <mantis/engine.hpp>
+
+#include "exact_lru.hpp"
+
+namespace mantis::bench {
+
+enum class Lookup { kFound, kMissing, kError };
+
+class KvTarget {
+ public:
+  virtual ~KvTarget() = default;
+
+  virtual void attach_thread() {}
+  virtual void detach_thread() {}
+  // Inserts or replaces key -> value. False on an error.
+  virtual bool put(std::string_view key, std::string_view value) = 0;
+  // Copies the value into *value.
+  virtual Lookup get(std::string_view key, std::string* value) = 0;
+  // Visits up to `limit` keys >= start in key order. Returns how many (0 on an error, so a scan
+  // that starts at a present key and visits nothing has failed).
+  // REQUIRES: supports_scan().
+  virtual std::size_t scan(std::string_view start, std::size_t limit) = 0;
+  virtual bool supports_scan() const = 0;
+  // False when an overwrite briefly removes the key (readers may then miss it).
+  virtual bool atomic_overwrite() const = 0;
+};
+
+// libcds runtime for the cds peer: cds::Initialize() and the DHP singleton, built once per process
+// and never torn down (the engine shares the libcds runtime). The calling thread is not attached:
+// the main thread only constructs and destroys maps, which needs no garbage collector.
+inline void init_cds_runtime() {
+  static const bool initialized = [] {
+    cds::Initialize();
+    static cds::gc::DHP dhp;
+    return true;
+  }();
+  static_cast<void>(initialized);
+}
+
+class MantisTarget final : public KvTarget {
+ public:
+  explicit MantisTarget(const Options& options) {
+    const Status status = Engine::open(options, &engine_);
+    if (!status.ok()) throw std::runtime_error("mantis::Engine::open: " + status.to_string());
+  }
+
+  bool put(std::string_view key, std::string_view value) override { return engine_->put(key, value).ok(); }
+  Lookup get(std::string_view key, std::string* value) override {
+    const Status status = engine_->get(key, value);
+    if (status.ok()) return Lookup::kFound;
+    return status.is_not_found() ? Lookup::kMissing : Lookup::kError;
+  }
+  std::size_t scan(std::string_view start, std::size_t limit) override {
+    std::size_t visited = 0;
+    const Status status = engine_->scan(start, {}, [&](std::string_view, std::string_view) {
+      return ++visited < limit;
+    });
+    return status.ok() ? visited : 0;
+  }
+  bool supports_scan() const override { return true; }
+  bool atomic_overwrite() const override { return true; }
+
+ private:
+  std::unique_ptr<Engine> engine_;
+};
+
+class StdMapTarget final : public KvTarget {
+ public:
+  bool put(std::string_view key, std::string_view value) override {
+    std::unique_lock lock(mutex_);
+    auto it = map_.find(key);
+    if (it == map_.end()) {
+      map_.emplace(key, value);
+    } else {
+      it->second.assign(value);
+    }
+    return true;
+  }
+  Lookup get(std::string_view key, std::string* value) override {
+    std::shared_lock lock(mutex_);
+    auto it = map_.find(key);
+    if (it == map_.end()) return Lookup::kMissing;
+    value->assign(it->second);
+    return Lookup::kFound;
+  }
+  std::size_t scan(std::string_view start, std::size_t limit) override {
+    std::shared_lock lock(mutex_);
+    std::size_t visited = 0;
+    for (auto it = map_.lower_bound(start); it != map_.end() && visited < limit; ++it) ++visited;
+    return visited;
+  }
+  bool supports_scan() const override { return true; }
+  bool atomic_overwrite() const override { return true; }
+
+ private:
+  std::shared_mutex mutex_;
+  std::map<std::string, std::string, std::less<>> map_;  // std::less<>: find(string_view) without a copy
+};
+
+class CdsTarget final : public KvTarget {
+ public:
+  CdsTarget() { init_cds_runtime(); }
+
+  void attach_thread() override { cds::threading::Manager::attachThread(); }
+  void detach_thread() override { cds::threading::Manager::detachThread(); }
+
+  bool put(std::string_view key, std::string_view value) override {
+    // emplace builds the node with its value before linking it; insert() would assign the value
+    // after the node is visible, racing with readers.
+    if (map_.emplace(std::string(key), value)) return true;
+    map_.erase_with(key, ViewLess{});
+    // A concurrent writer may win the re-insert: its value then simply replaced ours.
+    map_.emplace(std::string(key), value);
+    return true;
+  }
+  Lookup get(std::string_view key, std::string* value) override {
+    auto found = map_.get_with(key, ViewLess{});  // get_with: no std::string built for the probe
+    if (!found) return Lookup::kMissing;
+    value->assign(found->second);
+    return Lookup::kFound;
+  }
+  std::size_t scan(std::string_view, std::size_t) override {
+    throw std::logic_error("libcds SkipListMap has no seek: scans are unsupported");
+  }
+  bool supports_scan() const override { return false; }
+  bool atomic_overwrite() const override { return false; }
+
+ private:
+  // Orders std::string keys and string_view probes alike (memcmp order, as std::less<std::string>).
+  struct ViewLess {
+    bool operator()(std::string_view a, std::string_view b) const noexcept { return a < b; }
+  };
+  struct Traits : cds::container::skip_list::traits {
+    using item_counter = cds::atomicity::item_counter;  // the default counter keeps size() at 0
+    using less = std::less<std::string>;
+  };
+  cds::container::SkipListMap<cds::gc::DHP, std::string, std::string, Traits> map_;
+};
+
+// A byte-bounded cache under test. Thread-safe like KvTarget; needs no thread attachment.
+class CacheTarget {
+ public:
+  virtual ~CacheTarget() = default;
+  // False on an error (a refused entry).
+  virtual bool put(std::string_view key, std::string_view value) = 0;
+  // kMissing on a miss (evicted or never cached).
+  virtual Lookup get(std::string_view key, std::string* value) = 0;
+};
+
+class LruTarget final : public CacheTarget {
+ public:
+  LruTarget(std::size_t capacity_bytes, std::size_t entry_overhead) : lru_(capacity_bytes, entry_overhead) {}
+  bool put(std::string_view key, std::string_view value) override { return lru_.put(key, value); }
+  Lookup get(std::string_view key, std::string* value) override {
+    return lru_.get(key, value) ? Lookup::kFound : Lookup::kMissing;
+  }
+
+ private:
+  ExactLru lru_;
+};
+
+}  // namespace mantis::bench
