@@ -1,0 +1,404 @@
+// Tests of mantis::Cache (the standalone cache) and its engine, detail::ShardedCache.
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <mantis/cache.hpp>
+#include <mantis/detail/cache.hpp>
+#include <mantis/detail/cache_testing.hpp>
+#include <mantis/detail/engine_testing.hpp>
+
+namespace {
+
+using mantis::Admission;
+using mantis::Cache;
+using mantis::CacheOptions;
+using mantis::ValueView;
+using namespace std::chrono_literals;
+
+constexpr std::size_t charge_of(std::string_view key, std::string_view value) {
+  return key.size() + value.size() + Cache::kEntryOverhead;
+}
+
+CacheOptions one_shard(std::size_t capacity, Admission admission = Admission::kAlways) {
+  CacheOptions options;
+  options.capacity = capacity;
+  options.shard_bits = 0;
+  options.admission = admission;
+  return options;
+}
+
+bool present(Cache& cache, std::string_view key) {
+  std::string value;
+  return cache.get(key, &value).ok();
+}
+
+std::string value_for(std::string_view key, std::size_t size) {
+  std::string value(key);
+  value.resize(std::max(size, key.size()), '#');
+  return value;
+}
+
+}  // namespace
+
+TEST_CASE("a recently read entry survives; the least recently used one is evicted", "[cache]") {
+  Cache cache(one_shard(2 * charge_of("k1", "v1")));
+  REQUIRE(cache.put("k1", "v1").ok());
+  REQUIRE(cache.put("k2", "v2").ok());
+  REQUIRE(present(cache, "k1"));
+  REQUIRE(cache.put("k3", "v3").ok());
+  CHECK(present(cache, "k1"));
+  CHECK(present(cache, "k3"));
+  CHECK_FALSE(present(cache, "k2"));
+  CHECK(cache.entries() == 2);
+  CHECK(cache.charge() == 2 * charge_of("k1", "v1"));
+  CHECK(cache.stats().evictions == 1);
+}
+
+TEST_CASE("without reads, eviction follows insertion order", "[cache]") {
+  Cache cache(one_shard(3 * charge_of("k1", "v1")));
+  for (const char* key : {"k1", "k2", "k3", "k4", "k5"}) REQUIRE(cache.put(key, "vv").ok());
+  CHECK_FALSE(present(cache, "k1"));
+  CHECK_FALSE(present(cache, "k2"));
+  CHECK(present(cache, "k3"));
+  CHECK(present(cache, "k4"));
+  CHECK(present(cache, "k5"));
+}
+
+TEST_CASE("get copies, overwrite replaces, views are pinned", "[cache]") {
+  Cache cache(CacheOptions{});
+  std::string value;
+  CHECK(cache.get("missing", &value).is_not_found());
+  REQUIRE(cache.put("key", "first").ok());
+  REQUIRE(cache.get("key", &value).ok());
+  CHECK(value == "first");
+
+  ValueView view;
+  REQUIRE(cache.get("key", &view).ok());
+  CHECK(view.pinned());
+  CHECK(view.data() == "first");
+  REQUIRE(cache.put("key", "second").ok());
+  CHECK(view.data() == "first");
+  REQUIRE(cache.get("key", &value).ok());
+  CHECK(value == "second");
+  CHECK(cache.entries() == 1);
+  CHECK(cache.charge() == charge_of("key", "second"));
+
+  CHECK(cache.get("missing", &view).is_not_found());
+  CHECK_FALSE(view.pinned());
+
+  std::string empty_key_value;
+  REQUIRE(cache.put("", "").ok());
+  REQUIRE(cache.get("", &empty_key_value).ok());
+  CHECK(empty_key_value.empty());
+}
+
+TEST_CASE("a view outlives eviction, erase, clear and the cache itself", "[cache]") {
+  ValueView evicted;
+  ValueView erased;
+  ValueView cleared;
+  {
+    Cache cache(one_shard(2 * charge_of("k1", "value-1")));
+    REQUIRE(cache.put("k1", "value-1").ok());
+    REQUIRE(cache.get("k1", &evicted).ok());
+    REQUIRE(cache.put("k2", "value-2").ok());
+    REQUIRE(cache.put("k3", "value-3").ok());
+    REQUIRE(cache.put("k4", "value-4").ok());
+    REQUIRE_FALSE(present(cache, "k1"));
+    REQUIRE(cache.get("k3", &erased).ok());
+    REQUIRE(cache.erase("k3"));
+    REQUIRE(cache.get("k4", &cleared).ok());
+    cache.clear();
+  }
+  CHECK(evicted.data() == "value-1");
+  CHECK(erased.data() == "value-3");
+  CHECK(cleared.data() == "value-4");
+}
+
+TEST_CASE("TTL: an entry is invisible from the millisecond it expires", "[cache][ttl]") {
+  mantis::detail::ManualClock clock;
+  auto cache = mantis::detail::CacheTesting::make(one_shard(1 << 20), clock);
+  REQUIRE(cache->put("short", "v", 100ms).ok());
+  REQUIRE(cache->put("forever", "v").ok());
+  CHECK(cache->put("bad", "v", -1ms).is_invalid_argument());
+  CHECK_FALSE(present(*cache, "bad"));
+
+  clock.advance(99);
+  CHECK(present(*cache, "short"));
+  clock.advance(1);
+  std::string value;
+  CHECK(cache->get("short", &value).is_not_found());
+  ValueView view;
+  CHECK(cache->get("short", &view).is_not_found());
+  CHECK(present(*cache, "forever"));
+  // The expired read removed the entry (the shard mutex was free).
+  CHECK(cache->entries() == 1);
+  CHECK(cache->charge() == charge_of("forever", "v"));
+  CHECK(cache->stats().expired == 1);
+
+  // A new put of the key starts a new life.
+  REQUIRE(cache->put("short", "again", 10ms).ok());
+  CHECK(present(*cache, "short"));
+  clock.advance(1'000'000);
+  CHECK_FALSE(present(*cache, "short"));
+  CHECK(present(*cache, "forever"));
+}
+
+TEST_CASE("TTL: eviction removes expired entries before live ones", "[cache][ttl]") {
+  mantis::detail::ManualClock clock;
+  auto cache = mantis::detail::CacheTesting::make(one_shard(3 * charge_of("k1", "v1")), clock);
+  REQUIRE(cache->put("k1", "v1").ok());
+  REQUIRE(cache->put("k2", "v2", 5ms).ok());  // newer than k1, but it will have expired
+  REQUIRE(cache->put("k3", "v3").ok());
+  clock.advance(5);
+  REQUIRE(cache->put("k4", "v4").ok());
+  CHECK(present(*cache, "k1"));
+  CHECK(present(*cache, "k3"));
+  CHECK(present(*cache, "k4"));
+  CHECK(cache->stats().expired == 1);
+  CHECK(cache->stats().evictions == 0);
+}
+
+TEST_CASE("erase, erase_prefix and clear", "[cache]") {
+  Cache cache(CacheOptions{});
+  for (int i = 0; i < 100; ++i) {
+    REQUIRE(cache.put("user:" + std::to_string(i), "u").ok());
+    REQUIRE(cache.put("item:" + std::to_string(i), "i").ok());
+  }
+  REQUIRE(cache.entries() == 200);
+  CHECK(cache.erase("user:7"));
+  CHECK_FALSE(cache.erase("user:7"));
+  CHECK_FALSE(present(cache, "user:7"));
+  CHECK(cache.erase_prefix("user:") == 99);
+  CHECK(cache.entries() == 100);
+  CHECK_FALSE(present(cache, "user:42"));
+  CHECK(present(cache, "item:42"));
+  CHECK(cache.erase_prefix("nothing") == 0);
+  std::size_t expected_charge = 0;
+  for (int i = 0; i < 100; ++i) expected_charge += charge_of("item:" + std::to_string(i), "i");
+  CHECK(cache.charge() == expected_charge);
+
+  cache.clear();
+  CHECK(cache.entries() == 0);
+  CHECK(cache.charge() == 0);
+  CHECK_FALSE(present(cache, "item:42"));
+  REQUIRE(cache.put("item:42", "again").ok());
+  CHECK(present(cache, "item:42"));
+  CHECK(cache.erase_prefix("") == 1);
+}
+
+TEST_CASE("stats count hits, misses, inserts, evictions", "[cache]") {
+  Cache cache(one_shard(2 * charge_of("k1", "v1")));
+  REQUIRE(cache.put("k1", "v1").ok());
+  REQUIRE(cache.put("k1", "v1").ok());
+  REQUIRE(cache.put("k2", "v2").ok());
+  REQUIRE(cache.put("k3", "v3").ok());
+  CHECK(present(cache, "k3"));
+  CHECK(present(cache, "k2"));
+  CHECK_FALSE(present(cache, "k1"));
+  CHECK_FALSE(present(cache, "zz"));
+  const mantis::CacheStats stats = cache.stats();
+  CHECK(stats.inserts == 4);
+  CHECK(stats.evictions == 1);
+  CHECK(stats.hits == 2);
+  CHECK(stats.misses == 2);
+  CHECK(stats.expired == 0);
+  CHECK(stats.hit_ratio == Approx(0.5));
+  CHECK(Cache(CacheOptions{}).stats().hit_ratio == 0.0);
+}
+
+TEST_CASE("an entry larger than a shard is refused and changes nothing", "[cache]") {
+  const std::size_t capacity = 4 * charge_of("k1", "v1");
+  Cache cache(one_shard(capacity));
+  REQUIRE(cache.put("k1", "v1").ok());
+  REQUIRE(cache.put("k2", "v2").ok());
+  const std::string huge(capacity, 'x');
+  CHECK(cache.put("k1", huge).is_invalid_argument());
+  CHECK(cache.put("big", huge).is_invalid_argument());
+  std::string value;
+  REQUIRE(cache.get("k1", &value).ok());
+  CHECK(value == "v1");
+  CHECK(present(cache, "k2"));
+  CHECK(cache.entries() == 2);
+  CHECK(cache.charge() == 2 * charge_of("k1", "v1"));
+  CHECK(cache.stats().evictions == 0);
+  CHECK(cache.stats().inserts == 2);
+
+  // Exactly a shard's capacity fits, evicting everything else.
+  const std::string fits(capacity - Cache::kEntryOverhead - 3, 'y');
+  REQUIRE(cache.put("fit", fits).ok());
+  CHECK(cache.entries() == 1);
+  CHECK(cache.charge() == capacity);
+
+  Cache empty(one_shard(0));
+  CHECK(empty.put("k", "v").is_invalid_argument());
+}
+
+TEST_CASE("automatic sharding and shard capacities", "[cache]") {
+  CacheOptions options;
+  options.capacity = 64u << 20;
+  mantis::detail::SystemClock clock;
+  mantis::detail::ShardedCache automatic(options, clock);
+  CHECK(automatic.shard_count() >= 1);
+  CHECK(automatic.shard_count() <= 256);
+  options.capacity = 1000;
+  mantis::detail::ShardedCache tiny(options, clock);
+  CHECK(tiny.shard_count() == 1);
+  options.shard_bits = 3;
+  mantis::detail::ShardedCache eight(options, clock);
+  CHECK(eight.shard_count() == 8);
+  CHECK(eight.shard_capacity_for("any") == 125);
+  options.shard_bits = 40;
+  options.capacity = 1u << 30;
+  mantis::detail::ShardedCache clamped(options, clock);
+  CHECK(clamped.shard_count() == std::size_t{1} << mantis::detail::ShardedCache::kMaxShardBits);
+}
+
+TEST_CASE("sampled eviction keeps recently read entries", "[cache]") {
+  constexpr int kEntries = 1000;
+  Cache cache(one_shard(kEntries * charge_of("key-0000", "value-0000")));
+  auto key = [](int i) {
+    std::string k = "key-" + std::to_string(10000 + i).substr(1);
+    return k;
+  };
+  for (int i = 0; i < kEntries; ++i) REQUIRE(cache.put(key(i), "value-0000").ok());
+  // Read the older half: only the access stamps make it the more recent half now.
+  for (int i = 0; i < kEntries / 2; ++i) REQUIRE(present(cache, key(i)));
+  for (int i = kEntries; i < kEntries + kEntries / 2; ++i) REQUIRE(cache.put(key(i), "value-0000").ok());
+  int recent_kept = 0;
+  for (int i = 0; i < kEntries / 2; ++i) recent_kept += present(cache, key(i)) ? 1 : 0;
+  // Exact LRU keeps all 500 and random eviction about a third; the sampled approximation keeps most.
+  CHECK(recent_kept >= 400);
+}
+
+TEST_CASE("TinyLFU admission beats LRU on a loop larger than the cache", "[cache][tinylfu]") {
+  constexpr int kKeys = 2000;
+  auto hit_ratio = [](Admission admission) {
+    Cache cache(one_shard(kKeys / 2 * charge_of("key-00000", "v"), admission));
+    std::string value;
+    for (int pass = 0; pass < 20; ++pass) {
+      for (int i = 0; i < kKeys; ++i) {
+        const std::string key = "key-" + std::to_string(100000 + i).substr(1);
+        if (!cache.get(key, &value).ok()) REQUIRE(cache.put(key, "v").ok());
+      }
+    }
+    return cache.stats().hit_ratio;
+  };
+  const double lru = hit_ratio(Admission::kAlways);
+  const double tiny_lfu = hit_ratio(Admission::kTinyLfu);
+  INFO("lru " << lru << ", tinylfu " << tiny_lfu);
+  CHECK(tiny_lfu >= 0.40);
+  CHECK(tiny_lfu > lru);
+}
+
+namespace {
+
+// Writers put random keys with random value sizes into a small, many-shard cache while a monitor checks
+// that the charge never exceeds the capacity by more than one maximum entry per shard.
+void insert_storm(int writer_count) {
+  constexpr std::size_t kMaxValue = 300;
+  CacheOptions options;
+  options.capacity = 256 << 10;
+  options.shard_bits = 4;
+  Cache cache(options);
+  const std::size_t max_entry = charge_of("key-000000", std::string(kMaxValue, 'v'));
+  const std::size_t bound = options.capacity + (std::size_t{1} << options.shard_bits) * max_entry;
+  std::atomic<bool> stop{false};
+  std::atomic<std::size_t> worst{0};
+  std::thread monitor([&] {
+    while (!stop.load()) worst.store(std::max(worst.load(), cache.charge()));
+  });
+  std::vector<std::thread> writers;
+  const auto deadline = std::chrono::steady_clock::now() + 600ms;
+  for (int w = 0; w < writer_count; ++w) {
+    writers.emplace_back([&, w] {
+      std::mt19937_64 random(static_cast<std::uint64_t>(w) + 1);
+      std::string value;
+      while (std::chrono::steady_clock::now() < deadline) {
+        for (int i = 0; i < 64; ++i) {
+          const std::string key = "key-" + std::to_string(1000000 + random() % 100000).substr(1);
+          value.assign(random() % kMaxValue + 1, 'v');
+          REQUIRE(cache.put(key, value).ok());
+          if (random() % 4 == 0) (void)present(cache, key);
+        }
+      }
+    });
+  }
+  for (std::thread& writer : writers) writer.join();
+  stop.store(true);
+  monitor.join();
+  INFO("worst charge " << worst.load() << ", bound " << bound << ", final " << cache.charge());
+  CHECK(worst.load() <= bound);
+  CHECK(cache.charge() <= cache.capacity());
+  CHECK(cache.charge() > cache.capacity() / 2);
+  CHECK(cache.stats().evictions > 0);
+  // After quiescence the accounting is exact: the entries' charges add up to charge().
+  std::size_t entries_found = 0;
+  std::string value;
+  for (int k = 0; k < 100000; ++k) {
+    if (cache.get("key-" + std::to_string(1000000 + k).substr(1), &value).ok()) ++entries_found;
+  }
+  CHECK(entries_found == cache.entries());
+}
+
+}  // namespace
+
+TEST_CASE("2-thread insert storm keeps the charge bound", "[cache][concurrency]") { insert_storm(2); }
+TEST_CASE("40-thread insert storm keeps the charge bound", "[cache][concurrency]") { insert_storm(40); }
+
+TEST_CASE("readers keep pinned views valid while writers evict", "[cache][concurrency]") {
+  CacheOptions options;
+  options.capacity = 32 << 10;
+  options.shard_bits = 2;
+  Cache cache(options);
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> views_checked{0};
+  std::atomic<std::uint64_t> bad_views{0};
+  auto key_of = [](std::uint64_t k) { return "key-" + std::to_string(k); };
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 2; ++w) {
+    threads.emplace_back([&, w] {
+      std::mt19937_64 random(static_cast<std::uint64_t>(w) + 7);
+      while (!stop.load()) {
+        const std::string key = key_of(random() % 2000);
+        REQUIRE(cache.put(key, value_for(key, 16 + random() % 200)).ok());
+        if (random() % 16 == 0) cache.erase(key_of(random() % 2000));
+      }
+    });
+  }
+  for (int r = 0; r < 3; ++r) {
+    threads.emplace_back([&, r] {
+      std::mt19937_64 random(static_cast<std::uint64_t>(r) + 100);
+      std::vector<std::pair<std::string, ValueView>> held;
+      while (!stop.load()) {
+        const std::string key = key_of(random() % 2000);
+        ValueView view;
+        if (cache.get(key, &view).ok()) held.emplace_back(key, std::move(view));
+        if (held.size() == 64) {
+          for (auto& [held_key, held_view] : held) {
+            const std::string_view data = held_view.data();
+            if (!data.starts_with(held_key) || data.find_first_not_of('#', held_key.size()) != std::string_view::npos) {
+              bad_views.fetch_add(1);
+            }
+            views_checked.fetch_add(1);
+          }
+          held.clear();
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(700ms);
+  stop.store(true);
+  for (std::thread& thread : threads) thread.join();
+  CHECK(views_checked.load() > 0);
+  CHECK(bad_views.load() == 0);
+  CHECK(cache.charge() <= cache.capacity());
+  CHECK(cache.stats().evictions > 0);
+}

@@ -1,0 +1,56 @@
+// Tests of detail::FrequencySketch, the TinyLFU counter.
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <mantis/detail/frequency_sketch.hpp>
+
+using mantis::detail::FrequencySketch;
+
+TEST_CASE("estimates count increments and saturate at 15", "[frequency_sketch]") {
+  FrequencySketch sketch(1024);
+  CHECK(sketch.estimate(42) == 0);
+  for (int i = 0; i < 5; ++i) sketch.increment(42);
+  CHECK(sketch.estimate(42) == 5);
+  for (int i = 0; i < 100; ++i) sketch.increment(42);
+  CHECK(sketch.estimate(42) == FrequencySketch::kMaxCount);
+  // Saturation never carries into a neighbouring counter: other keys stay low.
+  int others_high = 0;
+  for (std::uint32_t h = 1000; h < 1100; ++h) others_high += sketch.estimate(h) > 1 ? 1 : 0;
+  CHECK(others_high == 0);
+}
+
+TEST_CASE("a frequent key outranks rare keys", "[frequency_sketch]") {
+  FrequencySketch sketch(4096);
+  for (std::uint32_t h = 0; h < 2000; ++h) sketch.increment(h * 2654435761u);
+  for (int i = 0; i < 10; ++i) sketch.increment(7);
+  CHECK(sketch.estimate(7) >= 10);
+  int overestimated = 0;
+  for (std::uint32_t h = 0; h < 2000; ++h) overestimated += sketch.estimate(h * 2654435761u) > 2 ? 1 : 0;
+  CHECK(overestimated < 20);
+}
+
+TEST_CASE("counters are halved after sample_size increments", "[frequency_sketch]") {
+  FrequencySketch sketch(64);
+  for (int i = 0; i < 12; ++i) sketch.increment(99);
+  REQUIRE(sketch.estimate(99) == 12);
+  std::uint32_t filler = 1;
+  for (std::size_t i = 12; i < sketch.sample_size(); ++i) sketch.increment(filler++ * 2654435761u + 5);
+  CHECK(sketch.estimate(99) <= 7);
+  CHECK(sketch.estimate(99) >= 5);
+}
+
+TEST_CASE("concurrent increments are never torn", "[frequency_sketch][concurrency]") {
+  FrequencySketch sketch(1 << 16);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&sketch] {
+      for (int i = 0; i < 10000; ++i) sketch.increment(12345);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  CHECK(sketch.estimate(12345) == FrequencySketch::kMaxCount);
+  CHECK(sketch.estimate(54321) <= 1);
+}
