@@ -7,6 +7,7 @@
 //           overwrite is erase + emplace: readers may miss the key in between (counted as misses,
 //           not errors), and it has no seek, so it cannot run range scans (YCSB E).
 // The cache phase has its own interface (CacheTarget):
+//   mantis  mantis::Cache, the standalone cache (public API only).
 //   lru     ExactLru (bench/exact_lru.hpp): hash map + recency list under one mutex, exact LRU.
 //
 // Every worker thread calls attach_thread() before its first operation and detach_thread() after its
@@ -29,6 +30,7 @@
 #include <cds/gc/dhp.h>
 #include <cds/init.h>
 
+#include <mantis/cache.hpp>
 #include <mantis/engine.hpp>
 
 #include "exact_lru.hpp"
@@ -178,9 +180,24 @@ class CacheTarget {
   virtual Lookup get(std::string_view key, std::string* value) = 0;
 };
 
+class MantisCacheTarget final : public CacheTarget {
+ public:
+  explicit MantisCacheTarget(std::size_t capacity_bytes) : cache_(CacheOptions{.capacity = capacity_bytes}) {}
+  bool put(std::string_view key, std::string_view value) override { return cache_.put(key, value).ok(); }
+  Lookup get(std::string_view key, std::string* value) override {
+    const Status status = cache_.get(key, value);
+    if (status.ok()) return Lookup::kFound;
+    return status.is_not_found() ? Lookup::kMissing : Lookup::kError;
+  }
+
+ private:
+  Cache cache_;
+};
+
+// Charges entries like mantis::Cache (Cache::kEntryOverhead), so both hold the same number of entries.
 class LruTarget final : public CacheTarget {
  public:
-  LruTarget(std::size_t capacity_bytes, std::size_t entry_overhead) : lru_(capacity_bytes, entry_overhead) {}
+  explicit LruTarget(std::size_t capacity_bytes) : lru_(capacity_bytes, Cache::kEntryOverhead) {}
   bool put(std::string_view key, std::string_view value) override { return lru_.put(key, value); }
   Lookup get(std::string_view key, std::string* value) override {
     return lru_.get(key, value) ? Lookup::kFound : Lookup::kMissing;
