@@ -1,8 +1,7 @@
 // The workloads of mantis-bench and the multi-threaded runner that times them.
 //
-// Keys are 16 bytes: "key:" + 12 zero-padded decimal digits, so key order is index order. Values are
-// `value_size` bytes whose first (up to) 16 bytes repeat the key, so every read is checked: a value of
-// the wrong size or for another key is an error.
+// Keys and values are those of keys.hpp; every read is checked against them: a value of the wrong
+// size or for another key is an error.
 //
 // Timing: each operation is bracketed by two steady_clock reads, and the latency recorded is the
 // interval minus the calibrated cost of an empty interval (the median of back-to-back reads), clamped
@@ -28,6 +27,7 @@
 #include <vector>
 
 #include "histogram.hpp"
+#include "keys.hpp"
 #include "peers.hpp"
 #include "process.hpp"
 #include "zipf.hpp"
@@ -93,40 +93,6 @@ inline constexpr std::size_t kLargeValueSize = 8192;
 inline constexpr std::uint64_t kMemoryPressureKeyDivisor = 16;
 // YCSB E scans a uniform number of keys in [1, kMaxScanLength].
 inline constexpr std::uint64_t kMaxScanLength = 100;
-
-inline constexpr std::size_t kKeySize = 16;
-
-inline void format_key(std::uint64_t index, char* out) {
-  std::memcpy(out, "key:", 4);
-  for (int i = 15; i >= 4; --i) {
-    out[i] = static_cast<char>('0' + index % 10);
-    index /= 10;
-  }
-}
-
-// Every key of [0, count) formatted once up front, so choosing a key costs no formatting.
-class KeySpace {
- public:
-  explicit KeySpace(std::uint64_t count) : count_(count), bytes_(count * kKeySize) {
-    for (std::uint64_t i = 0; i < count; ++i) format_key(i, bytes_.data() + i * kKeySize);
-  }
-  std::uint64_t count() const noexcept { return count_; }
-  std::string_view key(std::uint64_t index) const noexcept { return {bytes_.data() + index * kKeySize, kKeySize}; }
-
- private:
-  std::uint64_t count_;
-  std::vector<char> bytes_;
-};
-
-// The value written for `key`: `size` bytes, the key's bytes first.
-inline void fill_value(std::string_view key, std::size_t size, std::string* value) {
-  if (value->size() != size) value->assign(size, 'v');
-  std::memcpy(value->data(), key.data(), std::min(size, key.size()));
-}
-inline bool value_matches(std::string_view key, std::string_view value, std::size_t size) {
-  const std::size_t prefix = std::min(size, key.size());
-  return value.size() == size && std::memcmp(value.data(), key.data(), prefix) == 0;
-}
 
 struct TimingCalibration {
   double clock_read_ns = 0;             // mean cost of one steady_clock::now()
