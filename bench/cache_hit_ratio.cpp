@@ -1,7 +1,8 @@
 // cache_hit_ratio: replays key traces against mantis::Cache and the exact LRU (bench/exact_lru.hpp) and
 // prints hit ratios, then a 90% get / 10% put throughput comparison with get-hit latency percentiles.
 //
-// Usage: cache_hit_ratio [--quick]   (--quick: shorter traces, for smoke runs)
+// Usage: cache_hit_ratio [--quick] [--mix-only]
+//   --quick: shorter traces, for smoke runs; --mix-only: skip the hit-ratio replays.
 // Hit ratios replay single-threaded: get, and put on a miss. Both caches charge entries the same way
 // (key + value + Cache::kEntryOverhead), so they hold the same number of entries.
 #include <algorithm>
@@ -15,6 +16,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <time.h>
 
 #include <mantis/cache.hpp>
 
@@ -110,9 +113,16 @@ void hit_ratio_row(const char* name, const std::vector<std::uint64_t>& trace, st
 // Throughput of a 90% get / 10% put Zipf mix; every 8th get is timed and kept when it hit.
 struct MixResult {
   double ops_per_second;
+  double cpu_ns_per_op;  // thread CPU time per operation: robust when other processes share the cores
   double hit_p50_ns;
   double hit_p99_ns;
 };
+
+double thread_cpu_seconds() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
+}
 
 template <class CacheT>
 MixResult run_mix(CacheT& cache, int threads, const Zipf& zipf, std::uint64_t ops_per_thread) {
@@ -121,6 +131,7 @@ MixResult run_mix(CacheT& cache, int threads, const Zipf& zipf, std::uint64_t op
   std::atomic<bool> go{false};
   std::vector<std::thread> workers;
   std::vector<double> seconds(static_cast<std::size_t>(threads));
+  std::vector<double> cpu_seconds(static_cast<std::size_t>(threads));
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
       std::mt19937_64 random(static_cast<std::uint64_t>(t) * 7919 + 1);
@@ -136,6 +147,7 @@ MixResult run_mix(CacheT& cache, int threads, const Zipf& zipf, std::uint64_t op
       std::string value;
       ready.fetch_add(1);
       while (!go.load()) std::this_thread::yield();
+      const double cpu_start = thread_cpu_seconds();
       const auto start = std::chrono::steady_clock::now();
       for (std::uint64_t i = 0; i < ops_per_thread; ++i) {
         if (!is_get[i]) {
@@ -158,6 +170,7 @@ MixResult run_mix(CacheT& cache, int threads, const Zipf& zipf, std::uint64_t op
       }
       seconds[static_cast<std::size_t>(t)] =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      cpu_seconds[static_cast<std::size_t>(t)] = thread_cpu_seconds() - cpu_start;
     });
   }
   while (ready.load() < threads) std::this_thread::yield();
@@ -167,10 +180,14 @@ MixResult run_mix(CacheT& cache, int threads, const Zipf& zipf, std::uint64_t op
   for (auto& mine : latencies) all.insert(all.end(), mine.begin(), mine.end());
   std::sort(all.begin(), all.end());
   auto percentile = [&](double p) {
-    return all.empty() ? 0.0 : static_cast<double>(all[static_cast<std::size_t>(p * static_cast<double>(all.size() - 1))]);
+    return all.empty() ? 0.0
+                       : static_cast<double>(all[static_cast<std::size_t>(p * static_cast<double>(all.size() - 1))]);
   };
   const double wall = *std::max_element(seconds.begin(), seconds.end());
-  return {static_cast<double>(ops_per_thread) * threads / wall, percentile(0.50), percentile(0.99)};
+  double cpu_total = 0;
+  for (double cpu : cpu_seconds) cpu_total += cpu;
+  const double total_ops = static_cast<double>(ops_per_thread) * threads;
+  return {total_ops / wall, cpu_total * 1e9 / total_ops, percentile(0.50), percentile(0.99)};
 }
 
 template <class CacheT>
@@ -179,17 +196,10 @@ void warm(CacheT& cache, const Zipf& zipf, std::uint64_t ops) {
   for (std::uint64_t i = 0; i < ops; ++i) (void)cache.put(key_of(zipf(random)), value_bytes());
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+void print_hit_ratios(const Zipf& zipf, std::uint64_t trace_length, std::mt19937_64& random) {
   constexpr std::uint64_t kKeys = 1'000'000;
-  const std::uint64_t trace_length = quick ? 1'000'000 : 5'000'000;
-  std::mt19937_64 random(42);
-  const Zipf zipf(kKeys, 0.99);
   std::vector<std::uint64_t> zipf_trace(trace_length);
   for (auto& id : zipf_trace) id = zipf(random);
-
   std::printf("hit ratio, single thread, get + put on miss (%llu requests per trace)\n",
               static_cast<unsigned long long>(trace_length));
   std::printf("%-34s %9s %10s %10s %8s %10s\n", "trace", "room", "exact-lru", "mantis", "diff-pp", "tinylfu");
@@ -203,9 +213,25 @@ int main(int argc, char** argv) {
     const std::string name_fits = "loop over " + std::to_string(loop_keys) + " keys, room 1.1N";
     hit_ratio_row(name_fits.c_str(), loop_trace, loop_keys + loop_keys / 10);
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = false;
+  bool mix_only = false;
+  for (int i = 1; i < argc; ++i) {
+    quick = quick || std::strcmp(argv[i], "--quick") == 0;
+    mix_only = mix_only || std::strcmp(argv[i], "--mix-only") == 0;
+  }
+  constexpr std::uint64_t kKeys = 1'000'000;
+  const std::uint64_t trace_length = quick ? 1'000'000 : 5'000'000;
+  std::mt19937_64 random(42);
+  const Zipf zipf(kKeys, 0.99);
+  if (!mix_only) print_hit_ratios(zipf, trace_length, random);
 
   std::printf("\n90%% get / 10%% put, zipf 0.99 over 1M keys, room for 10%%, %zu-byte values\n", kValueSize);
-  std::printf("%-8s %8s %14s %10s %10s\n", "cache", "threads", "ops/s", "hit p50", "hit p99");
+  std::printf("%-8s %8s %14s %12s %10s %10s\n", "cache", "threads", "ops/s", "cpu ns/op", "hit p50", "hit p99");
   const std::uint64_t ops_per_thread = quick ? 500'000 : 2'000'000;
   double lru_ops[3] = {};
   for (int threads : {1, 2}) {
@@ -213,15 +239,15 @@ int main(int argc, char** argv) {
     warm(lru, zipf, 2'000'000);
     const MixResult lru_result = run_mix(lru, threads, zipf, ops_per_thread);
     lru_ops[threads] = lru_result.ops_per_second;
-    std::printf("%-8s %8d %14.0f %8.0fns %8.0fns\n", "lru", threads, lru_result.ops_per_second, lru_result.hit_p50_ns,
-                lru_result.hit_p99_ns);
+    std::printf("%-8s %8d %14.0f %12.0f %8.0fns %8.0fns\n", "lru", threads, lru_result.ops_per_second,
+                lru_result.cpu_ns_per_op, lru_result.hit_p50_ns, lru_result.hit_p99_ns);
     CacheOptions options;
     options.capacity = capacity_for(kKeys / 10);
     Cache cache(options);
     warm(cache, zipf, 2'000'000);
     const MixResult result = run_mix(cache, threads, zipf, ops_per_thread);
-    std::printf("%-8s %8d %14.0f %8.0fns %8.0fns   %.2fx lru\n", "mantis", threads, result.ops_per_second,
-                result.hit_p50_ns, result.hit_p99_ns, result.ops_per_second / lru_ops[threads]);
+    std::printf("%-8s %8d %14.0f %12.0f %8.0fns %8.0fns   %.2fx lru\n", "mantis", threads, result.ops_per_second,
+                result.cpu_ns_per_op, result.hit_p50_ns, result.hit_p99_ns, result.ops_per_second / lru_ops[threads]);
   }
   return 0;
 }

@@ -78,9 +78,7 @@ class CacheEntry {
   }
 
   std::string_view key() const noexcept { return {reinterpret_cast<const char*>(this + 1), key_size_}; }
-  std::string_view value() const noexcept {
-    return {reinterpret_cast<const char*>(this + 1) + key_size_, value_size_};
-  }
+  std::string_view value() const noexcept { return {reinterpret_cast<const char*>(this + 1) + key_size_, value_size_}; }
   std::uint32_t hash32() const noexcept { return hash32_; }
   std::size_t charge() const noexcept { return std::size_t{key_size_} + value_size_ + Cache::kEntryOverhead; }
   // 0 = never expires.
@@ -273,8 +271,7 @@ class ShardedCache {
     std::size_t constructed = 0;
     try {
       for (; constructed < shard_count_; ++constructed) {
-        const std::size_t shard_capacity =
-            capacity_ / shard_count_ + (constructed < capacity_ % shard_count_ ? 1 : 0);
+        const std::size_t shard_capacity = capacity_ / shard_count_ + (constructed < capacity_ % shard_count_ ? 1 : 0);
         new (&shards_[constructed]) Shard(shard_capacity, options.admission, constructed);
       }
     } catch (...) {
@@ -473,9 +470,7 @@ class ShardedCache {
   std::size_t capacity() const noexcept { return capacity_; }
   std::size_t shard_count() const noexcept { return shard_count_; }
   // The byte budget of the shard that holds `key`.
-  std::size_t shard_capacity_for(std::string_view key) const noexcept {
-    return shard_for(hash_of(key)).capacity;
-  }
+  std::size_t shard_capacity_for(std::string_view key) const noexcept { return shard_for(hash_of(key)).capacity; }
 
   CacheStats stats() const noexcept {
     CacheStats stats;
@@ -595,7 +590,7 @@ class ShardedCache {
   static std::uint64_t saturating_add(std::uint64_t now_ms, std::int64_t ttl_ms) noexcept {
     const auto ttl = static_cast<std::uint64_t>(ttl_ms);
     return ttl > std::numeric_limits<std::uint64_t>::max() - now_ms ? std::numeric_limits<std::uint64_t>::max()
-                                                                     : now_ms + ttl;
+                                                                    : now_ms + ttl;
   }
 
   static std::uint64_t hash_of(std::string_view key) noexcept {
@@ -636,7 +631,8 @@ class ShardedCache {
     const std::size_t slot_count = table->slot_count();
     std::size_t i = static_cast<std::size_t>(next_random(shard) % slot_count);
     std::size_t sampled = 0;
-    for (std::size_t scanned = 0; scanned < slot_count && sampled < kSamplesPerEviction; ++scanned, i = table->next(i)) {
+    for (std::size_t scanned = 0; scanned < slot_count && sampled < kSamplesPerEviction;
+         ++scanned, i = table->next(i)) {
       CacheEntry* entry = table->slot(i).load(std::memory_order_relaxed);
       if (entry == nullptr || entry == exclude) continue;
       ++sampled;
