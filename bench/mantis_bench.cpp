@@ -48,6 +48,7 @@ in the same process on the same keys. Keys are 16 bytes ("key:" + 12 digits).
   --workloads LIST    phases to run (default: all):
                         seq_write seq_read rand_write rand_read high_throughput memory_pressure
                         concurrent cache_hits ycsb_a ycsb_b ycsb_c ycsb_e
+                      (the load, seq_write, always runs before the others; it is reported when listed)
   --cache-size BYTES  Options::cache_capacity of the engine, and the capacity of the cache-phase
                       caches; K/M/G suffixes allowed (default 64M)
   --compare LIST      peers: stdmap,cds,lru (default all; "" for mantis alone)
@@ -530,7 +531,9 @@ void print_comparison(const Results& results, const Config& config) {
 }
 
 void print_details(const Results& results) {
-  std::printf("\nAll phases (latency per operation; ratio = mantis ops/s / this implementation's ops/s)\n\n");
+  std::printf("\nAll phases (latency per operation; mantis/x = mantis ops/s / this implementation's ops/s;\n"
+              "peak RSS = VmHWM of the whole process, which all implementations share, except memory_pressure,\n"
+              "where each implementation runs alone in a forked child)\n\n");
   std::printf("%-16s %4s %-7s %10s %8s %8s %8s %8s %8s %6s %8s %9s %8s\n", "workload", "thr", "impl", "ops/s", "p50",
               "p95", "p99", "p99.9", "max", "errors", "misses", "peak RSS", "mantis/x");
   std::vector<std::pair<std::string, int>> groups;
