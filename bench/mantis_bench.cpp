@@ -317,8 +317,10 @@ std::string format_ratio(double ratio) {
 // ---------------------------------------------------------------------------------------------
 // Running
 
-const std::vector<std::string> kTimedOrder = {"seq_read", "rand_read", "rand_write", "high_throughput",
-                                              "ycsb_c",   "ycsb_b",    "ycsb_a",     "ycsb_e"};
+// The time-bounded phases run on each loaded store, in this order (ycsb_e last: it inserts keys).
+constexpr Workload kTimedOrder[] = {Workload::kSeqRead, Workload::kRandRead, Workload::kRandWrite,
+                                    Workload::kHighThroughput, Workload::kYcsbC, Workload::kYcsbB,
+                                    Workload::kYcsbA, Workload::kYcsbE};
 
 class Bench {
  public:
@@ -361,7 +363,7 @@ class Bench {
     int total = kv;  // footprint children
     if (config_.runs(Workload::kMemoryPressure)) total += kv * thread_counts;
     int per_group = 1;  // the load
-    for (const std::string& name : kTimedOrder) per_group += config_.runs(*parse_workload(name)) ? 1 : 0;
+    for (Workload workload : kTimedOrder) per_group += config_.runs(workload) ? 1 : 0;
     total += kv * thread_counts * per_group;
     if (config_.runs(Workload::kConcurrent)) total += kv;
     if (config_.runs(Workload::kCacheHits)) total += static_cast<int>(cache_impls().size()) * thread_counts;
@@ -435,12 +437,11 @@ class Bench {
     progress_.begin(impl, "seq_write", threads);
     const Measurement load = run_load(*target, threads, config_.keys, config_.value_size, phase);
     if (config_.runs(Workload::kSeqWrite) || load.errors != 0) record(impl, "seq_write", threads, load);
-    for (const std::string& name : kTimedOrder) {
-      const Workload workload = *parse_workload(name);
+    for (Workload workload : kTimedOrder) {
       if (!config_.runs(workload)) continue;
-      progress_.begin(impl, name, threads);
+      progress_.begin(impl, workload_name(workload), threads);
       if (workload == Workload::kYcsbE && !target->supports_scan()) continue;
-      record(impl, name, threads, run_timed_phase(*target, workload, threads, phase));
+      record(impl, workload_name(workload), threads, run_timed_phase(*target, workload, threads, phase));
     }
     // concurrent comes last: it runs on the keys loaded (and written) by the first group.
     if (with_concurrent && config_.runs(Workload::kConcurrent)) {
