@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -235,6 +236,8 @@ struct Results {
   std::vector<Row> rows;
   std::vector<Footprint> footprints;
   std::vector<std::string> failures;  // phases that could not run (a child that died)
+  std::string load_before;  // /proc/loadavg at the start and the end: how busy the machine was
+  std::string load_after;
 
   const Row* find(std::string_view impl, std::string_view workload, int threads) const {
     for (const Row& row : rows) {
@@ -317,6 +320,14 @@ std::string format_ratio(double ratio) {
 // ---------------------------------------------------------------------------------------------
 // Running
 
+// The 1, 5 and 15 minute load averages.
+std::string load_average() {
+  std::ifstream file("/proc/loadavg");
+  std::string one, five, fifteen;
+  file >> one >> five >> fifteen;
+  return one + " " + five + " " + fifteen;
+}
+
 // The time-bounded phases run on each loaded store, in this order (ycsb_e last: it inserts keys).
 constexpr Workload kTimedOrder[] = {Workload::kSeqRead, Workload::kRandRead, Workload::kRandWrite,
                                     Workload::kHighThroughput, Workload::kYcsbC, Workload::kYcsbB,
@@ -332,12 +343,14 @@ class Bench {
         progress_(planned_phases()) {}
 
   Results run() {
+    results_.load_before = load_average();
     run_memory_children();
     for (int threads : config_.threads) {
       for (const std::string& impl : kv_impls()) run_store_group(impl, threads, threads == config_.threads.front());
     }
     if (config_.runs(Workload::kCacheHits)) run_cache_phases();
     progress_.clear();
+    results_.load_after = load_average();
     return std::move(results_);
   }
 
@@ -527,8 +540,10 @@ void print_comparison(const Results& results, const Config& config) {
   std::printf("| %-28s | %-14s | %-18s | %-9s | %-18s | %-18s |\n", "p99 latency (worst phase)", "< 100ms",
               (format_nanos(worst_p99) + " (" + worst_where + ")").c_str(),
               worst_p99 > 0 ? format_ratio(kClaimedP99Ns / worst_p99).c_str() : "-", "", "");
-  std::printf("\n%llu keys of 16 bytes, %zu-byte values, %.3g s per phase.\n",
-              static_cast<unsigned long long>(config.keys), config.value_size, config.seconds);
+  std::printf("\n%llu keys of 16 bytes, %zu-byte values, %.3g s per phase. Load average %s at the start, %s at "
+              "the end, on %u CPUs.\n",
+              static_cast<unsigned long long>(config.keys), config.value_size, config.seconds,
+              results.load_before.c_str(), results.load_after.c_str(), std::thread::hardware_concurrency());
 }
 
 void print_details(const Results& results) {
@@ -631,6 +646,7 @@ double mantis_ratio(const Results& results, const Row& row) {
 
 bool write_json(const std::string& path, const Results& results, const Config& config, const TimingCalibration& timing) {
   std::ofstream out(path);
+  out << std::setprecision(12);
   utsname host{};
   uname(&host);
   out << "{\n  \"config\": {\"keys\": " << config.keys << ", \"key_size\": " << kKeySize
@@ -641,7 +657,9 @@ bool write_json(const std::string& path, const Results& results, const Config& c
   out << "  \"machine\": {\"cpu\": " << json_string(read_first_matching("/proc/cpuinfo", "model name"))
       << ", \"cpus\": " << std::thread::hardware_concurrency()
       << ", \"memory\": " << json_string(read_first_matching("/proc/meminfo", "MemTotal"))
-      << ", \"kernel\": " << json_string(std::string(host.sysname) + " " + host.release) << "},\n";
+      << ", \"kernel\": " << json_string(std::string(host.sysname) + " " + host.release)
+      << ", \"loadavg_start\": " << json_string(results.load_before)
+      << ", \"loadavg_end\": " << json_string(results.load_after) << "},\n";
   out << "  \"timing\": {\"clock_read_ns\": " << timing.clock_read_ns
       << ", \"subtracted_per_sample_ns\": " << timing.empty_interval_ns << "},\n";
   out << "  \"results\": [\n";
@@ -673,6 +691,7 @@ bool write_json(const std::string& path, const Results& results, const Config& c
 
 bool write_csv(const std::string& path, const Results& results) {
   std::ofstream out(path);
+  out << std::setprecision(12);
   out << "impl,workload,threads,ops,seconds,ops_per_sec,mean_ns,p50_ns,p95_ns,p99_ns,p999_ns,max_ns,errors,misses,"
          "peak_rss_bytes,rss_delta_bytes,timing_overhead_pct,in_child,mantis_ratio\n";
   for (const Row& row : results.rows) {
