@@ -1,0 +1,187 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include <mantis/detail/reaper.hpp>
+
+#include "test_util.hpp"
+
+using mantis::Options;
+using mantis::WriteOptions;
+using mantis::detail::ManualClock;
+using mantis::test::open_engine;
+using mantis::test::value_of;
+using namespace std::chrono_literals;
+
+namespace {
+Options lazy_only() {
+  Options o;
+  o.reaper_interval = 0ms;
+  return o;
+}
+}  // namespace
+
+TEST_CASE("a key is visible until the millisecond it expires, to every read", "[ttl]") {
+  ManualClock clock(5000);
+  auto db = open_engine(lazy_only(), &clock);
+  REQUIRE(db->put("k", "v", WriteOptions{100ms}).ok());
+  REQUIRE(db->put("other", "o").ok());
+  clock.set(5099);
+  CHECK(value_of(*db, "k") == "v");
+  CHECK(db->contains("k"));
+  std::optional<std::chrono::milliseconds> remaining;
+  REQUIRE(db->ttl("k", &remaining).ok());
+  CHECK(remaining == 1ms);
+  clock.set(5100);
+  CHECK(value_of(*db, "k") == "<absent>");
+  CHECK_FALSE(db->contains("k"));
+  CHECK(db->ttl("k", &remaining).is_not_found());
+  int seen = 0;
+  REQUIRE(db->scan({}, {}, [&](std::string_view key, std::string_view) {
+              CHECK(key == "other");
+              ++seen;
+              return true;
+            }).ok());
+  CHECK(seen == 1);
+  auto it = db->new_iterator();
+  it->seek_to_first();
+  REQUIRE(it->valid());
+  CHECK(it->key() == "other");
+  it->next();
+  CHECK_FALSE(it->valid());
+}
+
+TEST_CASE("a key that expires while an iterator holds it is skipped", "[ttl][iterator]") {
+  ManualClock clock(5000);
+  auto db = open_engine(lazy_only(), &clock);
+  REQUIRE(db->put("a", "1").ok());
+  REQUIRE(db->put("b", "2", WriteOptions{10ms}).ok());
+  REQUIRE(db->put("c", "3").ok());
+  auto it = db->new_iterator();
+  it->seek_to_first();  // the batch now holds a, b, c
+  REQUIRE(it->key() == "a");
+  clock.advance(10);
+  it->next();
+  REQUIRE(it->valid());
+  CHECK(it->key() == "c");
+}
+
+TEST_CASE("expire, persist and ttl", "[ttl]") {
+  ManualClock clock(10000);
+  auto db = open_engine(lazy_only(), &clock);
+  std::optional<std::chrono::milliseconds> remaining;
+  CHECK(db->expire("absent", 10ms).is_not_found());
+  CHECK(db->persist("absent").is_not_found());
+  CHECK(db->ttl("absent", &remaining).is_not_found());
+
+  REQUIRE(db->put("k", "v").ok());
+  REQUIRE(db->ttl("k", &remaining).ok());
+  CHECK_FALSE(remaining.has_value());
+  REQUIRE(db->expire("k", 250ms).ok());
+  REQUIRE(db->ttl("k", &remaining).ok());
+  CHECK(remaining == 250ms);
+  clock.advance(100);
+  REQUIRE(db->ttl("k", &remaining).ok());
+  CHECK(remaining == 150ms);
+  CHECK(value_of(*db, "k") == "v");
+  REQUIRE(db->persist("k").ok());
+  REQUIRE(db->ttl("k", &remaining).ok());
+  CHECK_FALSE(remaining.has_value());
+  clock.advance(1000);
+  CHECK(value_of(*db, "k") == "v");
+  REQUIRE(db->persist("k").ok());  // no TTL: still OK
+
+  REQUIRE(db->expire("k", 0ms).ok());  // expires at once
+  CHECK(value_of(*db, "k") == "<absent>");
+  CHECK(db->expire("k", 10ms).is_not_found());
+}
+
+TEST_CASE("a put replaces the TTL; a put without TTL removes it", "[ttl]") {
+  ManualClock clock(10000);
+  auto db = open_engine(lazy_only(), &clock);
+  REQUIRE(db->put("k", "1", WriteOptions{10ms}).ok());
+  REQUIRE(db->put("k", "2").ok());
+  clock.advance(50);
+  CHECK(value_of(*db, "k") == "2");
+  REQUIRE(db->put("k", "3", WriteOptions{10ms}).ok());
+  clock.advance(10);
+  CHECK(value_of(*db, "k") == "<absent>");
+}
+
+TEST_CASE("expired keys are removed lazily on read and counted", "[ttl]") {
+  ManualClock clock(10000);
+  auto db = open_engine(lazy_only(), &clock);
+  for (int i = 0; i < 100; ++i) REQUIRE(db->put("k" + std::to_string(i), "v", WriteOptions{5ms}).ok());
+  clock.advance(5);
+  CHECK(db->size() == 100);  // nothing has looked at them yet
+  for (int i = 0; i < 100; ++i) CHECK_FALSE(db->contains("k" + std::to_string(i)));
+  CHECK(db->size() == 0);
+  CHECK(db->stats().expired == 100);
+}
+
+TEST_CASE("the reaper removes expired keys in the background", "[ttl][reaper]") {
+  ManualClock clock(10000);
+  Options o;
+  o.reaper_interval = 5ms;
+  auto db = open_engine(o, &clock);
+  for (int i = 0; i < 5000; ++i) {
+    REQUIRE(db->put("k" + std::to_string(i), "v", WriteOptions{i % 2 == 0 ? 10ms : 0ms}).ok());
+  }
+  clock.advance(10);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (db->size() != 2500 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  CHECK(db->size() == 2500);
+  CHECK(db->stats().expired == 2500);
+  CHECK(value_of(*db, "k1") == "v");
+}
+
+TEST_CASE("reaping an expired key never removes a newer value", "[ttl][reaper][threads]") {
+  ManualClock clock(10000);
+  mantis::detail::Store store(clock);
+  std::atomic<bool> stop{false};
+  std::atomic<long> rewrites{0};
+  // A writer keeps replacing keys whose old records have expired; the sweep must only ever remove the
+  // expired records, never the fresh ones (which never expire).
+  std::thread writer([&] {
+    for (int round = 0; !stop.load(); ++round) {
+      for (int i = 0; i < 64; ++i) {
+        const std::string key = "k" + std::to_string(i);
+        const bool fresh = (round % 2) == 1;
+        auto* r = mantis::detail::Record::create(fresh ? "fresh" : "stale", fresh ? 0 : 10001, 1);
+        if (r == nullptr) std::abort();
+        store.put(key, r);
+        rewrites.fetch_add(1);
+      }
+    }
+  });
+  clock.set(20000);  // every "stale" record has expired
+  std::string cursor;
+  const auto end = std::chrono::steady_clock::now() + 300ms;
+  while (std::chrono::steady_clock::now() < end) mantis::detail::Reaper::sweep(store, cursor);
+  stop.store(true);
+  writer.join();
+  // After a final fresh write of every key, nothing can remove them.
+  for (int i = 0; i < 64; ++i) {
+    store.put("k" + std::to_string(i), mantis::detail::Record::create("fresh", 0, 2));
+  }
+  for (int s = 0; s < 3; ++s) mantis::detail::Reaper::sweep(store, cursor);
+  CHECK(store.size() == 64);
+  for (int i = 0; i < 64; ++i) {
+    bool fresh = false;
+    store.read("k" + std::to_string(i), [&](mantis::detail::Record& r) { fresh = r.value() == "fresh"; });
+    CHECK(fresh);
+  }
+  CHECK(rewrites.load() > 0);
+}
+
+TEST_CASE("the reaper stops promptly when the engine closes", "[ttl][reaper]") {
+  Options o;
+  o.reaper_interval = std::chrono::hours(1);
+  const auto start = std::chrono::steady_clock::now();
+  {
+    auto db = open_engine(o);
+    REQUIRE(db->put("k", "v", WriteOptions{1ms}).ok());
+  }
+  CHECK(std::chrono::steady_clock::now() - start < 5s);
+}
