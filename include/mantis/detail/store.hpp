@@ -325,6 +325,12 @@ class Store {
 
   int top_level() const noexcept { return max_height_.load(std::memory_order_relaxed) - 1; }
 
+  // A search is a chain of dependent cache misses. While the node to the right (curr) loads, start
+  // loading the node below-right of pred too: if curr overshoots, that is where the search goes next.
+  static void prefetch_down(Node* pred, int level) noexcept {
+    if (level > 0) __builtin_prefetch(node_of(pred->next(level - 1).load(std::memory_order_relaxed)));
+  }
+
   // Read-only search: the unmarked node holding `key`, or nullptr. Never writes shared memory.
   Node* find_for_read(std::string_view key) const {
   retry:
@@ -333,6 +339,7 @@ class Store {
       std::uintptr_t word = pred->next(level).load(std::memory_order_acquire);
       if (is_marked(word)) goto retry;  // pred is being removed: its next words are frozen
       Node* curr = node_of(word);
+      prefetch_down(pred, level);
       while (curr != nullptr) {
         const std::uintptr_t succ = curr->next(level).load(std::memory_order_acquire);
         if (is_marked(succ)) {  // curr is being removed: step over it
@@ -344,6 +351,7 @@ class Store {
         if (c > 0) break;
         pred = curr;
         curr = node_of(succ);
+        prefetch_down(pred, level);
       }
     }
     return nullptr;
@@ -358,6 +366,7 @@ class Store {
       std::uintptr_t word = pred->next(level).load(std::memory_order_acquire);
       if (is_marked(word)) goto retry;
       curr = node_of(word);
+      prefetch_down(pred, level);
       while (curr != nullptr) {
         const std::uintptr_t succ = curr->next(level).load(std::memory_order_acquire);
         if (is_marked(succ)) {
@@ -367,6 +376,7 @@ class Store {
         if (curr->key() >= key) break;
         pred = curr;
         curr = node_of(succ);
+        prefetch_down(pred, level);
       }
     }
     return curr;
@@ -390,6 +400,7 @@ class Store {
       std::uintptr_t word = pred->next(level).load(std::memory_order_acquire);
       if (is_marked(word)) goto retry;  // pred was removed at this level after we passed it
       Node* curr = node_of(word);
+      prefetch_down(pred, level);
       while (curr != nullptr) {
         std::uintptr_t succ = curr->next(level).load(std::memory_order_acquire);
         if (is_marked(succ)) {
@@ -406,6 +417,7 @@ class Store {
         if (curr->key() >= key) break;
         pred = curr;
         curr = node_of(succ);
+        prefetch_down(pred, level);
       }
       preds[level] = pred;
       succs[level] = curr;
