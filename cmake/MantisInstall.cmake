@@ -22,10 +22,13 @@ endforeach()
 install(FILES ${MANTIS_PUBLIC_HEADERS} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mantis)
 install(FILES ${MANTIS_PUBLIC_DETAIL_HEADERS} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mantis/detail)
 
+# INCLUDES DESTINATION puts the installed include dir on the exported target. (An INSTALL_INTERFACE
+# include dir set before GNUInstallDirs is loaded is empty on a fresh configure.)
 install(TARGETS mantis EXPORT mantisTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT mantisTargets NAMESPACE mantis:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/mantis)
 configure_package_config_file(cmake/mantisConfig.cmake.in
   "${PROJECT_BINARY_DIR}/mantisConfig.cmake"
