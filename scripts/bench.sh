@@ -21,7 +21,11 @@ jobs="${MANTIS_JOBS:-$(nproc)}"
 cmake_args=(-DCMAKE_BUILD_TYPE=Release -DMANTIS_SANITIZE= -DMANTIS_BUILD_BENCH=ON)
 [[ -f "$build/CMakeCache.txt" ]] || cmake_args+=(-G Ninja)
 cmake -S "$root" -B "$build" "${cmake_args[@]}" >/dev/null
-cmake --build "$build" --parallel "$jobs" --target mantis-bench
+# The target is mantis_bench; its binary is bench/mantis-bench.
+if ! cmake --build "$build" --parallel "$jobs" --target mantis_bench; then
+  echo "bench.sh: building the mantis_bench target failed (see above)" >&2
+  exit 1
+fi
 
 bench="$build/bench/mantis-bench"
 if [[ ! -x "$bench" ]]; then
