@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include <mantis/detail/cache.hpp>
 #include <mantis/detail/clock.hpp>
 #include <mantis/detail/reaper.hpp>
 #include <mantis/detail/record.hpp>
@@ -84,6 +85,12 @@ struct Engine::Impl {
   enum Counter : std::size_t { kPuts, kGets, kHits, kMisses, kErases };
 
   Impl(const Options& opts, const detail::Clock& clk) : options(opts), clock(clk), store(clk) {
+    if (options.cache_capacity > 0) {
+      CacheOptions cache_options;
+      cache_options.capacity = options.cache_capacity;
+      cache_options.admission = options.cache_admission;
+      cache = std::make_unique<detail::ShardedCache>(cache_options, clock);
+    }
     if (options.reaper_interval.count() > 0) reaper.emplace(store, options.reaper_interval);
   }
 
@@ -127,18 +134,43 @@ struct Engine::Impl {
       return Status::resource_exhausted("out of memory storing key");
     }
     counters.add(kPuts);
+    refresh_cache(key);
     return Status::ok_status();
   }
 
   void remove(std::string_view key) {
     store.erase(key);
     counters.add(kErases);
+    refresh_cache(key);
   }
 
-  template <class Fn>
-  bool read(std::string_view key, Fn&& fn) const {
-    const bool found = store.read(key, std::forward<Fn>(fn));
+  // Cache coherence, write side (DESIGN.md rule 3): after every change of a key in the store, a cached
+  // entry of the key is replaced by the store's current value (or dropped) under its shard mutex.
+  void refresh_cache(std::string_view key) {
+    if (!cache) return;
+    cache->refresh(key, [&](std::string* value, std::uint64_t* expires_at_ms) {
+      return store.peek(key, [&](const Record& record) {
+        value->assign(record.value());
+        *expires_at_ms = record.expires_at_ms();
+      });
+    });
+  }
+
+  // A point read through the cache tier: `consume_entry(CacheEntry&)` on a cache hit, else
+  // `consume_record(Record&)` on the store's record, which then fills the cache: inside the store's
+  // critical section, so the fill validates by record identity that no write replaced it (rule 3).
+  template <class ConsumeEntry, class ConsumeRecord>
+  bool read(std::string_view key, ConsumeEntry&& consume_entry, ConsumeRecord&& consume_record) const {
     counters.add(kGets);
+    if (cache && cache->find(key, consume_entry).ok()) {
+      counters.add(kHits);
+      return true;
+    }
+    detail::RetireList retired;  // destroyed after the store's critical section has ended
+    const bool found = store.read_checked(key, [&](Record& record, const auto& is_current) {
+      consume_record(record);
+      if (cache) cache->fill(key, record.value(), record.expires_at_ms(), is_current, retired);
+    });
     counters.add(found ? kHits : kMisses);
     return found;
   }
@@ -148,7 +180,8 @@ struct Engine::Impl {
   Store store;
   std::atomic<std::uint64_t> seq{1};
   mutable detail::StripedCounters<5> counters;
-  std::optional<detail::Reaper> reaper;  // last: stops before the store is destroyed
+  std::unique_ptr<detail::ShardedCache> cache;  // null when Options::cache_capacity == 0
+  std::optional<detail::Reaper> reaper;         // last: stops before the store is destroyed
 };
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -184,7 +217,8 @@ Status Engine::get(std::string_view key, std::string* value) const {
   if (value == nullptr) return Status::invalid_argument("get: value is null");
   Status s = impl_->check_key(key);
   if (!s.ok()) return s;
-  if (!impl_->read(key, [value](Record& record) { value->assign(record.value()); })) return Status::not_found();
+  auto copy = [value](const auto& entry_or_record) { value->assign(entry_or_record.value()); };
+  if (!impl_->read(key, copy, copy)) return Status::not_found();
   return Status::ok_status();
 }
 
@@ -192,17 +226,26 @@ Status Engine::get(std::string_view key, ValueView* value) const {
   if (value == nullptr) return Status::invalid_argument("get: value is null");
   Status s = impl_->check_key(key);
   if (!s.ok()) return s;
-  const bool found = impl_->read(key, [value](Record& record) {
-    record.ref();  // safe inside the read's critical section (store.hpp I5)
-    detail::ViewAccess::assign(*value, record.value(), &record, &Record::unref_opaque);
-  });
-  if (!found) return Status::not_found();
+  const bool found = impl_->read(
+      key,
+      [value](detail::CacheEntry& entry) {
+        entry.ref();  // safe inside the cache's critical section
+        detail::ViewAccess::assign(*value, entry.value(), &entry, &detail::CacheEntry::unref_opaque);
+      },
+      [value](Record& record) {
+        record.ref();  // safe inside the store's critical section (store.hpp I5)
+        detail::ViewAccess::assign(*value, record.value(), &record, &Record::unref_opaque);
+      });
+  if (!found) {
+    value->reset();
+    return Status::not_found();
+  }
   return Status::ok_status();
 }
 
 bool Engine::contains(std::string_view key) const {
   if (!impl_->check_key(key).ok()) return false;
-  return impl_->read(key, [](Record&) {});
+  return impl_->read(key, [](const auto&) {}, [](const auto&) {});
 }
 
 Status Engine::erase(std::string_view key, const WriteOptions& /*options*/) {
@@ -254,6 +297,7 @@ Status Engine::expire(std::string_view key, std::chrono::milliseconds ttl) {
       key, [&](const Record& current) { return Record::create(current.value(), at, impl_->next_seq()); });
   if (outcome == Store::PutOutcome::kOutOfMemory) return Status::resource_exhausted("out of memory in expire");
   if (outcome != Store::PutOutcome::kReplaced) return Status::not_found();
+  impl_->refresh_cache(key);
   return Status::ok_status();
 }
 
@@ -266,6 +310,7 @@ Status Engine::persist(std::string_view key) {
   });
   if (outcome == Store::PutOutcome::kOutOfMemory) return Status::resource_exhausted("out of memory in persist");
   if (outcome != Store::PutOutcome::kReplaced) return Status::not_found();
+  impl_->refresh_cache(key);
   return Status::ok_status();
 }
 
@@ -322,6 +367,8 @@ Status Engine::clear() {
                                     [](const Record&, std::uint64_t) { return true; })
               .reached_end) {
   }
+  // After the store: a fill racing with clear() validates against the store and finds nothing current.
+  if (impl_->cache) impl_->cache->clear();
   return Status::ok_status();
 }
 
@@ -341,6 +388,17 @@ Stats Engine::stats() const {
   s.hits = impl_->counters.sum(Impl::kHits);
   s.misses = impl_->counters.sum(Impl::kMisses);
   s.erases = impl_->counters.sum(Impl::kErases);
+  if (impl_->cache) {
+    const CacheStats cache = impl_->cache->stats();
+    s.cache.capacity = impl_->cache->capacity();
+    s.cache.charge = impl_->cache->charge();
+    s.cache.entries = impl_->cache->entries();
+    s.cache.hits = cache.hits;
+    s.cache.misses = cache.misses;
+    s.cache.inserts = cache.inserts;
+    s.cache.evictions = cache.evictions;
+    s.cache.hit_ratio = cache.hit_ratio;
+  }
   return s;
 }
 

@@ -314,50 +314,60 @@ class ShardedCache {
 
     RetireList retired;  // declared before the lock: retires after the mutex is released
     std::lock_guard<std::mutex> lock(shard.mutex);
-    CacheTable* table = shard.table.load(std::memory_order_relaxed);
-    const std::size_t existing_slot = table->find(key, hash32);
-    CacheEntry* existing =
-        existing_slot == CacheTable::kNotFound ? nullptr : table->slot(existing_slot).load(std::memory_order_relaxed);
-    const std::size_t existing_charge = existing == nullptr ? 0 : existing->charge();
-    if (existing != nullptr) shard.pool.remove(existing);
-
-    std::uint64_t now_ms = 0;
-    bool now_known = false;
-    while (shard.usage.load(std::memory_order_relaxed) - existing_charge + charge > shard.capacity) {
-      if (!now_known) {
-        now_ms = clock_.now_ms();
-        now_known = true;
-      }
-      const Victim victim = pick_victim(shard, existing, now_ms);
-      // Only `existing` is left, and the new entry alone fits the shard.
-      if (victim.entry == nullptr) break;
-      if (existing == nullptr && !victim.expired && shard.sketch != nullptr &&
-          shard.sketch->estimate(hash32) <= shard.sketch->estimate(victim.entry->hash32())) {
-        CacheEntry::unref(entry);  // declined by TinyLFU; never published, so no reader can hold it
-        return Status::ok_status();
-      }
-      unlink(shard, victim.slot, retired);
-      counters_.add(victim.expired ? kExpired : kEvictions);
-    }
-
-    entry->set_stamp(next_stamp(shard));
-    if (existing != nullptr) {
-      table->publish(existing_slot, entry);  // unlinking victims never moves other entries
-      retired.add(existing, &CacheEntry::unref_opaque);
-      shard.usage.store(shard.usage.load(std::memory_order_relaxed) - existing_charge + charge,
-                        std::memory_order_relaxed);
-    } else {
-      if ((shard.used_slots + 1) * 8 > table->slot_count() * 7) table = rebuild(shard, shard.live + 1, retired);
-      const std::size_t slot = table->free_slot(hash32);
-      if (table->control(slot).load(std::memory_order_relaxed) == CacheTable::kEmpty) ++shard.used_slots;
-      table->publish(slot, entry);
-      ++shard.live;
-      shard.usage.store(shard.usage.load(std::memory_order_relaxed) + charge, std::memory_order_relaxed);
-      publish_live_count(shard);
-    }
-    maybe_shrink(shard, retired);
-    counters_.add(kInserts);
+    install_locked(shard, entry, retired);
     return Status::ok_status();
+  }
+
+  // The read-through fill of the Engine's cache tier (DESIGN.md rule 3). Caches key -> value unless
+  // `still_current()`, called under the shard mutex that writers' refresh() also takes, says that the
+  // store no longer holds the record the value was read from; so a fill that raced with a write can
+  // never leave the older value behind. Entries too large for their shard are not cached. Thread-safe.
+  // May be called inside an RCU read-side critical section: whatever it unlinks goes to the caller's
+  // `retired`, which the caller must destroy outside that section. `still_current` must not retire
+  // anything through RCU (the mutex is held).
+  template <class StillCurrent>
+  void fill(std::string_view key, std::string_view value, std::uint64_t expires_at_ms, StillCurrent&& still_current,
+            RetireList& retired) {
+    const std::uint64_t hash = hash_of(key);
+    Shard& shard = shard_for(hash);
+    if (key.size() + value.size() + Cache::kEntryOverhead > shard.capacity) return;
+    const std::uint32_t hash32 = static_cast<std::uint32_t>(hash);
+    CacheEntry* entry = CacheEntry::create(key, value, hash32, expires_at_ms, 0);
+    if (entry == nullptr) return;  // a fill is an optimisation: out of memory just skips it
+    std::lock_guard<std::mutex> lock(shard.mutex);
+    if (!still_current()) {
+      CacheEntry::unref(entry);  // never published
+      return;
+    }
+    install_locked(shard, entry, retired);
+  }
+
+  // The write side of the Engine's cache tier: called after a write to the store, it re-reads the
+  // store under the shard mutex if `key` is cached, and replaces the entry with the store's current
+  // value or drops it. `current(std::string* value, std::uint64_t* expires_at_ms) -> bool` reads the
+  // store (false: absent or expired) and must not retire anything through RCU. Thread-safe.
+  template <class Current>
+  void refresh(std::string_view key, Current&& current) {
+    const std::uint64_t hash = hash_of(key);
+    Shard& shard = shard_for(hash);
+    const std::uint32_t hash32 = static_cast<std::uint32_t>(hash);
+    RetireList retired;
+    std::lock_guard<std::mutex> lock(shard.mutex);
+    CacheTable* table = shard.table.load(std::memory_order_relaxed);
+    const std::size_t slot = table->find(key, hash32);
+    if (slot == CacheTable::kNotFound) return;
+    thread_local std::string value;
+    std::uint64_t expires_at_ms = 0;
+    CacheEntry* entry = nullptr;
+    if (current(&value, &expires_at_ms) && key.size() + value.size() + Cache::kEntryOverhead <= shard.capacity) {
+      entry = CacheEntry::create(key, value, hash32, expires_at_ms, 0);
+    }
+    if (entry == nullptr) {
+      unlink(shard, slot, retired);
+      maybe_shrink(shard, retired);
+      return;
+    }
+    install_locked(shard, entry, retired);
   }
 
   // Calls consume(entry) for a live entry of `key` inside the read-side critical section (the entry may
@@ -642,6 +652,57 @@ class ShardedCache {
     CacheEntry* oldest = shard.pool.oldest();
     if (oldest == nullptr) return {};
     return {oldest, table->find(oldest->key(), oldest->hash32()), false};
+  }
+
+  // Publishes `entry` (owning its one reference) for its key, replacing the key's current entry and
+  // evicting as needed, unless TinyLFU declines a newcomer (the entry is then freed). Unlinked entries go
+  // to `retired`. REQUIRES: shard.mutex held.
+  void install_locked(Shard& shard, CacheEntry* entry, RetireList& retired) {
+    const std::uint32_t hash32 = entry->hash32();
+    const std::size_t charge = entry->charge();
+    CacheTable* table = shard.table.load(std::memory_order_relaxed);
+    const std::size_t existing_slot = table->find(entry->key(), hash32);
+    CacheEntry* existing =
+        existing_slot == CacheTable::kNotFound ? nullptr : table->slot(existing_slot).load(std::memory_order_relaxed);
+    const std::size_t existing_charge = existing == nullptr ? 0 : existing->charge();
+    if (existing != nullptr) shard.pool.remove(existing);
+
+    std::uint64_t now_ms = 0;
+    bool now_known = false;
+    while (shard.usage.load(std::memory_order_relaxed) - existing_charge + charge > shard.capacity) {
+      if (!now_known) {
+        now_ms = clock_.now_ms();
+        now_known = true;
+      }
+      const Victim victim = pick_victim(shard, existing, now_ms);
+      // Only `existing` is left, and the new entry alone fits the shard.
+      if (victim.entry == nullptr) break;
+      if (existing == nullptr && !victim.expired && shard.sketch != nullptr &&
+          shard.sketch->estimate(hash32) <= shard.sketch->estimate(victim.entry->hash32())) {
+        CacheEntry::unref(entry);  // declined by TinyLFU; never published, so no reader can hold it
+        return;
+      }
+      unlink(shard, victim.slot, retired);
+      counters_.add(victim.expired ? kExpired : kEvictions);
+    }
+
+    entry->set_stamp(next_stamp(shard));
+    if (existing != nullptr) {
+      table->publish(existing_slot, entry);  // unlinking victims never moves other entries
+      retired.add(existing, &CacheEntry::unref_opaque);
+      shard.usage.store(shard.usage.load(std::memory_order_relaxed) - existing_charge + charge,
+                        std::memory_order_relaxed);
+    } else {
+      if ((shard.used_slots + 1) * 8 > table->slot_count() * 7) table = rebuild(shard, shard.live + 1, retired);
+      const std::size_t slot = table->free_slot(hash32);
+      if (table->control(slot).load(std::memory_order_relaxed) == CacheTable::kEmpty) ++shard.used_slots;
+      table->publish(slot, entry);
+      ++shard.live;
+      shard.usage.store(shard.usage.load(std::memory_order_relaxed) + charge, std::memory_order_relaxed);
+      publish_live_count(shard);
+    }
+    maybe_shrink(shard, retired);
+    counters_.add(kInserts);
   }
 
   // Removes the entry in `slot` from the table and the pool; its reference goes to `retired`.

@@ -37,6 +37,7 @@
 #include <new>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <mantis/detail/clock.hpp>
@@ -93,28 +94,24 @@ class Store {
 
   // Calls fn(Record&) inside the critical section if the key holds a live, unexpired record (fn may
   // ref() it to keep it past the call). Returns whether fn was called. An expired record found here
-  // is removed (lazy expiry: logically const, hence the const_cast).
+  // is removed (lazy expiry: logically const, hence the const_cast in lookup()).
   template <class Fn>
   bool read(std::string_view key, Fn&& fn) const {
-    Garbage garbage;
-    bool found = false;
-    {
-      RcuReadLock lock;
-      Node* node = find_for_read(key);
-      if (node != nullptr) {
-        Record* record = node->record.load(std::memory_order_acquire);
-        if (record != kDead) {
-          if (!expired(*record)) {
-            fn(*record);
-            found = true;
-          } else {
-            const_cast<Store*>(this)->remove_record(node, record, /*expired=*/true, garbage);
-          }
-        }
-      }
-    }
-    garbage.release();
-    return found;
+    return lookup</*kReapExpired=*/true>(key, [&fn](Record& record, const auto&) { fn(record); });
+  }
+  // Like read(), but fn(Record& record, is_current) also gets a callable `is_current()` that tells,
+  // during fn only, whether the key still holds exactly this record (pointer identity is sound inside
+  // the critical section: the record cannot be freed, so its address cannot be reused). fn may block on
+  // a mutex as long as no holder of that mutex waits for an RCU grace period (rcu_retire).
+  template <class Fn>
+  bool read_checked(std::string_view key, Fn&& fn) const {
+    return lookup</*kReapExpired=*/true>(key, std::forward<Fn>(fn));
+  }
+  // Like read(), but never removes anything, so it never retires through RCU: safe where retiring
+  // is not (for example under a mutex that RCU readers may wait for).
+  template <class Fn>
+  bool peek(std::string_view key, Fn&& fn) const {
+    return lookup</*kReapExpired=*/false>(key, [&fn](Record& record, const auto&) { fn(record); });
   }
 
   // Removes the key. Returns true if this call removed a record (expired or not).
@@ -324,6 +321,29 @@ class Store {
   }
 
   int top_level() const noexcept { return max_height_.load(std::memory_order_relaxed) - 1; }
+
+  template <bool kReapExpired, class Fn>
+  bool lookup(std::string_view key, Fn&& fn) const {
+    Garbage garbage;
+    bool found = false;
+    {
+      RcuReadLock lock;
+      Node* node = find_for_read(key);
+      if (node != nullptr) {
+        Record* record = node->record.load(std::memory_order_acquire);
+        if (record != kDead) {
+          if (!expired(*record)) {
+            fn(*record, [node, record] { return node->record.load(std::memory_order_acquire) == record; });
+            found = true;
+          } else if constexpr (kReapExpired) {
+            const_cast<Store*>(this)->remove_record(node, record, /*expired=*/true, garbage);
+          }
+        }
+      }
+    }
+    garbage.release();
+    return found;
+  }
 
   // A search is a chain of dependent cache misses. While the node to the right (curr) loads, start
   // loading the node below-right of pred too: if curr overshoots, that is where the search goes next.
