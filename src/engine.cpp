@@ -146,14 +146,19 @@ struct Engine::Impl {
 
   // Cache coherence, write side (DESIGN.md rule 3): after every change of a key in the store, a cached
   // entry of the key is replaced by the store's current value (or dropped) under its shard mutex.
+  // Out of memory while refreshing falls back to dropping the entry, which allocates nothing.
   void refresh_cache(std::string_view key) {
     if (!cache) return;
-    cache->refresh(key, [&](std::string* value, std::uint64_t* expires_at_ms) {
-      return store.peek(key, [&](const Record& record) {
-        value->assign(record.value());
-        *expires_at_ms = record.expires_at_ms();
+    try {
+      cache->refresh(key, [&](std::string* value, std::uint64_t* expires_at_ms) {
+        return store.peek(key, [&](const Record& record) {
+          value->assign(record.value());
+          *expires_at_ms = record.expires_at_ms();
+        });
       });
-    });
+    } catch (const std::bad_alloc&) {
+      cache->erase(key);
+    }
   }
 
   // A point read through the cache tier: `consume_entry(CacheEntry&)` on a cache hit, else
@@ -169,7 +174,12 @@ struct Engine::Impl {
     detail::RetireList retired;  // destroyed after the store's critical section has ended
     const bool found = store.read_checked(key, [&](Record& record, const auto& is_current) {
       consume_record(record);
-      if (cache) cache->fill(key, record.value(), record.expires_at_ms(), is_current, retired);
+      if (!cache) return;
+      try {
+        cache->fill(key, record.value(), record.expires_at_ms(), is_current, retired);
+      } catch (const std::bad_alloc&) {
+        // A fill is an optimisation; without memory for it the read is served from the store alone.
+      }
     });
     counters.add(found ? kHits : kMisses);
     return found;
@@ -368,7 +378,13 @@ Status Engine::clear() {
               .reached_end) {
   }
   // After the store: a fill racing with clear() validates against the store and finds nothing current.
-  if (impl_->cache) impl_->cache->clear();
+  if (impl_->cache) {
+    try {
+      impl_->cache->clear();
+    } catch (const std::bad_alloc&) {
+      return Status::resource_exhausted("clear: out of memory emptying the cache tier");
+    }
+  }
   return Status::ok_status();
 }
 

@@ -314,8 +314,10 @@ class ShardedCache {
 
     RetireList retired;  // declared before the lock: retires after the mutex is released
     std::lock_guard<std::mutex> lock(shard.mutex);
-    install_locked(shard, entry, retired);
-    return Status::ok_status();
+    if (install_locked(shard, entry, retired) == Installed::kOutOfMemory) {
+      return Status::resource_exhausted("cache put: out of memory growing the table");
+    }
+    return Status::ok_status();  // also when TinyLFU declined the newcomer
   }
 
   // The read-through fill of the Engine's cache tier (DESIGN.md rule 3). Caches key -> value unless
@@ -339,7 +341,7 @@ class ShardedCache {
       CacheEntry::unref(entry);  // never published
       return;
     }
-    install_locked(shard, entry, retired);
+    install_locked(shard, entry, retired);  // a fill that cannot be installed is simply skipped
   }
 
   // The write side of the Engine's cache tier: called after a write to the store, it re-reads the
@@ -654,10 +656,11 @@ class ShardedCache {
     return {oldest, table->find(oldest->key(), oldest->hash32()), false};
   }
 
+  enum class Installed { kYes, kDeclined, kOutOfMemory };
   // Publishes `entry` (owning its one reference) for its key, replacing the key's current entry and
-  // evicting as needed, unless TinyLFU declines a newcomer (the entry is then freed). Unlinked entries go
-  // to `retired`. REQUIRES: shard.mutex held.
-  void install_locked(Shard& shard, CacheEntry* entry, RetireList& retired) {
+  // evicting as needed, unless TinyLFU declines a newcomer or the table cannot grow (the entry is then
+  // freed). Unlinked entries go to `retired`. REQUIRES: shard.mutex held.
+  Installed install_locked(Shard& shard, CacheEntry* entry, RetireList& retired) {
     const std::uint32_t hash32 = entry->hash32();
     const std::size_t charge = entry->charge();
     CacheTable* table = shard.table.load(std::memory_order_relaxed);
@@ -680,7 +683,7 @@ class ShardedCache {
       if (existing == nullptr && !victim.expired && shard.sketch != nullptr &&
           shard.sketch->estimate(hash32) <= shard.sketch->estimate(victim.entry->hash32())) {
         CacheEntry::unref(entry);  // declined by TinyLFU; never published, so no reader can hold it
-        return;
+        return Installed::kDeclined;
       }
       unlink(shard, victim.slot, retired);
       counters_.add(victim.expired ? kExpired : kEvictions);
@@ -693,7 +696,13 @@ class ShardedCache {
       shard.usage.store(shard.usage.load(std::memory_order_relaxed) - existing_charge + charge,
                         std::memory_order_relaxed);
     } else {
-      if ((shard.used_slots + 1) * 8 > table->slot_count() * 7) table = rebuild(shard, shard.live + 1, retired);
+      if ((shard.used_slots + 1) * 8 > table->slot_count() * 7) {
+        table = rebuild(shard, shard.live + 1, retired);
+        if (table == nullptr) {
+          CacheEntry::unref(entry);  // never published
+          return Installed::kOutOfMemory;
+        }
+      }
       const std::size_t slot = table->free_slot(hash32);
       if (table->control(slot).load(std::memory_order_relaxed) == CacheTable::kEmpty) ++shard.used_slots;
       table->publish(slot, entry);
@@ -703,6 +712,7 @@ class ShardedCache {
     }
     maybe_shrink(shard, retired);
     counters_.add(kInserts);
+    return Installed::kYes;
   }
 
   // Removes the entry in `slot` from the table and the pool; its reference goes to `retired`.
@@ -724,12 +734,13 @@ class ShardedCache {
   }
 
   // Moves the live entries into a new table with 1.6 slots per entry (for `expected_live` entries),
-  // publishes it and retires the old slot array. Returns the new table. REQUIRES: shard.mutex held.
-  CacheTable* rebuild(Shard& shard, std::size_t expected_live, RetireList& retired) {
+  // publishes it and retires the old slot array. Returns the new table, or nullptr (and changes
+  // nothing) when memory is exhausted. REQUIRES: shard.mutex held.
+  CacheTable* rebuild(Shard& shard, std::size_t expected_live, RetireList& retired) noexcept {
     CacheTable* old_table = shard.table.load(std::memory_order_relaxed);
     const std::size_t slot_count = std::max(kMinSlots, expected_live + expected_live * 3 / 5 + 1);
     CacheTable* fresh = CacheTable::create(slot_count);
-    if (fresh == nullptr) throw std::bad_alloc();
+    if (fresh == nullptr) return nullptr;
     for (std::size_t i = 0; i < old_table->slot_count(); ++i) {
       CacheEntry* entry = old_table->slot(i).load(std::memory_order_relaxed);
       if (entry != nullptr) fresh->publish(fresh->free_slot(entry->hash32()), entry);
@@ -741,8 +752,9 @@ class ShardedCache {
     return fresh;
   }
 
-  // Keeps the table at least 1/8 live, which bounds the slots a sample scans. REQUIRES: shard.mutex held.
-  void maybe_shrink(Shard& shard, RetireList& retired) {
+  // Keeps the table at least 1/8 live, which bounds the slots a sample scans (best effort: without
+  // memory for a smaller table the current one stays). REQUIRES: shard.mutex held.
+  void maybe_shrink(Shard& shard, RetireList& retired) noexcept {
     const std::size_t slot_count = shard.table.load(std::memory_order_relaxed)->slot_count();
     if (slot_count > kMinSlots && shard.live * 8 < slot_count) rebuild(shard, shard.live, retired);
   }
