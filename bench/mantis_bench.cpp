@@ -46,10 +46,8 @@ in the same process on the same keys. Keys are 16 bytes ("key:" + 12 digits).
   --value-size N      value bytes (default 100)
   --threads LIST      thread counts, e.g. 1,2,40 (default 1,2,40); `concurrent` always uses 40
   --seconds S         duration of each time-bounded phase (default 2)
-  --workloads LIST    phases to run (default: all):
-                        seq_write seq_read rand_write rand_read high_throughput memory_pressure
-                        concurrent cache_hits ycsb_a ycsb_b ycsb_c ycsb_e
-                      (the load, seq_write, always runs before the others; it is reported when listed)
+  --workloads LIST    phases to run (default: all; listed below). The load, seq_write, always runs
+                      before the others and is reported when listed
   --cache-size BYTES  Options::cache_capacity of the engine, and the capacity of the cache-phase
                       caches; K/M/G suffixes allowed (default 64M)
   --compare LIST      peers: stdmap,cds,lru (default all; "" for mantis alone)
@@ -60,6 +58,8 @@ in the same process on the same keys. Keys are 16 bytes ("key:" + 12 digits).
   --help              this text
 
 Exit status: 0 if every operation succeeded, 1 if any failed, 2 on bad flags.
+
+Workloads:
 )";
 
 // MantisDB's published figures, which its throttled benchmark could never have measured.
@@ -711,6 +711,7 @@ int run_main(int argc, char** argv) {
   if (!parse_flags(argc, argv, &config, &help)) return 2;
   if (help) {
     std::cout << kUsage;
+    for (const WorkloadInfo& info : kWorkloads) std::printf("  %-18s  %s\n", std::string(info.name).c_str(), std::string(info.description).c_str());
     return 0;
   }
   // libcds (shared by the engine and the cds peer) before anything else touches it; see peers.hpp.
