@@ -220,6 +220,9 @@ static_assert(sizeof(CacheTable) % alignof(std::atomic<CacheEntry*>) == 0);
 // happen after the mutex is released (a grace period may wait for a reader that waits for that mutex).
 class RetireList {
  public:
+  // Objects held without allocating.
+  static constexpr std::size_t kInlineCapacity = 8;
+
   RetireList() = default;
   RetireList(const RetireList&) = delete;
   RetireList& operator=(const RetireList&) = delete;
@@ -241,7 +244,7 @@ class RetireList {
     void* object;
     void (*dispose)(void*) noexcept;
   };
-  std::array<Retired, 8> inline_{};
+  std::array<Retired, kInlineCapacity> inline_{};
   std::size_t inline_count_ = 0;
   std::vector<Retired, Allocator<Retired>> overflow_;
 };
@@ -451,21 +454,33 @@ class ShardedCache {
     return erased;
   }
 
-  void clear() {
+  // Allocates nothing, so it cannot fail: entries are unlinked in batches that fit RetireList's inline
+  // room, each batch retired after the shard mutex is released. The emptied table is then shrunk if
+  // memory allows.
+  void clear() noexcept {
     for (std::size_t s = 0; s < shard_count_; ++s) {
       Shard& shard = shards_[s];
-      CacheTable* fresh = CacheTable::create(kMinSlots);
-      if (fresh == nullptr) throw std::bad_alloc();
-      RetireList retired;
-      std::lock_guard<std::mutex> lock(shard.mutex);
-      retired.add(shard.table.load(std::memory_order_relaxed), &CacheTable::destroy_with_entries);
-      // Release: readers that load the new table see its initialized slots.
-      shard.table.store(fresh, std::memory_order_release);
-      shard.pool.clear();
-      shard.live = 0;
-      shard.used_slots = 0;
-      shard.usage.store(0, std::memory_order_relaxed);
-      publish_live_count(shard);
+      const CacheTable* scanned = nullptr;  // the table `next_slot` refers to (a concurrent put may grow it)
+      std::size_t next_slot = 0;
+      bool more = true;
+      while (more) {
+        RetireList retired;  // declared before the lock: retires after the mutex is released
+        std::lock_guard<std::mutex> lock(shard.mutex);
+        CacheTable* table = shard.table.load(std::memory_order_relaxed);
+        if (table != scanned) {
+          scanned = table;
+          next_slot = 0;
+        }
+        std::size_t unlinked = 0;
+        for (; next_slot < table->slot_count() && unlinked < RetireList::kInlineCapacity; ++next_slot) {
+          if (table->slot(next_slot).load(std::memory_order_relaxed) == nullptr) continue;
+          unlink(shard, next_slot, retired);
+          ++unlinked;
+        }
+        more = next_slot < table->slot_count();
+        // Shrinking replaces the table: only once this shard is done.
+        if (!more) maybe_shrink(shard, retired);
+      }
     }
   }
 
