@@ -1,5 +1,6 @@
 // The key-value implementations mantis-bench measures, behind one small interface (KvTarget):
-//   mantis  mantis::Engine, memory only, used exactly as a user would (public API only).
+//   mantis  mantis::Engine, memory only, default options except Options::cache_capacity (the read-through
+//           cache tier), used exactly as a user would (public API only).
 //   stdmap  std::map<std::string, std::string> under one std::shared_mutex: the "map + RWMutex"
 //           design MantisDB replaced. Readers take the lock shared, writers exclusive.
 //   cds     libcds SkipListMap<cds::gc::DHP, std::string, std::string>, off the shelf. It has no

@@ -383,6 +383,7 @@ inline Measurement run_cache_hits(CacheTarget& cache, int threads, std::uint64_t
   std::string value;
   for (std::uint64_t i = 0; i < hot_keys; ++i) {
     fill_value(context.keys.key(i), context.value_size, &value);
+    // A refused put is not an error for a cache: it shows up as misses.
     static_cast<void>(cache.put(context.keys.key(i), value));
   }
   auto no_attachment = [] {};
