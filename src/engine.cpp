@@ -1,5 +1,6 @@
 #include <mantis/engine.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <limits>
 #include <string>
@@ -7,6 +8,7 @@
 
 #include <mantis/detail/cache.hpp>
 #include <mantis/detail/clock.hpp>
+#include <mantis/detail/engine_tuning.hpp>
 #include <mantis/detail/reaper.hpp>
 #include <mantis/detail/record.hpp>
 #include <mantis/detail/scan_batch.hpp>
@@ -18,13 +20,12 @@
 namespace mantis {
 namespace {
 
+using detail::kCacheFillSampling;
+using detail::kFirstScanBatch;
+using detail::kLargestScanBatch;
+using detail::kMaxTtlMs;
 using detail::Record;
 using detail::Store;
-
-// TTLs longer than this (about 10,000 years) are refused: expires_at must not overflow.
-constexpr std::int64_t kMaxTtlMs = std::int64_t{315'360'000'000'000};
-// Entries a scan copies out per RCU critical section.
-constexpr std::size_t kScanBatchEntries = 256;
 
 std::string describe_size(std::string_view what, std::size_t size, std::string_view limit_name, std::size_t limit) {
   return std::string(what) + " of " + std::to_string(size) + " bytes exceeds " + std::string(limit_name) + " (" +
@@ -129,36 +130,43 @@ struct Engine::Impl {
   }
 
   Status install(std::string_view key, Record* record) {
-    if (store.put(key, record) == Store::PutOutcome::kOutOfMemory) {
+    detail::RetireList retired;  // destroyed after the store's critical section has ended
+    const auto outcome = store.put(key, record, [&](const auto& is_current) {
+      write_through(key, *record, is_current, retired);
+    });
+    if (outcome == Store::PutOutcome::kOutOfMemory) {
       Record::unref(record);
       return Status::resource_exhausted("out of memory storing key");
     }
     counters.add(kPuts);
-    refresh_cache(key);
     return Status::ok_status();
   }
 
   void remove(std::string_view key) {
     store.erase(key);
     counters.add(kErases);
-    refresh_cache(key);
+    if (cache) cache->erase(key);  // dropping an entry is always coherent: the next read refills it
   }
 
-  // Cache coherence, write side (DESIGN.md rule 3): after every change of a key in the store, a cached
-  // entry of the key is replaced by the store's current value (or dropped) under its shard mutex.
-  // Out of memory while refreshing falls back to dropping the entry, which allocates nothing.
-  void refresh_cache(std::string_view key) {
+  // Cache coherence, write side (DESIGN.md rule 3): inside the critical section of a store write, a
+  // cached entry of the key takes the written record's value if the store still holds that record, and
+  // is dropped otherwise. Runs inside the store's critical section: unlinked entries go to `retired`.
+  template <class IsCurrent>
+  void write_through(std::string_view key, const Record& record, const IsCurrent& is_current,
+                     detail::RetireList& retired) {
     if (!cache) return;
     try {
-      cache->refresh(key, [&](std::string* value, std::uint64_t* expires_at_ms) {
-        return store.peek(key, [&](const Record& record) {
-          value->assign(record.value());
-          *expires_at_ms = record.expires_at_ms();
-        });
-      });
+      cache->write_through(key, record.value(), record.expires_at_ms(), is_current, retired);
     } catch (const std::bad_alloc&) {
-      cache->erase(key);
+      // Only RetireList's overflow can throw, after the entry was replaced or unlinked: coherent.
     }
+  }
+
+  // One read miss in kCacheFillSampling fills the cache tier (engine_tuning.hpp). Per thread: no
+  // shared counter.
+  static bool fill_sampled() noexcept {
+    thread_local std::uint32_t misses = 0;
+    return ++misses % kCacheFillSampling == 0;
   }
 
   // A point read through the cache tier: `consume_entry(CacheEntry&)` on a cache hit, else
@@ -174,7 +182,7 @@ struct Engine::Impl {
     detail::RetireList retired;  // destroyed after the store's critical section has ended
     const bool found = store.read_checked(key, [&](Record& record, const auto& is_current) {
       consume_record(record);
-      if (!cache) return;
+      if (!cache || !fill_sampled()) return;
       try {
         cache->fill(key, record.value(), record.expires_at_ms(), is_current, retired);
       } catch (const std::bad_alloc&) {
@@ -303,24 +311,32 @@ Status Engine::expire(std::string_view key, std::chrono::milliseconds ttl) {
   if (!s.ok()) return s;
   // ttl == 0 expires the key at once: expires_at = now (>= 1 so that it is not "no expiry").
   const std::uint64_t at = ttl.count() == 0 ? std::max<std::uint64_t>(impl_->clock.now_ms(), 1) : impl_->expires_at(ttl);
+  detail::RetireList retired;  // destroyed after the store's critical section has ended
   const auto outcome = impl_->store.update(
-      key, [&](const Record& current) { return Record::create(current.value(), at, impl_->next_seq()); });
+      key, [&](const Record& current) { return Record::create(current.value(), at, impl_->next_seq()); },
+      [&](const Record& published, const auto& is_current) {
+        impl_->write_through(key, published, is_current, retired);
+      });
   if (outcome == Store::PutOutcome::kOutOfMemory) return Status::resource_exhausted("out of memory in expire");
   if (outcome != Store::PutOutcome::kReplaced) return Status::not_found();
-  impl_->refresh_cache(key);
   return Status::ok_status();
 }
 
 Status Engine::persist(std::string_view key) {
   Status s = impl_->check_key(key);
   if (!s.ok()) return s;
-  const auto outcome = impl_->store.update(key, [&](const Record& current) {
-    if (current.expires_at_ms() == 0) return const_cast<Record*>(&current);  // no TTL: leave it
-    return Record::create(current.value(), 0, impl_->next_seq());
-  });
+  detail::RetireList retired;  // destroyed after the store's critical section has ended
+  const auto outcome = impl_->store.update(
+      key,
+      [&](const Record& current) {
+        if (current.expires_at_ms() == 0) return const_cast<Record*>(&current);  // no TTL: leave it
+        return Record::create(current.value(), 0, impl_->next_seq());
+      },
+      [&](const Record& published, const auto& is_current) {
+        impl_->write_through(key, published, is_current, retired);
+      });
   if (outcome == Store::PutOutcome::kOutOfMemory) return Status::resource_exhausted("out of memory in persist");
   if (outcome != Store::PutOutcome::kReplaced) return Status::not_found();
-  impl_->refresh_cache(key);
   return Status::ok_status();
 }
 
@@ -349,8 +365,8 @@ Status Engine::scan_range(std::string_view begin, std::string_view end, ScanFn f
   const bool bounded = !end.empty();
   std::string from(begin);
   bool inclusive = true;
-  while (true) {
-    impl_->store.collect(from, inclusive, end, bounded, kScanBatchEntries, batch);
+  for (std::size_t batch_size = kFirstScanBatch;; batch_size = std::min(batch_size * 2, kLargestScanBatch)) {
+    impl_->store.collect(from, inclusive, end, bounded, batch_size, batch);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const Record& record = batch.record(i);
       // Re-checked here: an entry may expire between the copy and the callback.

@@ -337,6 +337,7 @@ class ShardedCache {
     Shard& shard = shard_for(hash);
     if (key.size() + value.size() + Cache::kEntryOverhead > shard.capacity) return;
     const std::uint32_t hash32 = static_cast<std::uint32_t>(hash);
+    if (shard.sketch != nullptr) shard.sketch->increment(hash32);  // a fill is an access, as a put is
     CacheEntry* entry = CacheEntry::create(key, value, hash32, expires_at_ms, 0);
     if (entry == nullptr) return;  // a fill is an optimisation: out of memory just skips it
     std::lock_guard<std::mutex> lock(shard.mutex);
@@ -347,24 +348,24 @@ class ShardedCache {
     install_locked(shard, entry, retired);  // a fill that cannot be installed is simply skipped
   }
 
-  // The write side of the Engine's cache tier: called after a write to the store, it re-reads the
-  // store under the shard mutex if `key` is cached, and replaces the entry with the store's current
-  // value or drops it. `current(std::string* value, std::uint64_t* expires_at_ms) -> bool` reads the
-  // store (false: absent or expired) and must not retire anything through RCU. Thread-safe.
-  template <class Current>
-  void refresh(std::string_view key, Current&& current) {
+  // The write side of the Engine's cache tier (DESIGN.md rule 3), called by a writer inside the
+  // critical section in which it published `value` to the store. If `key` is cached, the entry becomes
+  // `value` when `is_current()` (under the shard mutex) confirms that the store still holds the
+  // writer's record, and is dropped otherwise (the newer writer keeps it current itself). Uncached keys
+  // stay uncached: writes never fill. Whatever is unlinked goes to the caller's `retired`, destroyed
+  // outside the critical section. Thread-safe.
+  template <class IsCurrent>
+  void write_through(std::string_view key, std::string_view value, std::uint64_t expires_at_ms,
+                     IsCurrent&& is_current, RetireList& retired) {
     const std::uint64_t hash = hash_of(key);
     Shard& shard = shard_for(hash);
     const std::uint32_t hash32 = static_cast<std::uint32_t>(hash);
-    RetireList retired;
     std::lock_guard<std::mutex> lock(shard.mutex);
     CacheTable* table = shard.table.load(std::memory_order_relaxed);
     const std::size_t slot = table->find(key, hash32);
     if (slot == CacheTable::kNotFound) return;
-    thread_local std::string value;
-    std::uint64_t expires_at_ms = 0;
     CacheEntry* entry = nullptr;
-    if (current(&value, &expires_at_ms) && key.size() + value.size() + Cache::kEntryOverhead <= shard.capacity) {
+    if (is_current() && key.size() + value.size() + Cache::kEntryOverhead <= shard.capacity) {
       entry = CacheEntry::create(key, value, hash32, expires_at_ms, 0);
     }
     if (entry == nullptr) {

@@ -81,12 +81,21 @@ class Store {
 
   // Makes `record` the key's current value, taking over the caller's reference. On kOutOfMemory the
   // store is unchanged and the caller still owns `record`.
-  PutOutcome put(std::string_view key, Record* record) {
+  PutOutcome put(std::string_view key, Record* record) { return put(key, record, [](const auto&) {}); }
+  // Like put(), and once the record is published calls on_published(is_current) inside the same
+  // critical section: `is_current()` tells whether the key still holds exactly this record (see
+  // read_checked() for why pointer identity is sound there, and what on_published may block on).
+  template <class OnPublished>
+  PutOutcome put(std::string_view key, Record* record, OnPublished&& on_published) {
     Garbage garbage;
     PutOutcome outcome;
     {
       RcuReadLock lock;
-      outcome = put_locked(key, record, garbage);
+      Node* node = nullptr;
+      outcome = put_locked(key, record, garbage, &node);
+      if (node != nullptr) {
+        on_published([node, record] { return node->record.load(std::memory_order_acquire) == record; });
+      }
     }
     garbage.release();
     return outcome;
@@ -136,10 +145,15 @@ class Store {
   }
 
   // Replaces the key's live record r with make(r) (a new Record* with one reference; nullptr means
-  // out of memory; r itself means "leave it"), atomically with respect to every other write of the key.
+  // out of memory; r itself means "leave it"), atomically with respect to every other write of the key,
+  // then calls on_published(new_record, is_current) as put() does when a new record was published.
   // Returns kReplaced, kOutOfMemory, or kInserted meaning "not found" (absent or expired).
   template <class Make>
   PutOutcome update(std::string_view key, Make&& make) {
+    return update(key, std::forward<Make>(make), [](const Record&, const auto&) {});
+  }
+  template <class Make, class OnPublished>
+  PutOutcome update(std::string_view key, Make&& make, OnPublished&& on_published) {
     Garbage garbage;
     PutOutcome outcome = PutOutcome::kInserted;
     {
@@ -167,6 +181,8 @@ class Store {
           account_replace(*current, *replacement);
           garbage.record = current;
           outcome = PutOutcome::kReplaced;
+          on_published(static_cast<const Record&>(*replacement),
+                       [node, replacement] { return node->record.load(std::memory_order_acquire) == replacement; });
           break;
         }
         Record::unref(replacement);
@@ -486,7 +502,8 @@ class Store {
     }
   }
 
-  PutOutcome put_locked(std::string_view key, Record* record, Garbage& garbage) {
+  // Sets *published to the node that now holds `record` (unless out of memory).
+  PutOutcome put_locked(std::string_view key, Record* record, Garbage& garbage, Node** published) {
     Node* preds[kMaxHeight];
     Node* succs[kMaxHeight];
     Node* fresh = nullptr;  // allocated once, reused across retries
@@ -501,6 +518,7 @@ class Store {
             account_replace(*current, *record);
             garbage.record = current;
             if (fresh != nullptr) Node::destroy(fresh);  // never published
+            *published = node;
             return PutOutcome::kReplaced;
           }
         }
@@ -525,6 +543,7 @@ class Store {
       note_ttl(*record);
       build_tower(fresh, key, preds, succs);
       release_owner(fresh, garbage);
+      *published = fresh;
       return PutOutcome::kInserted;
     }
   }

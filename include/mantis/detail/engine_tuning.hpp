@@ -1,0 +1,22 @@
+// Tuning constants of mantis::Engine, in one place (tests use them too). No API promise.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace mantis::detail {
+
+// TTLs longer than this (about 10,000 years) are refused: expires_at must not overflow.
+inline constexpr std::int64_t kMaxTtlMs = std::int64_t{315'360'000'000'000};
+
+// Entries a scan copies out per RCU critical section: the first batch is small, so that short scans
+// copy little beyond what they use; each next batch doubles, up to the largest.
+inline constexpr std::size_t kFirstScanBatch = 16;
+inline constexpr std::size_t kLargestScanBatch = 256;
+
+// Read misses fill the cache tier one time in this many, counted per thread: a key read again and
+// again still gets in after a few misses, while scans and uniform reads of more data than the tier
+// holds do not pay a fill (and an eviction) on every read.
+inline constexpr std::uint32_t kCacheFillSampling = 8;
+
+}  // namespace mantis::detail
