@@ -15,6 +15,7 @@
 #include <mantis/detail/store.hpp>
 #include <mantis/detail/striped_counters.hpp>
 
+#include "cache_bypass.hpp"
 #include "engine_iterator.hpp"
 
 namespace mantis {
@@ -170,19 +171,25 @@ struct Engine::Impl {
   }
 
   // A point read through the cache tier: `consume_entry(CacheEntry&)` on a cache hit, else
-  // `consume_record(Record&)` on the store's record, which then fills the cache: inside the store's
-  // critical section, so the fill validates by record identity that no write replaced it (rule 3).
+  // `consume_record(Record&)` on the store's record. A miss may then fill the cache (sampled), inside
+  // the store's critical section, so the fill validates by record identity that no write replaced the
+  // record meanwhile (rule 3). Threads the tier does not serve bypass it (CacheBypass).
   template <class ConsumeEntry, class ConsumeRecord>
   bool read(std::string_view key, ConsumeEntry&& consume_entry, ConsumeRecord&& consume_record) const {
     counters.add(kGets);
-    if (cache && cache->find(key, consume_entry).ok()) {
-      counters.add(kHits);
-      return true;
+    const bool probed = cache && detail::CacheBypass::should_probe(id);
+    if (probed) {
+      const bool hit = cache->find(key, consume_entry).ok();
+      detail::CacheBypass::record_probe(id, hit);
+      if (hit) {
+        counters.add(kHits);
+        return true;
+      }
     }
     detail::RetireList retired;  // destroyed after the store's critical section has ended
     const bool found = store.read_checked(key, [&](Record& record, const auto& is_current) {
       consume_record(record);
-      if (!cache || !fill_sampled()) return;
+      if (!probed || !fill_sampled()) return;
       try {
         cache->fill(key, record.value(), record.expires_at_ms(), is_current, retired);
       } catch (const std::bad_alloc&) {
@@ -193,6 +200,12 @@ struct Engine::Impl {
     return found;
   }
 
+  static std::uint64_t next_id() noexcept {
+    static std::atomic<std::uint64_t> last{0};
+    return last.fetch_add(1, std::memory_order_relaxed) + 1;
+  }
+
+  const std::uint64_t id = next_id();  // process-unique, for per-thread state such as CacheBypass
   const Options options;
   const detail::Clock& clock;
   Store store;

@@ -314,7 +314,7 @@ TEST_CASE("as_flatbuffer reads a flatbuffers value in place", "[engine][view]") 
 TEST_CASE("scan covers [begin, end), stops when asked, and may write", "[engine][scan]") {
   auto db = open_engine();
   for (int i = 0; i < 1000; ++i) {
-    char key[8];
+    char key[16];
     std::snprintf(key, sizeof key, "k%04d", i);
     REQUIRE(db->put(key, std::to_string(i)).ok());
   }
@@ -359,7 +359,7 @@ TEST_CASE("an iterator walks, seeks and skips expired keys", "[engine][iterator]
   mantis::detail::ManualClock clock;
   auto db = open_engine({}, &clock);
   for (int i = 0; i < 300; ++i) {
-    char key[8];
+    char key[16];
     std::snprintf(key, sizeof key, "i%04d", i);
     REQUIRE(db->put(key, std::to_string(i), WriteOptions{i % 3 == 0 ? 10ms : 0ms}).ok());
   }

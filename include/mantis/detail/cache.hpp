@@ -164,20 +164,18 @@ class CacheTable {
   std::atomic<CacheEntry*>& slot(std::size_t i) noexcept { return slots()[i]; }
   std::atomic<std::uint8_t>& control(std::size_t i) noexcept { return controls()[i]; }
 
-  // The slot holding `key`, or kNotFound. Safe for readers. Terminates because a table is never more
-  // than 7/8 used, so every probe sequence reaches an empty slot.
+  // The slot holding `key`, or kNotFound. Writers only: under the shard mutex the slot keeps its
+  // entry. (A reader must not load the slot again: see find_entry().)
   std::size_t find(std::string_view key, std::uint32_t hash32) noexcept {
-    const std::uint8_t wanted = control_of(hash32);
-    for (std::size_t i = home(hash32);; i = next(i)) {
-      // Acquire pairs with the writer's release store of the control byte: the slot pointer and the
-      // entry's bytes written before it are visible.
-      const std::uint8_t control_byte = control(i).load(std::memory_order_acquire);
-      if (control_byte == kEmpty) return kNotFound;
-      if (control_byte != wanted) continue;
-      // Acquire pairs with the release store that published the entry into the slot.
-      const CacheEntry* entry = slot(i).load(std::memory_order_acquire);
-      if (entry != nullptr && entry->hash32() == hash32 && entry->key() == key) return i;
-    }
+    std::size_t found = kNotFound;
+    probe(key, hash32, &found);
+    return found;
+  }
+  // The entry of `key`, or nullptr. Safe for readers: it returns the very entry whose key it compared,
+  // because a concurrent writer may unlink that entry and reuse its slot for another key at any time.
+  CacheEntry* find_entry(std::string_view key, std::uint32_t hash32) noexcept {
+    std::size_t ignored;
+    return probe(key, hash32, &ignored);
   }
 
   // The first empty or deleted slot on `hash32`'s probe sequence. Writers only.
@@ -199,6 +197,26 @@ class CacheTable {
   }
 
   std::size_t next(std::size_t i) const noexcept { return i + 1 == slot_count_ ? 0 : i + 1; }
+
+ private:
+  // Walks `key`'s probe sequence; returns the matching entry (and sets *slot_index), or nullptr.
+  // Terminates because a table is never more than 7/8 used, so every probe sequence reaches an empty slot.
+  CacheEntry* probe(std::string_view key, std::uint32_t hash32, std::size_t* slot_index) noexcept {
+    const std::uint8_t wanted = control_of(hash32);
+    for (std::size_t i = home(hash32);; i = next(i)) {
+      // Acquire pairs with the writer's release store of the control byte: the slot pointer and the
+      // entry's bytes written before it are visible.
+      const std::uint8_t control_byte = control(i).load(std::memory_order_acquire);
+      if (control_byte == kEmpty) return nullptr;
+      if (control_byte != wanted) continue;
+      // Acquire pairs with the release store that published the entry into the slot.
+      CacheEntry* entry = slot(i).load(std::memory_order_acquire);
+      if (entry != nullptr && entry->hash32() == hash32 && entry->key() == key) {
+        *slot_index = i;
+        return entry;
+      }
+    }
+  }
 
  private:
   explicit CacheTable(std::size_t slot_count) noexcept : slot_count_(slot_count) {}
@@ -388,21 +406,18 @@ class ShardedCache {
       RcuReadLock read_lock;
       // Acquire pairs with the release store that published the table: its slots are initialized.
       CacheTable* table = shard.table.load(std::memory_order_acquire);
-      const std::size_t slot = table->find(key, hash32);
-      if (slot != CacheTable::kNotFound) {
-        CacheEntry* entry = table->slot(slot).load(std::memory_order_acquire);
-        if (entry != nullptr) {
-          if (entry->expires_at_ms() != 0) {
-            const std::uint64_t now_ms = clock_.now_ms();
-            if (entry->expired_at(now_ms)) expired_at_ms = now_ms;
-          }
-          if (expired_at_ms == 0) {
-            touch(shard, *entry);
-            if (shard.sketch != nullptr) shard.sketch->increment(hash32);
-            consume(*entry);
-            counters_.add(kHits);
-            return Status::ok_status();
-          }
+      CacheEntry* entry = table->find_entry(key, hash32);
+      if (entry != nullptr) {
+        if (entry->expires_at_ms() != 0) {
+          const std::uint64_t now_ms = clock_.now_ms();
+          if (entry->expired_at(now_ms)) expired_at_ms = now_ms;
+        }
+        if (expired_at_ms == 0) {
+          touch(shard, *entry);
+          if (shard.sketch != nullptr) shard.sketch->increment(hash32);
+          consume(*entry);
+          counters_.add(kHits);
+          return Status::ok_status();
         }
       }
     }

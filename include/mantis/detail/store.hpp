@@ -162,7 +162,7 @@ class Store {
       Record* current = node == nullptr ? kDead : node->record.load(std::memory_order_acquire);
       while (current != kDead) {
         if (expired(*current)) {
-          if (remove_record(node, current, /*expired=*/true, garbage)) break;
+          if (remove_record(node, current, /*expired_removal=*/true, garbage)) break;
           current = node->record.load(std::memory_order_acquire);
           continue;
         }
@@ -352,7 +352,7 @@ class Store {
             fn(*record, [node, record] { return node->record.load(std::memory_order_acquire) == record; });
             found = true;
           } else if constexpr (kReapExpired) {
-            const_cast<Store*>(this)->remove_record(node, record, /*expired=*/true, garbage);
+            const_cast<Store*>(this)->remove_record(node, record, /*expired_removal=*/true, garbage);
           }
         }
       }
