@@ -27,6 +27,7 @@ using detail::kLargestScanBatch;
 using detail::kMaxTtlMs;
 using detail::Record;
 using detail::Store;
+static_assert(detail::kLargestScanBatch <= Store::kMaxCollect, "a scan batch is one collect() call");
 
 std::string describe_size(std::string_view what, std::size_t size, std::string_view limit_name, std::size_t limit) {
   return std::string(what) + " of " + std::to_string(size) + " bytes exceeds " + std::string(limit_name) + " (" +
@@ -386,8 +387,8 @@ Status Engine::scan_range(std::string_view begin, std::string_view end, ScanFn f
       if (impl_->store.expired(record)) continue;
       if (!fn(batch.key(i), record.value())) return Status::ok_status();
     }
-    if (batch.exhausted || batch.empty()) return Status::ok_status();
-    from.assign(batch.key(batch.size() - 1));
+    if (batch.exhausted) return Status::ok_status();
+    from.assign(batch.resume_key());
     inclusive = false;
   }
 }

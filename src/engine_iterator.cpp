@@ -16,8 +16,8 @@ void EngineIterator::next() {
 void EngineIterator::settle() {
   while (true) {
     while (index_ < batch_.size() && store_.expired(batch_.record(index_))) ++index_;
-    if (index_ < batch_.size() || batch_.exhausted || batch_.empty()) return;
-    resume_key_.assign(batch_.key(batch_.size() - 1));
+    if (index_ < batch_.size() || batch_.exhausted) return;
+    resume_key_.assign(batch_.resume_key());
     store_.collect(resume_key_, /*inclusive=*/false, {}, /*bounded=*/false, kBatchEntries, batch_);
     index_ = 0;
   }

@@ -16,6 +16,7 @@ namespace mantis::detail {
 class EngineIterator final : public Iterator {
  public:
   static constexpr std::size_t kBatchEntries = 64;
+  static_assert(kBatchEntries <= Store::kMaxCollect, "a refill is one collect() call");
 
   explicit EngineIterator(const Store& store) : store_(store) {}
 

@@ -39,7 +39,7 @@ std::vector<std::pair<std::string, std::string>> dump(const Store& store, std::s
     store.collect(from, inclusive, {}, false, batch_size, batch);
     for (std::size_t i = 0; i < batch.size(); ++i) out.emplace_back(batch.key(i), batch.record(i).value());
     if (batch.exhausted) return out;
-    from.assign(batch.key(batch.size() - 1));
+    from.assign(batch.resume_key());
     inclusive = false;
   }
 }

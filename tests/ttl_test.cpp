@@ -185,3 +185,21 @@ TEST_CASE("the reaper stops promptly when the engine closes", "[ttl][reaper]") {
   }
   CHECK(std::chrono::steady_clock::now() - start < 5s);
 }
+
+TEST_CASE("scans and iterators do not stop at a run of expired keys longer than a batch", "[ttl][scan]") {
+  ManualClock clock(5000);
+  auto db = open_engine(lazy_only(), &clock);
+  for (int i = 0; i < 1000; ++i) {
+    char key[16];
+    std::snprintf(key, sizeof key, "k%04d", i);
+    REQUIRE(db->put(key, "v", WriteOptions{i < 900 ? 10ms : 0ms}).ok());
+  }
+  clock.advance(10);  // k0000..k0899 expire: several whole batches of expired keys, then 100 live ones
+  int scanned = 0;
+  REQUIRE(db->scan({}, {}, [&](std::string_view, std::string_view) { return ++scanned, true; }).ok());
+  CHECK(scanned == 100);
+  int iterated = 0;
+  auto it = db->new_iterator();
+  for (it->seek_to_first(); it->valid(); it->next()) ++iterated;
+  CHECK(iterated == 100);
+}

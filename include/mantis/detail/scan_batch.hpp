@@ -39,6 +39,10 @@ class ScanBatch {
   const Record& record(std::size_t i) const noexcept { return *entries_[i].record; }
   // True when the store had no more entries in range after this batch.
   bool exhausted = false;
+  // The last key the store visited for this batch (entries skipped as expired included): the next
+  // batch starts after it. Meaningful when !exhausted.
+  std::string_view resume_key() const noexcept { return resume_key_; }
+  void set_resume_key(std::string_view key) { resume_key_.assign(key); }
 
  private:
   struct Entry {
@@ -47,6 +51,7 @@ class ScanBatch {
     Record* record;
   };
   std::basic_string<char, std::char_traits<char>, Allocator<char>> keys_;
+  std::basic_string<char, std::char_traits<char>, Allocator<char>> resume_key_;
   std::vector<Entry, Allocator<Entry>> entries_;
 };
 

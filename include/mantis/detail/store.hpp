@@ -56,6 +56,8 @@ class Store {
  public:
   // 4^20 keys before the top level stops thinning: far beyond memory.
   static constexpr int kMaxHeight = 20;
+  // The most entries one collect() call copies out.
+  static constexpr std::size_t kMaxCollect = 256;
 
   enum class PutOutcome { kInserted, kReplaced, kOutOfMemory };
 
@@ -192,30 +194,41 @@ class Store {
     return outcome;
   }
 
-  // Copies up to `limit` live entries in key order into `batch` (cleared first): keys >= start (or
-  // > start when !inclusive), and < end when `bounded`. Sets batch.exhausted when nothing is left in
-  // range. Each entry pins its record.
+  // Visits up to `limit` present entries in key order, keys >= start (or > start when !inclusive) and
+  // < end when `bounded`, and copies the unexpired ones into `batch` (cleared first), each pinning its
+  // record. Sets batch.exhausted when nothing is left in range, else batch.resume_key().
+  // REQUIRES: limit <= kMaxCollect.
   void collect(std::string_view start, bool inclusive, std::string_view end, bool bounded, std::size_t limit,
                ScanBatch& batch) const {
     batch.clear();
     batch.exhausted = false;
     const std::uint64_t now = clock_.now_ms();
     RcuReadLock lock;
+    // Two passes, so that the records' cache misses overlap: the walk over the (mostly adjacent) nodes
+    // prefetches each record, then the records are checked and pinned. A record replaced between the
+    // passes is still valid (I5) and was the key's value during the scan.
+    struct Found {
+      Node* node;
+      Record* record;
+    };
+    Found found[kMaxCollect];
+    std::size_t count = 0;
     Node* node = seek(start);
-    while (node != nullptr) {
-      const std::string_view key = node->key();
-      if (bounded && key >= end) break;
-      if (inclusive || key != start) {
-        if (batch.size() == limit) return;
-        Record* record = node->record.load(std::memory_order_acquire);
-        if (record != kDead && !record->expired_at(now)) {
-          record->ref();
-          batch.add(key, record);
-        }
-      }
-      node = next_live(node);
+    if (node != nullptr && !inclusive && node->key() == start) node = next_live(node);
+    for (; node != nullptr && count < limit; node = next_live(node)) {
+      if (bounded && node->key() >= end) break;
+      Record* record = node->record.load(std::memory_order_acquire);
+      if (record == kDead) continue;
+      __builtin_prefetch(record);
+      found[count++] = {node, record};
     }
-    batch.exhausted = true;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (found[i].record->expired_at(now)) continue;
+      found[i].record->ref();
+      batch.add(found[i].node->key(), found[i].record);
+    }
+    batch.exhausted = count < limit;
+    if (!batch.exhausted) batch.set_resume_key(found[count - 1].node->key());
   }
 
   struct SweepResult {
@@ -369,28 +382,8 @@ class Store {
 
   // Read-only search: the unmarked node holding `key`, or nullptr. Never writes shared memory.
   Node* find_for_read(std::string_view key) const {
-  retry:
-    Node* pred = head_;
-    for (int level = top_level(); level >= 0; --level) {
-      std::uintptr_t word = pred->next(level).load(std::memory_order_acquire);
-      if (is_marked(word)) goto retry;  // pred is being removed: its next words are frozen
-      Node* curr = node_of(word);
-      prefetch_down(pred, level);
-      while (curr != nullptr) {
-        const std::uintptr_t succ = curr->next(level).load(std::memory_order_acquire);
-        if (is_marked(succ)) {  // curr is being removed: step over it
-          curr = node_of(succ);
-          continue;
-        }
-        const int c = curr->key().compare(key);
-        if (c == 0) return curr;
-        if (c > 0) break;
-        pred = curr;
-        curr = node_of(succ);
-        prefetch_down(pred, level);
-      }
-    }
-    return nullptr;
+    Node* node = seek(key);
+    return node != nullptr && node->key() == key ? node : nullptr;
   }
 
   // The first unmarked node at level 0 with key >= `key`, or nullptr.
