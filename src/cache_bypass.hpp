@@ -24,7 +24,7 @@ class CacheBypass {
     ++s.probes;
     s.hits += hit ? 1 : 0;
     if (s.probes == kCacheBypassWindow) {
-      s.bypassing = s.hits * kCacheBypassRatio < s.probes;
+      s.bypassing = s.hits * 100 < s.probes * kCacheBypassHitPercent;
       s.probes = 0;
       s.hits = 0;
     }

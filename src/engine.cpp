@@ -8,6 +8,7 @@
 
 #include <mantis/detail/cache.hpp>
 #include <mantis/detail/clock.hpp>
+#include <mantis/detail/doorkeeper.hpp>
 #include <mantis/detail/engine_tuning.hpp>
 #include <mantis/detail/reaper.hpp>
 #include <mantis/detail/record.hpp>
@@ -21,7 +22,7 @@
 namespace mantis {
 namespace {
 
-using detail::kCacheFillSampling;
+using detail::kCacheEntryEstimate;
 using detail::kFirstScanBatch;
 using detail::kLargestScanBatch;
 using detail::kMaxTtlMs;
@@ -93,6 +94,7 @@ struct Engine::Impl {
       cache_options.capacity = options.cache_capacity;
       cache_options.admission = options.cache_admission;
       cache = std::make_unique<detail::ShardedCache>(cache_options, clock);
+      doorkeeper = std::make_unique<detail::Doorkeeper>(options.cache_capacity / kCacheEntryEstimate);
     }
     if (options.reaper_interval.count() > 0) reaper.emplace(store, options.reaper_interval);
   }
@@ -164,15 +166,9 @@ struct Engine::Impl {
     }
   }
 
-  // One read miss in kCacheFillSampling fills the cache tier (engine_tuning.hpp). Per thread: no
-  // shared counter.
-  static bool fill_sampled() noexcept {
-    thread_local std::uint32_t misses = 0;
-    return ++misses % kCacheFillSampling == 0;
-  }
-
   // A point read through the cache tier: `consume_entry(CacheEntry&)` on a cache hit, else
-  // `consume_record(Record&)` on the store's record. A miss may then fill the cache (sampled), inside
+  // `consume_record(Record&)` on the store's record. A miss of a key that the doorkeeper saw miss
+  // recently then fills the cache, inside
   // the store's critical section, so the fill validates by record identity that no write replaced the
   // record meanwhile (rule 3). Threads the tier does not serve bypass it (CacheBypass).
   template <class ConsumeEntry, class ConsumeRecord>
@@ -190,7 +186,7 @@ struct Engine::Impl {
     detail::RetireList retired;  // destroyed after the store's critical section has ended
     const bool found = store.read_checked(key, [&](Record& record, const auto& is_current) {
       consume_record(record);
-      if (!probed || !fill_sampled()) return;
+      if (!probed || !doorkeeper->offer(key)) return;
       try {
         cache->fill(key, record.value(), record.expires_at_ms(), is_current, retired);
       } catch (const std::bad_alloc&) {
@@ -212,7 +208,8 @@ struct Engine::Impl {
   Store store;
   std::atomic<std::uint64_t> seq{1};
   mutable detail::StripedCounters<5> counters;
-  std::unique_ptr<detail::ShardedCache> cache;  // null when Options::cache_capacity == 0
+  std::unique_ptr<detail::ShardedCache> cache;       // null when Options::cache_capacity == 0
+  std::unique_ptr<detail::Doorkeeper> doorkeeper;    // decides which misses fill `cache`
   std::optional<detail::Reaper> reaper;         // last: stops before the store is destroyed
 };
 

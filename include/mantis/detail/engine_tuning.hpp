@@ -14,17 +14,20 @@ inline constexpr std::int64_t kMaxTtlMs = std::int64_t{315'360'000'000'000};
 inline constexpr std::size_t kFirstScanBatch = 64;
 inline constexpr std::size_t kLargestScanBatch = 256;
 
-// Read misses fill the cache tier one time in this many, counted per thread: a key read again and
-// again still gets in after a few misses, while scans and uniform reads of more data than the tier
-// holds do not pay a fill (and an eviction) on every read.
-inline constexpr std::uint32_t kCacheFillSampling = 8;
+// A read miss fills the cache tier only if the same key missed before within the doorkeeper's window
+// (detail/doorkeeper.hpp), which spans about as many misses as the tier holds entries, estimated at
+// kCacheEntryEstimate bytes of charge each: hot keys get in on their second miss, while scans and
+// uniform reads of more data than the tier holds never make it evict.
+inline constexpr std::size_t kCacheEntryEstimate = 128;
 
-// The cache tier steps aside for a thread whose reads it does not serve: when fewer than 1 in
-// kCacheBypassRatio of a window of kCacheBypassWindow probes hit, the next window probes the tier only
-// on 1 read in kCacheBypassRatio (the others go straight to the store), and probing resumes on every
-// read once a window's probes hit often enough again. Sequential passes over more data than the tier
-// holds then cost a store read, not a store read plus a useless probe.
+// The cache tier steps aside for a thread whose reads it does not serve well: when fewer than
+// kCacheBypassHitPercent of a window of kCacheBypassWindow probes hit, the next window probes the tier
+// only on 1 read in kCacheBypassRatio (the others go straight to the store; the sampled probes keep
+// filling it through the doorkeeper), and probing resumes on every read once a window's probes hit
+// often enough again. A probe that misses costs about as much as a short store read, so a tier that
+// serves fewer than half of a thread's reads rarely pays for its probes.
 inline constexpr std::uint32_t kCacheBypassWindow = 1024;
+inline constexpr std::uint32_t kCacheBypassHitPercent = 50;
 inline constexpr std::uint32_t kCacheBypassRatio = 16;
 
 }  // namespace mantis::detail
