@@ -26,6 +26,10 @@
 // I5. A record reachable from a node stays allocated for the whole critical section in which it was
 //     loaded (the node's reference is dropped only through RCU), so ref() inside that section is safe.
 //
+// Memory orders: every load of a `next` word or a `record` pointer is acquire, pairing with the release
+// half of the acq_rel CAS (or fetch_or) that wrote it, so a reader that sees a node or record also sees
+// its initialized contents; counters are relaxed (they order nothing). Other sites say why they differ.
+//
 // Keys compare as memcmp of their bytes (std::string_view's order).
 #pragma once
 
