@@ -27,6 +27,12 @@ class ScanBatch {
     entries_.push_back(Entry{keys_.size(), key.size(), record});
     keys_.append(key);
   }
+  // Makes room for `entries` entries with keys of `key_bytes` in all, so that filling the batch does
+  // not reallocate as it grows.
+  void reserve(std::size_t entries, std::size_t key_bytes) {
+    entries_.reserve(entries);
+    keys_.reserve(key_bytes);
+  }
   void clear() noexcept {
     for (const Entry& e : entries_) Record::unref(e.record);
     entries_.clear();

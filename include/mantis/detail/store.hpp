@@ -226,6 +226,9 @@ class Store {
       __builtin_prefetch(record);
       found[count++] = {node, record};
     }
+    std::size_t key_bytes = 0;
+    for (std::size_t i = 0; i < count; ++i) key_bytes += found[i].node->key_size;
+    batch.reserve(count, key_bytes);
     for (std::size_t i = 0; i < count; ++i) {
       if (found[i].record->expired_at(now)) continue;
       found[i].record->ref();
