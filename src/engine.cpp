@@ -168,9 +168,9 @@ struct Engine::Impl {
 
   // A point read through the cache tier: `consume_entry(CacheEntry&)` on a cache hit, else
   // `consume_record(Record&)` on the store's record. A miss of a key that the doorkeeper saw miss
-  // recently then fills the cache, inside
-  // the store's critical section, so the fill validates by record identity that no write replaced the
-  // record meanwhile (rule 3). Threads the tier does not serve bypass it (CacheBypass).
+  // recently then fills the cache, inside the store's critical section, so the fill validates by record
+  // identity that no write replaced the record meanwhile (rule 3). Threads the tier does not serve well
+  // bypass it (CacheBypass).
   template <class ConsumeEntry, class ConsumeRecord>
   bool read(std::string_view key, ConsumeEntry&& consume_entry, ConsumeRecord&& consume_record) const {
     counters.add(kGets);
