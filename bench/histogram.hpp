@@ -49,7 +49,8 @@ class LatencyHistogram {
   // ceil(q * count)-th smallest sample, clamped to [min, max]. 0 when empty.
   std::uint64_t percentile(double q) const noexcept {
     if (count_ == 0) return 0;
-    const auto rank = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(q * static_cast<double>(count_) + 0.999999));
+    const auto rank =
+        std::max<std::uint64_t>(1, static_cast<std::uint64_t>(q * static_cast<double>(count_) + 0.999999));
     std::uint64_t seen = 0;
     for (std::size_t i = 0; i < kBucketCount; ++i) {
       seen += counts_[i];

@@ -69,8 +69,8 @@ struct Claim {
   double ops_per_sec;
 };
 constexpr Claim kClaims[] = {
-    {"Sequential writes", Workload::kSeqWrite, 150e3},  {"Sequential reads", Workload::kSeqRead, 500e3},
-    {"Random writes", Workload::kRandWrite, 100e3},     {"Concurrent ops (40 workers)", Workload::kConcurrent, 50e3},
+    {"Sequential writes", Workload::kSeqWrite, 150e3}, {"Sequential reads", Workload::kSeqRead, 500e3},
+    {"Random writes", Workload::kRandWrite, 100e3},    {"Concurrent ops (40 workers)", Workload::kConcurrent, 50e3},
     {"Cache hits", Workload::kCacheHits, 200e3},
 };
 constexpr double kClaimedP99Ns = 100e6;  // "p99 < 100 ms"
@@ -87,8 +87,12 @@ struct Config {
   std::string csv_path;
   bool quick = false;
 
-  bool runs(Workload workload) const { return std::find(workloads.begin(), workloads.end(), workload) != workloads.end(); }
-  bool compares(std::string_view peer) const { return std::find(compare.begin(), compare.end(), peer) != compare.end(); }
+  bool runs(Workload workload) const {
+    return std::find(workloads.begin(), workloads.end(), workload) != workloads.end();
+  }
+  bool compares(std::string_view peer) const {
+    return std::find(compare.begin(), compare.end(), peer) != compare.end();
+  }
 };
 
 std::vector<std::string> split_list(std::string_view text) {
@@ -114,10 +118,20 @@ std::optional<std::size_t> parse_bytes(std::string_view text) {
   std::size_t multiplier = 1;
   if (!text.empty()) {
     switch (text.back()) {
-      case 'K': case 'k': multiplier = std::size_t{1} << 10; break;
-      case 'M': case 'm': multiplier = std::size_t{1} << 20; break;
-      case 'G': case 'g': multiplier = std::size_t{1} << 30; break;
-      default: break;
+      case 'K':
+      case 'k':
+        multiplier = std::size_t{1} << 10;
+        break;
+      case 'M':
+      case 'm':
+        multiplier = std::size_t{1} << 20;
+        break;
+      case 'G':
+      case 'g':
+        multiplier = std::size_t{1} << 30;
+        break;
+      default:
+        break;
     }
     if (multiplier != 1) text.remove_suffix(1);
   }
@@ -236,7 +250,7 @@ struct Results {
   std::vector<Row> rows;
   std::vector<Footprint> footprints;
   std::vector<std::string> failures;  // phases that could not run (a child that died)
-  std::string load_before;  // /proc/loadavg at the start and the end: how busy the machine was
+  std::string load_before;            // /proc/loadavg at the start and the end: how busy the machine was
   std::string load_after;
 
   const Row* find(std::string_view impl, std::string_view workload, int threads) const {
@@ -329,9 +343,9 @@ std::string load_average() {
 }
 
 // The time-bounded phases run on each loaded store, in this order (ycsb_e last: it inserts keys).
-constexpr Workload kTimedOrder[] = {Workload::kSeqRead, Workload::kRandRead, Workload::kRandWrite,
-                                    Workload::kHighThroughput, Workload::kYcsbC, Workload::kYcsbB,
-                                    Workload::kYcsbA, Workload::kYcsbE};
+constexpr Workload kTimedOrder[] = {Workload::kSeqRead,        Workload::kRandRead, Workload::kRandWrite,
+                                    Workload::kHighThroughput, Workload::kYcsbC,    Workload::kYcsbB,
+                                    Workload::kYcsbA,          Workload::kYcsbE};
 
 class Bench {
  public:
@@ -428,7 +442,8 @@ class Bench {
         progress_.begin(impl, "memory_pressure", threads);
         const auto m = run_in_child([&] {
           auto target = make_kv(impl);
-          Measurement result = run_load(*target, threads, large_keys, kLargeValueSize, context(kLargeValueSize, progress));
+          Measurement result =
+              run_load(*target, threads, large_keys, kLargeValueSize, context(kLargeValueSize, progress));
           result.in_child = true;
           return result;
         });
@@ -459,7 +474,8 @@ class Bench {
     // concurrent comes last: it runs on the keys loaded (and written) by the first group.
     if (with_concurrent && config_.runs(Workload::kConcurrent)) {
       progress_.begin(impl, "concurrent", kConcurrentWorkers);
-      record(impl, "concurrent", kConcurrentWorkers, run_timed_phase(*target, Workload::kConcurrent, kConcurrentWorkers, phase));
+      record(impl, "concurrent", kConcurrentWorkers,
+             run_timed_phase(*target, Workload::kConcurrent, kConcurrentWorkers, phase));
     }
   }
 
@@ -499,7 +515,8 @@ class Bench {
 const Row* best_row(const Results& results, std::string_view impl, std::string_view workload) {
   const Row* best = nullptr;
   for (const Row& row : results.rows) {
-    if (row.impl == impl && row.workload == workload && (best == nullptr || row.m.ops_per_sec() > best->m.ops_per_sec())) {
+    if (row.impl == impl && row.workload == workload &&
+        (best == nullptr || row.m.ops_per_sec() > best->m.ops_per_sec())) {
       best = &row;
     }
   }
@@ -524,8 +541,7 @@ void print_comparison(const Results& results, const Config& config) {
     const bool cache = claim.workload == Workload::kCacheHits;
     const std::string vs = ours ? format_ratio(ours->m.ops_per_sec() / claim.ops_per_sec) : "-";
     std::printf("| %-28s | %-14s | %-18s | %-9s | %-18s | %-18s |\n", std::string(claim.metric).c_str(),
-                (format_rate(claim.ops_per_sec) + "/s").c_str(),
-                cell_rate(ours).c_str(), vs.c_str(),
+                (format_rate(claim.ops_per_sec) + "/s").c_str(), cell_rate(ours).c_str(), vs.c_str(),
                 cache ? "-" : cell_rate(best_row(results, "stdmap", workload)).c_str(),
                 cell_rate(best_row(results, cache ? "lru" : "cds", workload)).c_str());
   }
@@ -540,16 +556,18 @@ void print_comparison(const Results& results, const Config& config) {
   std::printf("| %-28s | %-14s | %-18s | %-9s | %-18s | %-18s |\n", "p99 latency (worst phase)", "< 100ms",
               (format_nanos(worst_p99) + " (" + worst_where + ")").c_str(),
               worst_p99 > 0 ? format_ratio(kClaimedP99Ns / worst_p99).c_str() : "-", "", "");
-  std::printf("\n%llu keys of 16 bytes, %zu-byte values, %.3g s per phase. Load average %s at the start, %s at "
-              "the end, on %u CPUs.\n",
-              static_cast<unsigned long long>(config.keys), config.value_size, config.seconds,
-              results.load_before.c_str(), results.load_after.c_str(), std::thread::hardware_concurrency());
+  std::printf(
+      "\n%llu keys of 16 bytes, %zu-byte values, %.3g s per phase. Load average %s at the start, %s at "
+      "the end, on %u CPUs.\n",
+      static_cast<unsigned long long>(config.keys), config.value_size, config.seconds, results.load_before.c_str(),
+      results.load_after.c_str(), std::thread::hardware_concurrency());
 }
 
 void print_details(const Results& results) {
-  std::printf("\nAll phases (latency per operation; mantis/x = mantis ops/s / this implementation's ops/s;\n"
-              "peak RSS = VmHWM of the whole process, which all implementations share, except memory_pressure,\n"
-              "where each implementation runs alone in a forked child)\n\n");
+  std::printf(
+      "\nAll phases (latency per operation; mantis/x = mantis ops/s / this implementation's ops/s;\n"
+      "peak RSS = VmHWM of the whole process, which all implementations share, except memory_pressure,\n"
+      "where each implementation runs alone in a forked child)\n\n");
   std::printf("%-16s %4s %-7s %10s %8s %8s %8s %8s %8s %6s %8s %9s %8s\n", "workload", "thr", "impl", "ops/s", "p50",
               "p95", "p99", "p99.9", "max", "errors", "misses", "peak RSS", "mantis/x");
   std::vector<std::pair<std::string, int>> groups;
@@ -563,13 +581,17 @@ void print_details(const Results& results) {
     for (const Row& row : results.rows) {
       if (row.workload != workload || row.threads != threads) continue;
       std::string ratio;
-      if (ours != nullptr && &row != ours && row.m.ops_per_sec() > 0) ratio = format_ratio(ours->m.ops_per_sec() / row.m.ops_per_sec());
+      if (ours != nullptr && &row != ours && row.m.ops_per_sec() > 0)
+        ratio = format_ratio(ours->m.ops_per_sec() / row.m.ops_per_sec());
       std::printf("%-16s %4s %-7s %10s %8s %8s %8s %8s %8s %6llu %8llu %9s %8s\n", first ? workload.c_str() : "",
-                  first ? std::to_string(threads).c_str() : "", row.impl.c_str(), format_rate(row.m.ops_per_sec()).c_str(),
-                  format_nanos(static_cast<double>(row.m.p50_ns)).c_str(), format_nanos(static_cast<double>(row.m.p95_ns)).c_str(),
-                  format_nanos(static_cast<double>(row.m.p99_ns)).c_str(), format_nanos(static_cast<double>(row.m.p999_ns)).c_str(),
-                  format_nanos(static_cast<double>(row.m.max_ns)).c_str(), static_cast<unsigned long long>(row.m.errors),
-                  static_cast<unsigned long long>(row.m.misses), format_mib(row.m.peak_rss_bytes).c_str(), ratio.c_str());
+                  first ? std::to_string(threads).c_str() : "", row.impl.c_str(),
+                  format_rate(row.m.ops_per_sec()).c_str(), format_nanos(static_cast<double>(row.m.p50_ns)).c_str(),
+                  format_nanos(static_cast<double>(row.m.p95_ns)).c_str(),
+                  format_nanos(static_cast<double>(row.m.p99_ns)).c_str(),
+                  format_nanos(static_cast<double>(row.m.p999_ns)).c_str(),
+                  format_nanos(static_cast<double>(row.m.max_ns)).c_str(),
+                  static_cast<unsigned long long>(row.m.errors), static_cast<unsigned long long>(row.m.misses),
+                  format_mib(row.m.peak_rss_bytes).c_str(), ratio.c_str());
       first = false;
     }
   }
@@ -577,9 +599,10 @@ void print_details(const Results& results) {
 
 void print_footprints(const Results& results, const Config& config) {
   if (results.footprints.empty()) return;
-  std::printf("\nResident bytes per key after loading %llu keys (RSS delta of the load, each implementation alone "
-              "in a forked child; payload = 16 + %zu bytes)\n\n",
-              static_cast<unsigned long long>(config.keys), config.value_size);
+  std::printf(
+      "\nResident bytes per key after loading %llu keys (RSS delta of the load, each implementation alone "
+      "in a forked child; payload = 16 + %zu bytes)\n\n",
+      static_cast<unsigned long long>(config.keys), config.value_size);
   const Footprint* map = nullptr;
   for (const Footprint& f : results.footprints) {
     if (f.impl == "stdmap") map = &f;
@@ -587,8 +610,9 @@ void print_footprints(const Results& results, const Config& config) {
   std::printf("%-8s %12s %14s %12s\n", "impl", "bytes/key", "over payload", "vs stdmap");
   for (const Footprint& f : results.footprints) {
     const double payload = static_cast<double>(kKeySize + config.value_size);
-    std::printf("%-8s %12.1f %14.1f %12s\n", f.impl.c_str(), f.bytes_per_key, f.bytes_per_key - payload,
-                map != nullptr && map->bytes_per_key > 0 ? format_ratio(f.bytes_per_key / map->bytes_per_key).c_str() : "-");
+    std::printf(
+        "%-8s %12.1f %14.1f %12s\n", f.impl.c_str(), f.bytes_per_key, f.bytes_per_key - payload,
+        map != nullptr && map->bytes_per_key > 0 ? format_ratio(f.bytes_per_key / map->bytes_per_key).c_str() : "-");
   }
 }
 
@@ -601,10 +625,11 @@ void print_timing(const Results& results, const TimingCalibration& timing) {
       where = row.impl + " " + row.workload + " " + std::to_string(row.threads) + "t";
     }
   }
-  std::printf("\nTiming: steady_clock::now() costs %.1f ns; each latency sample has the %llu ns of an empty "
-              "interval subtracted.\nTwo clock reads per operation took at most %.1f%% of the CPU time of a "
-              "phase (%s); throughput includes them.\n",
-              timing.clock_read_ns, static_cast<unsigned long long>(timing.empty_interval_ns), worst, where.c_str());
+  std::printf(
+      "\nTiming: steady_clock::now() costs %.1f ns; each latency sample has the %llu ns of an empty "
+      "interval subtracted.\nTwo clock reads per operation took at most %.1f%% of the CPU time of a "
+      "phase (%s); throughput includes them.\n",
+      timing.clock_read_ns, static_cast<unsigned long long>(timing.empty_interval_ns), worst, where.c_str());
 }
 
 std::string read_first_matching(const char* path, std::string_view prefix) {
@@ -644,7 +669,8 @@ double mantis_ratio(const Results& results, const Row& row) {
   return ours == nullptr ? 0 : ours->m.ops_per_sec() / row.m.ops_per_sec();
 }
 
-bool write_json(const std::string& path, const Results& results, const Config& config, const TimingCalibration& timing) {
+bool write_json(const std::string& path, const Results& results, const Config& config,
+                const TimingCalibration& timing) {
   std::ofstream out(path);
   out << std::setprecision(12);
   utsname host{};
@@ -711,7 +737,8 @@ int run_main(int argc, char** argv) {
   if (!parse_flags(argc, argv, &config, &help)) return 2;
   if (help) {
     std::cout << kUsage;
-    for (const WorkloadInfo& info : kWorkloads) std::printf("  %-18s  %s\n", std::string(info.name).c_str(), std::string(info.description).c_str());
+    for (const WorkloadInfo& info : kWorkloads)
+      std::printf("  %-18s  %s\n", std::string(info.name).c_str(), std::string(info.description).c_str());
     return 0;
   }
   // libcds (shared by the engine and the cds peer) before anything else touches it; see peers.hpp.

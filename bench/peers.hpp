@@ -86,9 +86,8 @@ class MantisTarget final : public KvTarget {
   }
   std::size_t scan(std::string_view start, std::size_t limit) override {
     std::size_t visited = 0;
-    const Status status = engine_->scan(start, {}, [&](std::string_view, std::string_view) {
-      return ++visited < limit;
-    });
+    const Status status =
+        engine_->scan(start, {}, [&](std::string_view, std::string_view) { return ++visited < limit; });
     return status.ok() ? visited : 0;
   }
   bool supports_scan() const override { return true; }

@@ -134,9 +134,9 @@ struct Measurement {
   double seconds = 0;
   double mean_ns = 0;
   std::uint64_t p50_ns = 0, p95_ns = 0, p99_ns = 0, p999_ns = 0, max_ns = 0;
-  double peak_rss_bytes = 0;   // VmHWM at the end of the phase
+  double peak_rss_bytes = 0;       // VmHWM at the end of the phase
   bool peak_rss_is_phase = false;  // VmHWM was reset at the phase start (else: the process's peak)
-  double rss_delta_bytes = 0;  // VmRSS end - start
+  double rss_delta_bytes = 0;      // VmRSS end - start
   double timing_overhead_pct = 0;
   bool in_child = false;  // measured alone in a forked child
 
@@ -148,9 +148,11 @@ class Worker {
  public:
   // `deadline` is shared by all workers of a phase and written before they are released.
   Worker(int worker_index, int worker_count, const SteadyClock::time_point* deadline, std::uint64_t bias_ns)
-      : index(worker_index), threads(worker_count),
+      : index(worker_index),
+        threads(worker_count),
         random(0x6d616e746973ULL + static_cast<std::uint64_t>(worker_index) * 7919),
-        deadline_(deadline), bias_ns_(bias_ns) {}
+        deadline_(deadline),
+        bias_ns_(bias_ns) {}
 
   // Times op(), records its latency, and returns false once the phase deadline has passed.
   template <class Op>
@@ -158,7 +160,8 @@ class Worker {
     const auto start = SteadyClock::now();
     op();
     const auto end = SteadyClock::now();
-    const auto nanos = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count());
+    const auto nanos =
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count());
     histogram.record(nanos > bias_ns_ ? nanos - bias_ns_ : 0);
     return end < *deadline_;
   }
@@ -191,15 +194,16 @@ using ProgressFn = std::function<void(double elapsed_seconds)>;
 // released together. With `seconds` the workers stop at the deadline (body loops while
 // worker.timed() returns true); without it each body runs to completion.
 template <class Attach, class Detach, class Body>
-Measurement run_workers(int threads, std::optional<double> seconds, const TimingCalibration& timing,
-                        Attach&& attach, Detach&& detach, Body&& body, const ProgressFn& progress) {
+Measurement run_workers(int threads, std::optional<double> seconds, const TimingCalibration& timing, Attach&& attach,
+                        Detach&& detach, Body&& body, const ProgressFn& progress) {
   Measurement m;
   m.peak_rss_is_phase = reset_peak_resident();
   const double rss_start = resident_bytes();
   SteadyClock::time_point start{};
   SteadyClock::time_point deadline = SteadyClock::time_point::max();
   std::vector<std::unique_ptr<Worker>> workers;
-  for (int i = 0; i < threads; ++i) workers.push_back(std::make_unique<Worker>(i, threads, &deadline, timing.empty_interval_ns));
+  for (int i = 0; i < threads; ++i)
+    workers.push_back(std::make_unique<Worker>(i, threads, &deadline, timing.empty_interval_ns));
 
   // The latch orders main's writes of `start` and `deadline` before every worker's reads.
   std::latch ready(threads + 1);
@@ -212,7 +216,8 @@ Measurement run_workers(int threads, std::optional<double> seconds, const Timing
       attach();
       ready.arrive_and_wait();
       body(*workers[static_cast<std::size_t>(i)]);
-      const std::int64_t end_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() - start).count();
+      const std::int64_t end_ns =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() - start).count();
       std::int64_t latest = last_end_ns.load(std::memory_order_relaxed);
       while (latest < end_ns && !last_end_ns.compare_exchange_weak(latest, end_ns, std::memory_order_relaxed)) {
       }
@@ -222,7 +227,8 @@ Measurement run_workers(int threads, std::optional<double> seconds, const Timing
     });
   }
   start = SteadyClock::now();
-  if (seconds) deadline = start + std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(*seconds));
+  if (seconds)
+    deadline = start + std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(*seconds));
   ready.arrive_and_wait();
   // Poll often so a short phase ends promptly; report progress every 20 polls.
   for (int polls = 1; finished.load(std::memory_order_acquire) < threads; ++polls) {
@@ -276,27 +282,40 @@ struct OpMix {
 
 inline OpMix mix_of(Workload workload) {
   switch (workload) {
-    case Workload::kRandRead: return {.read_pct = 100};
-    case Workload::kRandWrite: return {.update_pct = 100};
+    case Workload::kRandRead:
+      return {.read_pct = 100};
+    case Workload::kRandWrite:
+      return {.update_pct = 100};
     case Workload::kHighThroughput:
-    case Workload::kConcurrent: return {.read_pct = 80, .update_pct = 20};
-    case Workload::kYcsbA: return {.read_pct = 50, .update_pct = 50, .zipfian = true};
-    case Workload::kYcsbB: return {.read_pct = 95, .update_pct = 5, .zipfian = true};
-    case Workload::kYcsbC: return {.read_pct = 100, .zipfian = true};
-    case Workload::kYcsbE: return {.scan_pct = 95, .insert_pct = 5, .zipfian = true};
-    default: return {};
+    case Workload::kConcurrent:
+      return {.read_pct = 80, .update_pct = 20};
+    case Workload::kYcsbA:
+      return {.read_pct = 50, .update_pct = 50, .zipfian = true};
+    case Workload::kYcsbB:
+      return {.read_pct = 95, .update_pct = 5, .zipfian = true};
+    case Workload::kYcsbC:
+      return {.read_pct = 100, .zipfian = true};
+    case Workload::kYcsbE:
+      return {.scan_pct = 95, .insert_pct = 5, .zipfian = true};
+    default:
+      return {};
   }
 }
 
 // Counts a read's outcome: a loaded key must be found with its own value. A miss is tolerated (counted
 // as a miss) only where the target's overwrite briefly removes keys and the phase writes.
-inline void account_read(Lookup lookup, std::string_view key, std::size_t value_size, bool miss_tolerated, Worker& worker) {
+inline void account_read(Lookup lookup, std::string_view key, std::size_t value_size, bool miss_tolerated,
+                         Worker& worker) {
   switch (lookup) {
     case Lookup::kFound:
       if (!value_matches(key, worker.read_buf, value_size)) ++worker.errors;
       break;
-    case Lookup::kMissing: ++(miss_tolerated ? worker.misses : worker.errors); break;
-    case Lookup::kError: ++worker.errors; break;
+    case Lookup::kMissing:
+      ++(miss_tolerated ? worker.misses : worker.errors);
+      break;
+    case Lookup::kError:
+      ++worker.errors;
+      break;
   }
 }
 
@@ -379,7 +398,8 @@ inline Measurement run_timed_phase(KvTarget& target, Workload workload, int thre
 
 // Puts keys [0, hot_keys) into the cache (one thread, untimed), then times gets of uniformly random
 // hot keys on `threads` threads. Misses (evictions) are counted, not errors.
-inline Measurement run_cache_hits(CacheTarget& cache, int threads, std::uint64_t hot_keys, const PhaseContext& context) {
+inline Measurement run_cache_hits(CacheTarget& cache, int threads, std::uint64_t hot_keys,
+                                  const PhaseContext& context) {
   std::string value;
   for (std::uint64_t i = 0; i < hot_keys; ++i) {
     fill_value(context.keys.key(i), context.value_size, &value);

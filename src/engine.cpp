@@ -135,9 +135,8 @@ struct Engine::Impl {
 
   Status install(std::string_view key, Record* record) {
     detail::RetireList retired;  // destroyed after the store's critical section has ended
-    const auto outcome = store.put(key, record, [&](const auto& is_current) {
-      write_through(key, *record, is_current, retired);
-    });
+    const auto outcome =
+        store.put(key, record, [&](const auto& is_current) { write_through(key, *record, is_current, retired); });
     if (outcome == Store::PutOutcome::kOutOfMemory) {
       Record::unref(record);
       return Status::resource_exhausted("out of memory storing key");
@@ -208,9 +207,9 @@ struct Engine::Impl {
   Store store;
   std::atomic<std::uint64_t> seq{1};
   mutable detail::StripedCounters<5> counters;
-  std::unique_ptr<detail::ShardedCache> cache;       // null when Options::cache_capacity == 0
-  std::unique_ptr<detail::Doorkeeper> doorkeeper;    // decides which misses fill `cache`
-  std::optional<detail::Reaper> reaper;         // last: stops before the store is destroyed
+  std::unique_ptr<detail::ShardedCache> cache;     // null when Options::cache_capacity == 0
+  std::unique_ptr<detail::Doorkeeper> doorkeeper;  // decides which misses fill `cache`
+  std::optional<detail::Reaper> reaper;            // last: stops before the store is destroyed
 };
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -274,7 +273,8 @@ Status Engine::get(std::string_view key, ValueView* value) const {
 
 bool Engine::contains(std::string_view key) const {
   if (!impl_->check_key(key).ok()) return false;
-  return impl_->read(key, [](const auto&) {}, [](const auto&) {});
+  return impl_->read(
+      key, [](const auto&) {}, [](const auto&) {});
 }
 
 Status Engine::erase(std::string_view key, const WriteOptions& /*options*/) {
@@ -321,7 +321,8 @@ Status Engine::expire(std::string_view key, std::chrono::milliseconds ttl) {
   s = Impl::check_ttl(ttl);
   if (!s.ok()) return s;
   // ttl == 0 expires the key at once: expires_at = now (>= 1 so that it is not "no expiry").
-  const std::uint64_t at = ttl.count() == 0 ? std::max<std::uint64_t>(impl_->clock.now_ms(), 1) : impl_->expires_at(ttl);
+  const std::uint64_t at =
+      ttl.count() == 0 ? std::max<std::uint64_t>(impl_->clock.now_ms(), 1) : impl_->expires_at(ttl);
   detail::RetireList retired;  // destroyed after the store's critical section has ended
   const auto outcome = impl_->store.update(
       key, [&](const Record& current) { return Record::create(current.value(), at, impl_->next_seq()); },
@@ -400,8 +401,9 @@ std::size_t Engine::size() const { return impl_->store.size(); }
 
 Status Engine::clear() {
   std::string cursor;
-  while (!impl_->store.remove_where(&cursor, detail::Reaper::kSliceNodes, /*count_as_expired=*/false,
-                                    [](const Record&, std::uint64_t) { return true; })
+  while (!impl_->store
+              .remove_where(&cursor, detail::Reaper::kSliceNodes, /*count_as_expired=*/false,
+                            [](const Record&, std::uint64_t) { return true; })
               .reached_end) {
   }
   // After the store: a fill racing with clear() validates against the store and finds nothing current.

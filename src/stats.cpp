@@ -22,8 +22,9 @@ std::string format_double(double value) {
 }  // namespace
 
 std::string Stats::to_json() const {
-  const Field store_fields[] = {{"keys", keys, {}, false},   {"bytes", bytes, {}, false},  {"puts", puts, {}, true},
-                                {"gets", gets, {}, true},    {"hits", hits, {}, true},     {"misses", misses, {}, true},
+  const Field store_fields[] = {{"keys", keys, {}, false},    {"bytes", bytes, {}, false},
+                                {"puts", puts, {}, true},     {"gets", gets, {}, true},
+                                {"hits", hits, {}, true},     {"misses", misses, {}, true},
                                 {"erases", erases, {}, true}, {"expired", expired, {}, true}};
   const Field cache_fields[] = {{"capacity", cache.capacity, {}, false}, {"charge", cache.charge, {}, false},
                                 {"entries", cache.entries, {}, false},   {"hits", cache.hits, {}, true},

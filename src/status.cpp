@@ -14,15 +14,24 @@ Status& Status::operator=(const Status& other) {
 
 std::string_view Status::code_name(Code code) noexcept {
   switch (code) {
-    case Code::kOk: return "OK";
-    case Code::kNotFound: return "NotFound";
-    case Code::kInvalidArgument: return "InvalidArgument";
-    case Code::kIOError: return "IOError";
-    case Code::kCorruption: return "Corruption";
-    case Code::kBusy: return "Busy";
-    case Code::kResourceExhausted: return "ResourceExhausted";
-    case Code::kNotSupported: return "NotSupported";
-    case Code::kClosed: return "Closed";
+    case Code::kOk:
+      return "OK";
+    case Code::kNotFound:
+      return "NotFound";
+    case Code::kInvalidArgument:
+      return "InvalidArgument";
+    case Code::kIOError:
+      return "IOError";
+    case Code::kCorruption:
+      return "Corruption";
+    case Code::kBusy:
+      return "Busy";
+    case Code::kResourceExhausted:
+      return "ResourceExhausted";
+    case Code::kNotSupported:
+      return "NotSupported";
+    case Code::kClosed:
+      return "Closed";
   }
   return "Unknown";
 }

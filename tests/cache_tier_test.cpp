@@ -64,8 +64,7 @@ TEST_CASE("a key's second read miss fills the cache tier and later reads hit it"
   CHECK(s.cache.hit_ratio == Approx(3.0 / (3 + misses)));
 }
 
-TEST_CASE("keys read once do not fill the tier (a pass over more keys than it holds evicts nothing)",
-          "[cache_tier]") {
+TEST_CASE("keys read once do not fill the tier (a pass over more keys than it holds evicts nothing)", "[cache_tier]") {
   auto db = open_engine(with_cache(64 << 10));  // room for ~500 entries; the doorkeeper spans ~500 misses
   REQUIRE(db->put("hot", "v").ok());
   warm(*db, "hot", "v");
@@ -236,8 +235,7 @@ TEST_CASE("no read returns a version older than a completed write (stale-fill ra
   for (int i = 0; i < kKeys; ++i) CHECK(decode(value_of(*db, key_of(i))) == completed[i].load());
 }
 
-TEST_CASE("the tier steps aside for sequential passes it cannot hold, and comes back for a hot set",
-          "[cache_tier]") {
+TEST_CASE("the tier steps aside for sequential passes it cannot hold, and comes back for a hot set", "[cache_tier]") {
   using mantis::detail::kCacheBypassRatio;
   using mantis::detail::kCacheBypassWindow;
   auto db = open_engine(with_cache(16 << 10));  // room for ~150 of the 20,000 keys

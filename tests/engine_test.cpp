@@ -61,7 +61,8 @@ TEST_CASE("TTL expiry", "[engine][mantisdb][ttl]") {
 
 TEST_CASE("prefix scan returns exactly the prefixed keys in order", "[engine][mantisdb][scan]") {
   auto db = open_engine();
-  for (const char* k : {"user:1", "user:2", "user:3", "order:1", "order:2"}) REQUIRE(db->put(k, std::string("v") + k).ok());
+  for (const char* k : {"user:1", "user:2", "user:3", "order:1", "order:2"})
+    REQUIRE(db->put(k, std::string("v") + k).ok());
   std::vector<std::string> users;
   REQUIRE(db->scan_prefix("user:", [&](std::string_view k, std::string_view v) {
               CHECK(v == "v" + std::string(k));
@@ -93,7 +94,8 @@ TEST_CASE("a batch of 100", "[engine][mantisdb][batch]") {
   CHECK(batch.count() == 100);
   REQUIRE(db->write(batch).ok());
   CHECK(db->size() == 100);
-  for (int i = 0; i < 100; ++i) CHECK(value_of(*db, "batch_key_" + std::to_string(i)) == "batch_value_" + std::to_string(i));
+  for (int i = 0; i < 100; ++i)
+    CHECK(value_of(*db, "batch_key_" + std::to_string(i)) == "batch_value_" + std::to_string(i));
 }
 
 TEST_CASE("a deleted key stays deleted", "[engine][mantisdb]") {
@@ -330,9 +332,7 @@ TEST_CASE("scan covers [begin, end), stops when asked, and may write", "[engine]
   REQUIRE(db->scan({}, {}, [&](std::string_view, std::string_view) { return ++calls < 10; }).ok());
   CHECK(calls == 10);
   // The callback runs with no lock held: it may write to the engine.
-  REQUIRE(db->scan("k0000", "k0300", [&](std::string_view k, std::string_view) {
-              return db->erase(k).ok();
-            }).ok());
+  REQUIRE(db->scan("k0000", "k0300", [&](std::string_view k, std::string_view) { return db->erase(k).ok(); }).ok());
   CHECK(db->size() == 700);
   CHECK(value_of(*db, "k0299") == "<absent>");
 }
@@ -434,9 +434,9 @@ TEST_CASE("stats counters are consistent after concurrent use", "[engine][stats]
   CHECK(s.hits == 8000);
   CHECK(s.keys == 8000);
   CHECK(s.bytes == 8000 + [] {
-          std::uint64_t b = 0;
-          for (int t = 0; t < 4; ++t)
-            for (int i = 0; i < 2000; ++i) b += (std::to_string(t) + ":" + std::to_string(i)).size();
-          return b;
-        }());
+    std::uint64_t b = 0;
+    for (int t = 0; t < 4; ++t)
+      for (int i = 0; i < 2000; ++i) b += (std::to_string(t) + ":" + std::to_string(i)).size();
+    return b;
+  }());
 }

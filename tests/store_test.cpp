@@ -71,8 +71,8 @@ TEST_CASE("erase removes and a key can come back", "[store]") {
 
 TEST_CASE("keys are ordered by their bytes, like memcmp", "[store]") {
   Store store;
-  const std::vector<std::string> keys = {std::string("\xff", 1), "b", "a", "", std::string("a\0", 2), "ab", "\x01",
-                                         std::string("\x80", 1)};
+  const std::vector<std::string> keys = {std::string("\xff", 1), "b",  "a",    "",
+                                         std::string("a\0", 2),  "ab", "\x01", std::string("\x80", 1)};
   for (const auto& k : keys) REQUIRE(store.put(k, record("v:" + k)) == Store::PutOutcome::kInserted);
   auto sorted = keys;
   std::sort(sorted.begin(), sorted.end());
@@ -184,9 +184,8 @@ TEST_CASE("remove_where compares the record and resumes from its cursor", "[stor
   std::size_t removed = 0;
   int slices = 0;
   while (true) {
-    const auto result = store.remove_where(&cursor, 10, true, [](const Record& r, std::uint64_t now) {
-      return r.expired_at(now);
-    });
+    const auto result =
+        store.remove_where(&cursor, 10, true, [](const Record& r, std::uint64_t now) { return r.expired_at(now); });
     removed += result.removed;
     ++slices;
     if (result.reached_end) break;

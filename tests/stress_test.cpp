@@ -88,7 +88,7 @@ struct Violations {
 // Is observing `op` (0 = NotFound) legal for a churn key, given c0 before and s1 after the read?
 bool churn_read_legal(std::uint64_t observed_op, bool found, std::uint64_t c0, std::uint64_t s1) {
   if (!found) return c0 % 2 == 0 || s1 >= c0 + 1;  // erased at c0, or an erase (c0 + 1) began
-  if (observed_op % 2 == 0) return false;           // even ops are erases: no value
+  if (observed_op % 2 == 0) return false;          // even ops are erases: no value
   const std::uint64_t oldest_legal = c0 % 2 == 1 ? c0 : c0 + 1;
   return observed_op >= oldest_legal && observed_op <= s1;
 }
@@ -175,7 +175,8 @@ class StressFixture {
       std::vector<int> seen;
       auto visit = [&](std::string_view key, std::string_view value) {
         const int i = index_of(key);
-        if (!seen.empty() && i <= seen.back()) violations_.report("scan out of order or repeated at " + std::string(key));
+        if (!seen.empty() && i <= seen.back())
+          violations_.report("scan out of order or repeated at " + std::string(key));
         seen.push_back(i);
         if (op_of_value(key, value) == 0) violations_.report("scan returned a torn value under " + std::string(key));
         if (kind_of(i) == Kind::kDoomed && erased_before[i]) violations_.report("scan resurrected " + std::string(key));
@@ -261,13 +262,20 @@ TEST_CASE("contended writers of the same keys never tear values or lose the last
       while (!stop.load(std::memory_order_relaxed)) {
         const std::string key = key_of(static_cast<int>(rng() % kHot));
         switch (rng() % 6) {
-          case 0: static_cast<void>(db->erase(key)); break;
-          case 1: static_cast<void>(db->expire(key, std::chrono::milliseconds(rng() % 3))); break;
-          case 2: static_cast<void>(db->persist(key)); break;
+          case 0:
+            static_cast<void>(db->erase(key));
+            break;
+          case 1:
+            static_cast<void>(db->expire(key, std::chrono::milliseconds(rng() % 3)));
+            break;
+          case 2:
+            static_cast<void>(db->persist(key));
+            break;
           case 3:
             if (db->get(key, &out).ok() && op_of_value(key, out) == 0) torn.fetch_add(1);
             break;
-          default: static_cast<void>(db->put(key, value_of_op(key, ++op), WriteOptions{std::chrono::milliseconds(rng() % 2)}));
+          default:
+            static_cast<void>(db->put(key, value_of_op(key, ++op), WriteOptions{std::chrono::milliseconds(rng() % 2)}));
         }
       }
     });

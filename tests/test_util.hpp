@@ -16,7 +16,8 @@ namespace mantis::test {
 // Opens an engine with `options` (on the given clock, if any) or fails the test.
 inline std::unique_ptr<Engine> open_engine(const Options& options = {}, const detail::Clock* clock = nullptr) {
   std::unique_ptr<Engine> engine;
-  const Status s = clock == nullptr ? Engine::open(options, &engine) : detail::EngineTesting::open(options, *clock, &engine);
+  const Status s =
+      clock == nullptr ? Engine::open(options, &engine) : detail::EngineTesting::open(options, *clock, &engine);
   INFO(s.to_string());
   REQUIRE(s.ok());
   REQUIRE(engine != nullptr);

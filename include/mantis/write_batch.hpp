@@ -17,7 +17,7 @@ class WriteBatch {
     enum class Kind : unsigned char { kPut, kErase };
     Kind kind;
     std::string key;
-    std::string value;           // empty for kErase
+    std::string value;              // empty for kErase
     std::chrono::milliseconds ttl;  // 0 = no expiry; only for kPut
   };
 

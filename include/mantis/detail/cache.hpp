@@ -373,8 +373,8 @@ class ShardedCache {
   // stay uncached: writes never fill. Whatever is unlinked goes to the caller's `retired`, destroyed
   // outside the critical section. Thread-safe.
   template <class IsCurrent>
-  void write_through(std::string_view key, std::string_view value, std::uint64_t expires_at_ms,
-                     IsCurrent&& is_current, RetireList& retired) {
+  void write_through(std::string_view key, std::string_view value, std::uint64_t expires_at_ms, IsCurrent&& is_current,
+                     RetireList& retired) {
     const std::uint64_t hash = hash_of(key);
     Shard& shard = shard_for(hash);
     const std::uint32_t hash32 = static_cast<std::uint32_t>(hash);

@@ -33,7 +33,9 @@ struct Allocator {
   }
   void deallocate(T* p, std::size_t) noexcept { detail::deallocate(p); }
   template <class U>
-  bool operator==(const Allocator<U>&) const noexcept { return true; }
+  bool operator==(const Allocator<U>&) const noexcept {
+    return true;
+  }
 };
 
 }  // namespace mantis::detail

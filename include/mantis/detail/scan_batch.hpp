@@ -41,7 +41,9 @@ class ScanBatch {
 
   std::size_t size() const noexcept { return entries_.size(); }
   bool empty() const noexcept { return entries_.empty(); }
-  std::string_view key(std::size_t i) const noexcept { return {keys_.data() + entries_[i].key_offset, entries_[i].key_size}; }
+  std::string_view key(std::size_t i) const noexcept {
+    return {keys_.data() + entries_[i].key_offset, entries_[i].key_size};
+  }
   const Record& record(std::size_t i) const noexcept { return *entries_[i].record; }
   // True when the store had no more entries in range after this batch.
   bool exhausted = false;

@@ -87,7 +87,9 @@ class Store {
 
   // Makes `record` the key's current value, taking over the caller's reference. On kOutOfMemory the
   // store is unchanged and the caller still owns `record`.
-  PutOutcome put(std::string_view key, Record* record) { return put(key, record, [](const auto&) {}); }
+  PutOutcome put(std::string_view key, Record* record) {
+    return put(key, record, [](const auto&) {});
+  }
   // Like put(), and once the record is published calls on_published(is_current) inside the same
   // critical section: `is_current()` tells whether the key still holds exactly this record (see
   // read_checked() for why pointer identity is sound there, and what on_published may block on).
@@ -463,7 +465,8 @@ class Store {
 
   static void mark_tower(Node* node) noexcept {
     // Top-down, level 0 last (I2). acq_rel: the mark is ordered after everything we did to the node.
-    for (int level = node->height - 1; level >= 0; --level) node->next(level).fetch_or(kMark, std::memory_order_acq_rel);
+    for (int level = node->height - 1; level >= 0; --level)
+      node->next(level).fetch_or(kMark, std::memory_order_acq_rel);
   }
 
   void release_owner(Node* node, Garbage& garbage) noexcept {
@@ -559,8 +562,8 @@ class Store {
         std::uintptr_t old = node->next(level).load(std::memory_order_acquire);
         if (is_marked(old)) goto done;
         const std::uintptr_t succ = word_of(succs[level]);
-        if (old != succ &&
-            !node->next(level).compare_exchange_strong(old, succ, std::memory_order_acq_rel, std::memory_order_acquire)) {
+        if (old != succ && !node->next(level).compare_exchange_strong(old, succ, std::memory_order_acq_rel,
+                                                                      std::memory_order_acquire)) {
           goto done;  // only a mark can change an unlinked level's word
         }
         std::uintptr_t expected = succ;
