@@ -114,7 +114,7 @@ class Store {
   // is removed (lazy expiry: logically const, hence the const_cast in lookup()).
   template <class Fn>
   bool read(std::string_view key, Fn&& fn) const {
-    return lookup</*kReapExpired=*/true>(key, [&fn](Record& record, const auto&) { fn(record); });
+    return lookup(key, [&fn](Record& record, const auto&) { fn(record); });
   }
   // Like read(), but fn(Record& record, is_current) also gets a callable `is_current()` that tells,
   // during fn only, whether the key still holds exactly this record (pointer identity is sound inside
@@ -122,15 +122,8 @@ class Store {
   // a mutex as long as no holder of that mutex waits for an RCU grace period (rcu_retire).
   template <class Fn>
   bool read_checked(std::string_view key, Fn&& fn) const {
-    return lookup</*kReapExpired=*/true>(key, std::forward<Fn>(fn));
+    return lookup(key, std::forward<Fn>(fn));
   }
-  // Like read(), but never removes anything, so it never retires through RCU: safe where retiring
-  // is not (for example under a mutex that RCU readers may wait for).
-  template <class Fn>
-  bool peek(std::string_view key, Fn&& fn) const {
-    return lookup</*kReapExpired=*/false>(key, [&fn](Record& record, const auto&) { fn(record); });
-  }
-
   // Removes the key. Returns true if this call removed a record (expired or not).
   bool erase(std::string_view key) {
     Garbage garbage;
@@ -360,7 +353,7 @@ class Store {
 
   int top_level() const noexcept { return max_height_.load(std::memory_order_relaxed) - 1; }
 
-  template <bool kReapExpired, class Fn>
+  template <class Fn>
   bool lookup(std::string_view key, Fn&& fn) const {
     Garbage garbage;
     bool found = false;
@@ -373,7 +366,7 @@ class Store {
           if (!expired(*record)) {
             fn(*record, [node, record] { return node->record.load(std::memory_order_acquire) == record; });
             found = true;
-          } else if constexpr (kReapExpired) {
+          } else {
             const_cast<Store*>(this)->remove_record(node, record, /*expired_removal=*/true, garbage);
           }
         }
