@@ -27,7 +27,6 @@ TEST_CASE("a record round-trips value, expiry and sequence number", "[record]") 
   CHECK(r->value() == value);
   CHECK(r->expires_at_ms() == 12345);
   CHECK(r->seq() == 77);
-  CHECK(r->footprint() == sizeof(Record) + r->encoded().size());
 }
 
 TEST_CASE("the encoded bytes are a verifiable flatbuffers Record", "[record]") {

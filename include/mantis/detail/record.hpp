@@ -38,8 +38,6 @@ class Record {
   }
   // The flatbuffer bytes (what a log or snapshot stores).
   std::string_view encoded() const noexcept { return {reinterpret_cast<const char*>(this + 1), size_}; }
-  // Bytes of memory the record occupies (header included).
-  std::size_t footprint() const noexcept { return sizeof(Record) + size_; }
 
   // Adds a reference. REQUIRES: the caller already holds a reference or is inside an RCU read-side
   // critical section in which the record was reachable.
