@@ -1,5 +1,5 @@
-// mantis::Engine: the facade over the concurrent ordered store (and, later, the cache tier and
-// durability). Include this header for everything Engine-related.
+// mantis::Engine: the facade over the concurrent ordered store and its read-through cache tier
+// (durability comes later). Include this header for everything Engine-related.
 #pragma once
 
 #include <chrono>

@@ -15,9 +15,11 @@ enum class Durability {
   kPeriodic,  // fdatasync every Options::sync_interval
 };
 
-// Which newcomers the cache tier admits.
+// Which newcomers the cache (standalone, or the Engine's tier) admits when it must evict for them.
+// In the Engine's tier a read miss fills only a key that missed recently too (the doorkeeper), in
+// either mode; writes never fill.
 enum class Admission {
-  kAlways,   // every fill and write is admitted; plain approximate LRU
+  kAlways,   // every insert is admitted; plain approximate LRU
   kTinyLfu,  // a frequency sketch decides whether a newcomer may displace the eviction victim
 };
 
