@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -149,6 +148,16 @@ struct Engine::Impl {
     store.erase(key);
     counters.add(kErases);
     if (cache) cache->erase(key);  // dropping an entry is always coherent: the next read refills it
+  }
+
+  // Replaces the key's live record with make(current) in the store (see Store::update) and keeps a
+  // cached entry coherent with it.
+  template <class Make>
+  Store::PutOutcome rewrite(std::string_view key, Make&& make) {
+    detail::RetireList retired;  // destroyed after the store's critical section has ended
+    return store.update(key, std::forward<Make>(make), [&](const Record& published, const auto& is_current) {
+      write_through(key, published, is_current, retired);
+    });
   }
 
   // Cache coherence, write side (DESIGN.md rule 3): inside the critical section of a store write, a
@@ -323,12 +332,8 @@ Status Engine::expire(std::string_view key, std::chrono::milliseconds ttl) {
   // ttl == 0 expires the key at once: expires_at = now (>= 1 so that it is not "no expiry").
   const std::uint64_t at =
       ttl.count() == 0 ? std::max<std::uint64_t>(impl_->clock.now_ms(), 1) : impl_->expires_at(ttl);
-  detail::RetireList retired;  // destroyed after the store's critical section has ended
-  const auto outcome = impl_->store.update(
-      key, [&](const Record& current) { return Record::create(current.value(), at, impl_->next_seq()); },
-      [&](const Record& published, const auto& is_current) {
-        impl_->write_through(key, published, is_current, retired);
-      });
+  const auto outcome = impl_->rewrite(
+      key, [&](const Record& current) { return Record::create(current.value(), at, impl_->next_seq()); });
   if (outcome == Store::PutOutcome::kOutOfMemory) return Status::resource_exhausted("out of memory in expire");
   if (outcome != Store::PutOutcome::kReplaced) return Status::not_found();
   return Status::ok_status();
@@ -337,16 +342,10 @@ Status Engine::expire(std::string_view key, std::chrono::milliseconds ttl) {
 Status Engine::persist(std::string_view key) {
   Status s = impl_->check_key(key);
   if (!s.ok()) return s;
-  detail::RetireList retired;  // destroyed after the store's critical section has ended
-  const auto outcome = impl_->store.update(
-      key,
-      [&](const Record& current) {
-        if (current.expires_at_ms() == 0) return const_cast<Record*>(&current);  // no TTL: leave it
-        return Record::create(current.value(), 0, impl_->next_seq());
-      },
-      [&](const Record& published, const auto& is_current) {
-        impl_->write_through(key, published, is_current, retired);
-      });
+  const auto outcome = impl_->rewrite(key, [&](const Record& current) {
+    if (current.expires_at_ms() == 0) return const_cast<Record*>(&current);  // no TTL: leave it
+    return Record::create(current.value(), 0, impl_->next_seq());
+  });
   if (outcome == Store::PutOutcome::kOutOfMemory) return Status::resource_exhausted("out of memory in persist");
   if (outcome != Store::PutOutcome::kReplaced) return Status::not_found();
   return Status::ok_status();
