@@ -342,9 +342,9 @@ class ShardedCache {
   }
 
   // The read-through fill of the Engine's cache tier (DESIGN.md rule 3). Caches key -> value unless
-  // `still_current()`, called under the shard mutex that writers' refresh() also takes, says that the
-  // store no longer holds the record the value was read from; so a fill that raced with a write can
-  // never leave the older value behind. Entries too large for their shard are not cached. Thread-safe.
+  // `still_current()`, called under the shard mutex that writers' write_through() also takes, says that
+  // the store no longer holds the record the value was read from; so a fill that raced with a write
+  // can never leave the older value behind. Entries too large for their shard are not cached. Thread-safe.
   // May be called inside an RCU read-side critical section: whatever it unlinks goes to the caller's
   // `retired`, which the caller must destroy outside that section. `still_current` must not retire
   // anything through RCU (the mutex is held).
