@@ -85,7 +85,8 @@ std::string prefix_successor(std::string_view prefix) {
 }  // namespace
 
 struct Engine::Impl {
-  enum Counter : std::size_t { kPuts, kGets, kHits, kMisses, kErases };
+  // Point reads are not counted apart: each adds one hit or one miss, so gets = hits + misses.
+  enum Counter : std::size_t { kPuts, kHits, kMisses, kErases };
 
   Impl(const Options& opts, const detail::Clock& clk) : options(opts), clock(clk), store(clk) {
     if (options.cache_capacity > 0) {
@@ -181,7 +182,6 @@ struct Engine::Impl {
   // bypass it (CacheBypass).
   template <class ConsumeEntry, class ConsumeRecord>
   bool read(std::string_view key, ConsumeEntry&& consume_entry, ConsumeRecord&& consume_record) const {
-    counters.add(kGets);
     const bool probed = cache && detail::CacheBypass::should_probe(id);
     if (probed) {
       const bool hit = cache->find(key, consume_entry).ok();
@@ -215,7 +215,7 @@ struct Engine::Impl {
   const detail::Clock& clock;
   Store store;
   std::atomic<std::uint64_t> seq{1};
-  mutable detail::StripedCounters<5> counters;
+  mutable detail::StripedCounters<4> counters;
   std::unique_ptr<detail::ShardedCache> cache;     // null when Options::cache_capacity == 0
   std::unique_ptr<detail::Doorkeeper> doorkeeper;  // decides which misses fill `cache`
   std::optional<detail::Reaper> reaper;            // last: stops before the store is destroyed
@@ -422,9 +422,9 @@ Stats Engine::stats() const {
   s.bytes = impl_->store.bytes();
   s.expired = impl_->store.expired_removals();
   s.puts = impl_->counters.sum(Impl::kPuts);
-  s.gets = impl_->counters.sum(Impl::kGets);
   s.hits = impl_->counters.sum(Impl::kHits);
   s.misses = impl_->counters.sum(Impl::kMisses);
+  s.gets = s.hits + s.misses;
   s.erases = impl_->counters.sum(Impl::kErases);
   if (impl_->cache) {
     const CacheStats cache = impl_->cache->stats();
