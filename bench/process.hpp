@@ -15,21 +15,12 @@
 #include <string>
 #include <type_traits>
 
+#include "process_memory.hpp"
+
 namespace mantis::bench {
 
-// A field of /proc/self/status given in kB ("VmRSS", "VmHWM"), in bytes; 0 if unavailable.
-inline double proc_status_bytes(const std::string& field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.compare(0, field.size(), field) == 0 && line.size() > field.size() && line[field.size()] == ':') {
-      return std::stod(line.substr(field.size() + 1)) * 1024.0;
-    }
-  }
-  return 0.0;
-}
-inline double resident_bytes() { return proc_status_bytes("VmRSS"); }
-inline double peak_resident_bytes() { return proc_status_bytes("VmHWM"); }
+using test::peak_resident_bytes;
+using test::resident_bytes;
 
 // Resets VmHWM to the current RSS (Linux >= 4.0: "5" > /proc/self/clear_refs). False if refused, in
 // which case VmHWM stays the peak of the whole process lifetime.

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include <mantis/detail/record.hpp>
+#include "store/record.hpp"
 
 namespace mantis::bench {
 namespace {

@@ -5,7 +5,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include <mantis/detail/striped_counters.hpp>
+#include "util/striped_counters.hpp"
 
 namespace mantis::bench {
 namespace {

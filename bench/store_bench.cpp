@@ -6,9 +6,9 @@
 #include <new>
 #include <string>
 
-#include <mantis/detail/record.hpp>
-#include <mantis/detail/scan_batch.hpp>
-#include <mantis/detail/store.hpp>
+#include "store/record.hpp"
+#include "store/scan_batch.hpp"
+#include "store/store.hpp"
 
 #include "keys.hpp"
 #include "zipf.hpp"

@@ -1,4 +1,4 @@
-# Finds mantis's dependencies from Debian 12 packages (see shared/DEPS.md section 1).
+# Finds mantis's dependencies from Debian 12 packages (docs/DEPENDENCIES.md has the facts behind each step).
 include_guard(GLOBAL)
 find_package(Threads REQUIRED)
 
@@ -15,20 +15,24 @@ if(NOT TARGET cds::cds)
 endif()
 
 # mimalloc: the shared target `mimalloc` (Debian builds it with MI_OVERRIDE=ON, so it is linked PRIVATE
-# into the shared libmantis only; see DEPS.md section 3).
+# into the shared libmantis only; docs/DEPENDENCIES.md, "mimalloc").
 find_package(mimalloc 2.0 CONFIG REQUIRED)
 # flatbuffers: the runtime is header-only for us; flatc compiles the record schema.
 find_package(FlatBuffers 2.0.8 CONFIG REQUIRED)
 
 # Generates <name>_generated.h from a schema into the build tree (Debian ships no
 # flatbuffers_generate_headers()); `target` becomes an INTERFACE library carrying the include dir.
+# The header is included under the schema's folder name: src/store/record.fbs gives
+# "store/record_generated.h".
 function(mantis_add_flatbuffers_header target schema)
   get_filename_component(_name "${schema}" NAME_WE)
+  get_filename_component(_folder "${schema}" DIRECTORY)
+  get_filename_component(_folder "${_folder}" NAME)
   set(_dir "${CMAKE_CURRENT_BINARY_DIR}/fbs_gen")
-  add_custom_command(OUTPUT "${_dir}/mantis/${_name}_generated.h"
-    COMMAND flatbuffers::flatc --cpp --scoped-enums -o "${_dir}/mantis" "${schema}"
+  add_custom_command(OUTPUT "${_dir}/${_folder}/${_name}_generated.h"
+    COMMAND flatbuffers::flatc --cpp --scoped-enums -o "${_dir}/${_folder}" "${schema}"
     DEPENDS "${schema}" flatbuffers::flatc VERBATIM)
-  add_custom_target(${target}_gen DEPENDS "${_dir}/mantis/${_name}_generated.h")
+  add_custom_target(${target}_gen DEPENDS "${_dir}/${_folder}/${_name}_generated.h")
   add_library(${target} INTERFACE)
   add_dependencies(${target} ${target}_gen)
   target_include_directories(${target} INTERFACE "$<BUILD_INTERFACE:${_dir}>")

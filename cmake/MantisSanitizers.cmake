@@ -1,6 +1,6 @@
 include_guard(GLOBAL)
 # MANTIS_SANITIZE=address: ASan+UBSan together; MANTIS_SANITIZE=thread: TSan on its own.
-# Sanitizer builds allocate with the system allocator: mimalloc memory is invisible to ASan (DEPS.md 3).
+# Sanitizer builds allocate with the system allocator: mimalloc memory is invisible to ASan (docs/DEPENDENCIES.md).
 if(MANTIS_SANITIZE STREQUAL "address")
   set(_flags -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
 elseif(MANTIS_SANITIZE STREQUAL "thread")

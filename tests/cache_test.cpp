@@ -11,9 +11,9 @@
 #include <catch2/catch.hpp>
 
 #include <mantis/cache.hpp>
-#include <mantis/detail/cache.hpp>
-#include <mantis/detail/cache_testing.hpp>
-#include <mantis/detail/engine_testing.hpp>
+#include "manual_clock.hpp"
+#include "cache/sharded_cache.hpp"
+#include "cache/cache_testing.hpp"
 
 namespace {
 
@@ -123,7 +123,7 @@ TEST_CASE("a view outlives eviction, erase, clear and the cache itself", "[cache
 }
 
 TEST_CASE("TTL: an entry is invisible from the millisecond it expires", "[cache][ttl]") {
-  mantis::detail::ManualClock clock;
+  mantis::test::ManualClock clock;
   auto cache = mantis::detail::CacheTesting::make(one_shard(1 << 20), clock);
   REQUIRE(cache->put("short", "v", 100ms).ok());
   REQUIRE(cache->put("forever", "v").ok());
@@ -152,7 +152,7 @@ TEST_CASE("TTL: an entry is invisible from the millisecond it expires", "[cache]
 }
 
 TEST_CASE("TTL: eviction removes expired entries before live ones", "[cache][ttl]") {
-  mantis::detail::ManualClock clock;
+  mantis::test::ManualClock clock;
   auto cache = mantis::detail::CacheTesting::make(one_shard(3 * charge_of("k1", "v1")), clock);
   REQUIRE(cache->put("k1", "v1").ok());
   REQUIRE(cache->put("k2", "v2", 5ms).ok());  // newer than k1, but it will have expired

@@ -9,14 +9,15 @@
 #include <thread>
 #include <vector>
 
-#include <mantis/detail/engine_tuning.hpp>
+#include "manual_clock.hpp"
+#include "engine/cache_bypass.hpp"
 
 #include "test_util.hpp"
 
 using mantis::Options;
 using mantis::ValueView;
 using mantis::WriteOptions;
-using mantis::detail::ManualClock;
+using mantis::test::ManualClock;
 using mantis::test::open_engine;
 using mantis::test::value_of;
 using namespace std::chrono_literals;

@@ -5,15 +5,16 @@
 // quarantine freed memory) but still run the workload and check the key counts.
 #include <catch2/catch.hpp>
 
-#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "process_memory.hpp"
 #include "test_util.hpp"
 
 using mantis::Options;
 using mantis::WriteOptions;
+using mantis::test::resident_bytes;
 using namespace std::chrono_literals;
 
 namespace {
@@ -25,16 +26,6 @@ constexpr int kKeysPerRound = 10000;  // sanitizers run 5-20x slower; the RSS bo
 constexpr bool kMeasureRss = true;
 constexpr int kKeysPerRound = 100000;
 #endif
-
-// Resident set size of this process in bytes (VmRSS).
-std::size_t resident_bytes() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-  }
-  return 0;
-}
 
 constexpr int kThreads = 2;
 constexpr std::size_t kLiveWindow = 2000;  // keys alive at once per thread

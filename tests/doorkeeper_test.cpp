@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include <mantis/detail/doorkeeper.hpp>
+#include "cache/doorkeeper.hpp"
 
 using mantis::detail::Doorkeeper;
 

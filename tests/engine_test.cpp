@@ -5,7 +5,8 @@
 #include <thread>
 #include <vector>
 
-#include <mantis/detail/record.hpp>
+#include "manual_clock.hpp"
+#include "store/record.hpp"
 
 #include "test_util.hpp"
 
@@ -51,7 +52,7 @@ TEST_CASE("10 threads x 1000 keys give size 10000", "[engine][mantisdb][threads]
 }
 
 TEST_CASE("TTL expiry", "[engine][mantisdb][ttl]") {
-  mantis::detail::ManualClock clock;
+  mantis::test::ManualClock clock;
   auto db = open_engine({}, &clock);
   REQUIRE(db->put("ttl_key", "ttl_value", WriteOptions{100ms}).ok());
   CHECK(value_of(*db, "ttl_key") == "ttl_value");
@@ -257,7 +258,7 @@ TEST_CASE("null output pointers are refused", "[engine][errors]") {
 // ---- zero-copy views ----
 
 TEST_CASE("a view survives overwrite, erase and expiry of its key", "[engine][view]") {
-  mantis::detail::ManualClock clock;
+  mantis::test::ManualClock clock;
   auto db = open_engine({}, &clock);
   REQUIRE(db->put("k", "first", WriteOptions{50ms}).ok());
   ValueView view;
@@ -356,7 +357,7 @@ TEST_CASE("scan_prefix handles 0xff prefixes and the empty prefix", "[engine][sc
 }
 
 TEST_CASE("an iterator walks, seeks and skips expired keys", "[engine][iterator]") {
-  mantis::detail::ManualClock clock;
+  mantis::test::ManualClock clock;
   auto db = open_engine({}, &clock);
   for (int i = 0; i < 300; ++i) {
     char key[16];

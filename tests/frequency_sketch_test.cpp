@@ -5,7 +5,7 @@
 
 #include <catch2/catch.hpp>
 
-#include <mantis/detail/frequency_sketch.hpp>
+#include "cache/frequency_sketch.hpp"
 
 using mantis::detail::FrequencySketch;
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-#include <mantis/detail/memory.hpp>
+#include "util/memory.hpp"
 #include <mantis/engine.hpp>
 
 namespace {

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
-#include <mantis/detail/memory.hpp>
-#include <mantis/detail/record.hpp>
+#include "util/memory.hpp"
+#include "store/record.hpp"
 #include <mantis/value_view.hpp>
 
 using mantis::detail::Record;

@@ -7,10 +7,10 @@
 #include <thread>
 #include <vector>
 
-#include <mantis/detail/engine_testing.hpp>
-#include <mantis/detail/store.hpp>
+#include "manual_clock.hpp"
+#include "store/store.hpp"
 
-using mantis::detail::ManualClock;
+using mantis::test::ManualClock;
 using mantis::detail::Record;
 using mantis::detail::ScanBatch;
 using mantis::detail::Store;
@@ -161,14 +161,14 @@ TEST_CASE("update replaces only a live record and never resurrects", "[store]") 
     for (char& c : v) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return Record::create(v, 0, 2);
   };
-  CHECK(store.update("missing", make_upper) == Store::PutOutcome::kInserted);  // "not found"
+  CHECK(store.update("missing", make_upper) == Store::UpdateOutcome::kNotFound);
   CHECK(get(store, "missing") == "<absent>");
   REQUIRE(store.put("k", record("abc")) == Store::PutOutcome::kInserted);
-  CHECK(store.update("k", make_upper) == Store::PutOutcome::kReplaced);
+  CHECK(store.update("k", make_upper) == Store::UpdateOutcome::kUpdated);
   CHECK(get(store, "k") == "ABC");
   REQUIRE(store.put("old", record("x", 1001)) == Store::PutOutcome::kInserted);
   clock.set(2000);
-  CHECK(store.update("old", make_upper) == Store::PutOutcome::kInserted);
+  CHECK(store.update("old", make_upper) == Store::UpdateOutcome::kNotFound);
   CHECK(get(store, "old") == "<absent>");
 }
 

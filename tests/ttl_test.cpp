@@ -3,13 +3,14 @@
 #include <atomic>
 #include <thread>
 
-#include <mantis/detail/reaper.hpp>
+#include "manual_clock.hpp"
+#include "store/reaper.hpp"
 
 #include "test_util.hpp"
 
 using mantis::Options;
 using mantis::WriteOptions;
-using mantis::detail::ManualClock;
+using mantis::test::ManualClock;
 using mantis::test::open_engine;
 using mantis::test::value_of;
 using namespace std::chrono_literals;

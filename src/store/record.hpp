@@ -1,6 +1,6 @@
 // Record: the immutable, reference-counted encoding of one stored value.
 //
-// Layout: an 8-byte header {refs, size} followed by a flatbuffers `mantis.fbs.Record` (src/record.fbs)
+// Layout: an 8-byte header {refs, size} followed by a flatbuffers `mantis.fbs.Record` (record.fbs)
 // holding the value bytes, expires_at_ms and seq. A record is encoded once per write and never changed:
 // a new value, or a new TTL, is a new record that replaces the old one atomically.
 //
@@ -9,12 +9,12 @@
 // holds one more. The last unref() frees it.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-#include <mantis/record_generated.h>
+#include "store/record_generated.h"
+#include "util/ref_count.hpp"
 
 namespace mantis::detail {
 
@@ -41,11 +41,10 @@ class Record {
 
   // Adds a reference. REQUIRES: the caller already holds a reference or is inside an RCU read-side
   // critical section in which the record was reachable.
-  void ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
-  // Drops a reference and frees the record at zero. acq_rel: every use of the bytes by the other
-  // holders happens before the free.
+  void ref() noexcept { refs_.ref(); }
+  // Drops a reference and frees the record at zero.
   static void unref(Record* record) noexcept {
-    if (record->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy(record);
+    if (record->refs_.unref()) destroy(record);
   }
   // unref() in the signature that RCU retire and ValueView unpinning take.
   static void unref_opaque(void* record) noexcept { unref(static_cast<Record*>(record)); }
@@ -62,7 +61,7 @@ class Record {
     return flatbuffers::GetRoot<fbs::Record>(reinterpret_cast<const std::uint8_t*>(this + 1));
   }
 
-  std::atomic<std::uint32_t> refs_{1};
+  RefCount refs_;
   std::uint32_t size_;
 };
 static_assert(sizeof(Record) == 8, "the flatbuffer follows an 8-byte header, so it starts 8-aligned");

@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <string>
 
-#include <mantis/detail/scan_batch.hpp>
-#include <mantis/detail/store.hpp>
+#include "store/scan_batch.hpp"
+#include "store/store.hpp"
 #include <mantis/iterator.hpp>
 
 namespace mantis::detail {

@@ -2,9 +2,9 @@
 
 #include <new>
 
-#include <mantis/detail/cache.hpp>
-#include <mantis/detail/clock.hpp>
-#include <mantis/detail/memory.hpp>
+#include "cache/sharded_cache.hpp"
+#include "util/clock.hpp"
+#include "util/memory.hpp"
 
 namespace mantis {
 

@@ -20,7 +20,7 @@
 #include <memory>
 #include <new>
 
-#include <mantis/detail/memory.hpp>
+#include "util/memory.hpp"
 
 namespace mantis::detail {
 

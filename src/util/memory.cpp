@@ -1,4 +1,4 @@
-#include <mantis/detail/memory.hpp>
+#include "util/memory.hpp"
 
 #include <cstdlib>
 

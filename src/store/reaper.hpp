@@ -8,7 +8,7 @@
 #include <string>
 #include <thread>
 
-#include <mantis/detail/store.hpp>
+#include "store/store.hpp"
 
 namespace mantis::detail {
 

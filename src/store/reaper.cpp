@@ -1,4 +1,4 @@
-#include <mantis/detail/reaper.hpp>
+#include "store/reaper.hpp"
 
 namespace mantis::detail {
 

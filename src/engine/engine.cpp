@@ -5,23 +5,21 @@
 #include <string>
 #include <vector>
 
-#include <mantis/detail/cache.hpp>
-#include <mantis/detail/clock.hpp>
-#include <mantis/detail/doorkeeper.hpp>
-#include <mantis/detail/engine_tuning.hpp>
-#include <mantis/detail/reaper.hpp>
-#include <mantis/detail/record.hpp>
-#include <mantis/detail/scan_batch.hpp>
-#include <mantis/detail/store.hpp>
-#include <mantis/detail/striped_counters.hpp>
-
-#include "cache_bypass.hpp"
-#include "engine_iterator.hpp"
+#include "engine/cache_tier.hpp"
+#include "engine/engine_iterator.hpp"
+#include "engine/engine_tuning.hpp"
+#include "store/reaper.hpp"
+#include "store/record.hpp"
+#include "store/scan_batch.hpp"
+#include "store/store.hpp"
+#include "util/clock.hpp"
+#include "util/retire_list.hpp"
+#include "util/striped_counters.hpp"
 
 namespace mantis {
 namespace {
 
-using detail::kCacheEntryEstimate;
+using detail::CacheTier;
 using detail::kFirstScanBatch;
 using detail::kLargestScanBatch;
 using detail::kMaxTtlMs;
@@ -84,18 +82,13 @@ std::string prefix_successor(std::string_view prefix) {
 
 }  // namespace
 
+// The engine's parts: the store, the cache tier in front of it and the reaper behind it. Writes go to
+// the store, then through the tier; point reads go to the tier, then to the store.
 struct Engine::Impl {
   // Point reads are not counted apart: each adds one hit or one miss, so gets = hits + misses.
   enum Counter : std::size_t { kPuts, kHits, kMisses, kErases };
 
-  Impl(const Options& opts, const detail::Clock& clk) : options(opts), clock(clk), store(clk) {
-    if (options.cache_capacity > 0) {
-      CacheOptions cache_options;
-      cache_options.capacity = options.cache_capacity;
-      cache_options.admission = options.cache_admission;
-      cache = std::make_unique<detail::ShardedCache>(cache_options, clock);
-      doorkeeper = std::make_unique<detail::Doorkeeper>(options.cache_capacity / kCacheEntryEstimate);
-    }
+  Impl(const Options& opts, const detail::Clock& clk) : options(opts), clock(clk), store(clk), cache_tier(opts, clk) {
     if (options.reaper_interval.count() > 0) reaper.emplace(store, options.reaper_interval);
   }
 
@@ -133,10 +126,12 @@ struct Engine::Impl {
     return Record::create(value, expires_at(ttl), next_seq());
   }
 
-  Status install(std::string_view key, Record* record) {
+  // Publishes `record` (taking over the caller's reference) as the key's value and writes it through
+  // the cache tier inside the same store critical section.
+  Status put(std::string_view key, Record* record) {
     detail::RetireList retired;  // destroyed after the store's critical section has ended
-    const auto outcome =
-        store.put(key, record, [&](const auto& is_current) { write_through(key, *record, is_current, retired); });
+    const auto outcome = store.put(
+        key, record, [&](const auto& is_current) { cache_tier.write_through(key, *record, is_current, retired); });
     if (outcome == Store::PutOutcome::kOutOfMemory) {
       Record::unref(record);
       return Status::resource_exhausted("out of memory storing key");
@@ -145,80 +140,47 @@ struct Engine::Impl {
     return Status::ok_status();
   }
 
-  void remove(std::string_view key) {
+  void erase(std::string_view key) {
     store.erase(key);
     counters.add(kErases);
-    if (cache) cache->erase(key);  // dropping an entry is always coherent: the next read refills it
+    cache_tier.erase(key);
   }
 
-  // Replaces the key's live record with make(current) in the store (see Store::update) and keeps a
-  // cached entry coherent with it.
+  // Replaces the key's live record with make(current) in the store (see Store::update) and writes the
+  // new record through the cache tier.
   template <class Make>
-  Store::PutOutcome rewrite(std::string_view key, Make&& make) {
+  Store::UpdateOutcome update(std::string_view key, Make&& make) {
     detail::RetireList retired;  // destroyed after the store's critical section has ended
     return store.update(key, std::forward<Make>(make), [&](const Record& published, const auto& is_current) {
-      write_through(key, published, is_current, retired);
+      cache_tier.write_through(key, published, is_current, retired);
     });
   }
 
-  // Cache coherence, write side (DESIGN.md rule 3): inside the critical section of a store write, a
-  // cached entry of the key takes the written record's value if the store still holds that record, and
-  // is dropped otherwise. Runs inside the store's critical section: unlinked entries go to `retired`.
-  template <class IsCurrent>
-  void write_through(std::string_view key, const Record& record, const IsCurrent& is_current,
-                     detail::RetireList& retired) {
-    if (!cache) return;
-    try {
-      cache->write_through(key, record.value(), record.expires_at_ms(), is_current, retired);
-    } catch (const std::bad_alloc&) {
-      // Only RetireList's overflow can throw, after the entry was replaced or unlinked: coherent.
-    }
-  }
-
-  // A point read through the cache tier: `consume_entry(CacheEntry&)` on a cache hit, else
-  // `consume_record(Record&)` on the store's record. A miss of a key that the doorkeeper saw miss
-  // recently then fills the cache, inside the store's critical section, so the fill validates by record
-  // identity that no write replaced the record meanwhile (rule 3). Threads the tier does not serve well
-  // bypass it (CacheBypass).
+  // A point read: `consume_entry(CacheEntry&)` on a cache hit, else `consume_record(Record&)` on the
+  // store's record, which then fills the tier (inside the store's critical section, see CacheTier::fill).
   template <class ConsumeEntry, class ConsumeRecord>
   bool read(std::string_view key, ConsumeEntry&& consume_entry, ConsumeRecord&& consume_record) const {
-    const bool probed = cache && detail::CacheBypass::should_probe(id);
-    if (probed) {
-      const bool hit = cache->find(key, consume_entry).ok();
-      detail::CacheBypass::record_probe(id, hit);
-      if (hit) {
-        counters.add(kHits);
-        return true;
-      }
+    const CacheTier::Probe probe = cache_tier.probe(key, consume_entry);
+    if (probe == CacheTier::Probe::kHit) {
+      counters.add(kHits);
+      return true;
     }
     detail::RetireList retired;  // destroyed after the store's critical section has ended
     const bool found = store.read_checked(key, [&](Record& record, const auto& is_current) {
       consume_record(record);
-      if (!probed || !doorkeeper->offer(key)) return;
-      try {
-        cache->fill(key, record.value(), record.expires_at_ms(), is_current, retired);
-      } catch (const std::bad_alloc&) {
-        // A fill is an optimisation; without memory for it the read is served from the store alone.
-      }
+      if (probe == CacheTier::Probe::kMiss) cache_tier.fill(key, record, is_current, retired);
     });
     counters.add(found ? kHits : kMisses);
     return found;
   }
 
-  static std::uint64_t next_id() noexcept {
-    static std::atomic<std::uint64_t> last{0};
-    return last.fetch_add(1, std::memory_order_relaxed) + 1;
-  }
-
-  const std::uint64_t id = next_id();  // process-unique, for per-thread state such as CacheBypass
   const Options options;
   const detail::Clock& clock;
   Store store;
   std::atomic<std::uint64_t> seq{1};
   mutable detail::StripedCounters<4> counters;
-  std::unique_ptr<detail::ShardedCache> cache;     // null when Options::cache_capacity == 0
-  std::unique_ptr<detail::Doorkeeper> doorkeeper;  // decides which misses fill `cache`
-  std::optional<detail::Reaper> reaper;            // last: stops before the store is destroyed
+  mutable CacheTier cache_tier;
+  std::optional<detail::Reaper> reaper;  // last: stops before the store is destroyed
 };
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -247,7 +209,7 @@ Status Engine::put(std::string_view key, std::string_view value, const WriteOpti
   if (!s.ok()) return s;
   Record* record = impl_->make_record(value, options.ttl);
   if (record == nullptr) return Status::resource_exhausted("out of memory encoding value");
-  return impl_->install(key, record);
+  return impl_->put(key, record);
 }
 
 Status Engine::get(std::string_view key, std::string* value) const {
@@ -289,7 +251,7 @@ bool Engine::contains(std::string_view key) const {
 Status Engine::erase(std::string_view key, const WriteOptions& /*options*/) {
   Status s = impl_->check_key(key);
   if (!s.ok()) return s;
-  impl_->remove(key);
+  impl_->erase(key);
   return Status::ok_status();
 }
 
@@ -315,9 +277,9 @@ Status Engine::write(const WriteBatch& batch, const WriteOptions& /*options*/) {
   Status result;
   for (const Op& op : batch.ops()) {
     if (op.kind == Op::Kind::kErase) {
-      impl_->remove(op.key);
+      impl_->erase(op.key);
     } else {
-      Status s = impl_->install(op.key, records[next_record++]);
+      Status s = impl_->put(op.key, records[next_record++]);
       if (!s.ok() && result.ok()) result = s;
     }
   }
@@ -332,22 +294,22 @@ Status Engine::expire(std::string_view key, std::chrono::milliseconds ttl) {
   // ttl == 0 expires the key at once: expires_at = now (>= 1 so that it is not "no expiry").
   const std::uint64_t at =
       ttl.count() == 0 ? std::max<std::uint64_t>(impl_->clock.now_ms(), 1) : impl_->expires_at(ttl);
-  const auto outcome = impl_->rewrite(
+  const auto outcome = impl_->update(
       key, [&](const Record& current) { return Record::create(current.value(), at, impl_->next_seq()); });
-  if (outcome == Store::PutOutcome::kOutOfMemory) return Status::resource_exhausted("out of memory in expire");
-  if (outcome != Store::PutOutcome::kReplaced) return Status::not_found();
+  if (outcome == Store::UpdateOutcome::kOutOfMemory) return Status::resource_exhausted("out of memory in expire");
+  if (outcome == Store::UpdateOutcome::kNotFound) return Status::not_found();
   return Status::ok_status();
 }
 
 Status Engine::persist(std::string_view key) {
   Status s = impl_->check_key(key);
   if (!s.ok()) return s;
-  const auto outcome = impl_->rewrite(key, [&](const Record& current) {
+  const auto outcome = impl_->update(key, [&](const Record& current) {
     if (current.expires_at_ms() == 0) return const_cast<Record*>(&current);  // no TTL: leave it
     return Record::create(current.value(), 0, impl_->next_seq());
   });
-  if (outcome == Store::PutOutcome::kOutOfMemory) return Status::resource_exhausted("out of memory in persist");
-  if (outcome != Store::PutOutcome::kReplaced) return Status::not_found();
+  if (outcome == Store::UpdateOutcome::kOutOfMemory) return Status::resource_exhausted("out of memory in persist");
+  if (outcome == Store::UpdateOutcome::kNotFound) return Status::not_found();
   return Status::ok_status();
 }
 
@@ -405,8 +367,7 @@ Status Engine::clear() {
                             [](const Record&, std::uint64_t) { return true; })
               .reached_end) {
   }
-  // After the store: a fill racing with clear() validates against the store and finds nothing current.
-  if (impl_->cache) impl_->cache->clear();
+  impl_->cache_tier.clear();  // after the store (see CacheTier::clear)
   return Status::ok_status();
 }
 
@@ -426,17 +387,7 @@ Stats Engine::stats() const {
   s.misses = impl_->counters.sum(Impl::kMisses);
   s.gets = s.hits + s.misses;
   s.erases = impl_->counters.sum(Impl::kErases);
-  if (impl_->cache) {
-    const CacheStats cache = impl_->cache->stats();
-    s.cache.capacity = impl_->cache->capacity();
-    s.cache.charge = impl_->cache->charge();
-    s.cache.entries = impl_->cache->entries();
-    s.cache.hits = cache.hits;
-    s.cache.misses = cache.misses;
-    s.cache.inserts = cache.inserts;
-    s.cache.evictions = cache.evictions;
-    s.cache.hit_ratio = cache.hit_ratio;
-  }
+  impl_->cache_tier.report(s);
   return s;
 }
 

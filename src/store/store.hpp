@@ -8,8 +8,8 @@
 //   logical (the node's record pointer becomes kDead, by exactly one CAS winner, "the remover"), then
 //   physical (every level of the tower is marked top-down, then unlinked by find(), which snips marked
 //   nodes it passes).
-// - Memory is reclaimed with libcds RCU (detail/rcu.hpp): every operation runs in one read-side
-//   critical section; unlinked nodes and replaced records are retired after it ends.
+// - Memory is reclaimed with libcds RCU (util/rcu.hpp): every operation runs in one read-side
+//   critical section; unlinked nodes and replaced records go to a RetireList, retired after it ends.
 //
 // Invariants:
 // I1. Level 0 holds at most one unmarked node per key; a node for a key is inserted at level 0 only
@@ -31,6 +31,9 @@
 // its initialized contents; counters are relaxed (they order nothing). Other sites say why they differ.
 //
 // Keys compare as memcmp of their bytes (std::string_view's order).
+//
+// One room of ~600 lines on purpose: the node layout, the search, insertion, removal and their
+// invariants above are one argument, and splitting them would separate each rule from its users.
 #pragma once
 
 #include <algorithm>
@@ -44,12 +47,14 @@
 #include <utility>
 #include <vector>
 
-#include <mantis/detail/clock.hpp>
-#include <mantis/detail/memory.hpp>
-#include <mantis/detail/rcu.hpp>
-#include <mantis/detail/record.hpp>
-#include <mantis/detail/scan_batch.hpp>
-#include <mantis/detail/striped_counters.hpp>
+#include "store/record.hpp"
+#include "store/scan_batch.hpp"
+#include "util/clock.hpp"
+#include "util/memory.hpp"
+#include "util/random.hpp"
+#include "util/rcu.hpp"
+#include "util/retire_list.hpp"
+#include "util/striped_counters.hpp"
 
 namespace mantis::detail {
 
@@ -64,6 +69,7 @@ class Store {
   static constexpr std::size_t kMaxCollect = 256;
 
   enum class PutOutcome { kInserted, kReplaced, kOutOfMemory };
+  enum class UpdateOutcome { kUpdated, kNotFound, kOutOfMemory };
 
   explicit Store(const Clock& clock = SystemClock::instance()) : clock_(clock) {
     rcu_init_process();
@@ -95,17 +101,13 @@ class Store {
   // read_checked() for why pointer identity is sound there, and what on_published may block on).
   template <class OnPublished>
   PutOutcome put(std::string_view key, Record* record, OnPublished&& on_published) {
-    Garbage garbage;
-    PutOutcome outcome;
-    {
-      RcuReadLock lock;
-      Node* node = nullptr;
-      outcome = put_locked(key, record, garbage, &node);
-      if (node != nullptr) {
-        on_published([node, record] { return node->record.load(std::memory_order_acquire) == record; });
-      }
+    RetireList retired;  // outlives the critical section
+    RcuReadLock lock;
+    Node* node = nullptr;
+    const PutOutcome outcome = put_locked(key, record, retired, &node);
+    if (node != nullptr) {
+      on_published([node, record] { return node->record.load(std::memory_order_acquire) == record; });
     }
-    garbage.release();
     return outcome;
   }
 
@@ -126,71 +128,52 @@ class Store {
   }
   // Removes the key. Returns true if this call removed a record (expired or not).
   bool erase(std::string_view key) {
-    Garbage garbage;
-    bool removed = false;
-    {
-      RcuReadLock lock;
-      Node* node = find_for_read(key);
-      if (node != nullptr) {
-        for (Record* record = node->record.load(std::memory_order_acquire); record != kDead;
-             record = node->record.load(std::memory_order_acquire)) {
-          if (remove_record(node, record, expired(*record), garbage)) {
-            removed = true;
-            break;
-          }
-        }
-      }
+    RetireList retired;  // outlives the critical section
+    RcuReadLock lock;
+    Node* node = find_for_read(key);
+    if (node == nullptr) return false;
+    for (Record* record = node->record.load(std::memory_order_acquire); record != kDead;
+         record = node->record.load(std::memory_order_acquire)) {
+      if (remove_record(node, record, expired(*record), retired)) return true;
     }
-    garbage.release();
-    return removed;
+    return false;
   }
 
   // Replaces the key's live record r with make(r) (a new Record* with one reference; nullptr means
   // out of memory; r itself means "leave it"), atomically with respect to every other write of the key,
   // then calls on_published(new_record, is_current) as put() does when a new record was published.
-  // Returns kReplaced, kOutOfMemory, or kInserted meaning "not found" (absent or expired).
+  // kUpdated also when make() left the record as it was; kNotFound when the key is absent or expired.
   template <class Make>
-  PutOutcome update(std::string_view key, Make&& make) {
+  UpdateOutcome update(std::string_view key, Make&& make) {
     return update(key, std::forward<Make>(make), [](const Record&, const auto&) {});
   }
   template <class Make, class OnPublished>
-  PutOutcome update(std::string_view key, Make&& make, OnPublished&& on_published) {
-    Garbage garbage;
-    PutOutcome outcome = PutOutcome::kInserted;
-    {
-      RcuReadLock lock;
-      Node* node = find_for_read(key);
-      Record* current = node == nullptr ? kDead : node->record.load(std::memory_order_acquire);
-      while (current != kDead) {
-        if (expired(*current)) {
-          if (remove_record(node, current, /*expired_removal=*/true, garbage)) break;
-          current = node->record.load(std::memory_order_acquire);
-          continue;
-        }
-        Record* replacement = make(static_cast<const Record&>(*current));
-        if (replacement == nullptr) {
-          outcome = PutOutcome::kOutOfMemory;
-          break;
-        }
-        if (replacement == current) {
-          outcome = PutOutcome::kReplaced;
-          break;
-        }
-        // acq_rel: publishes the new record's bytes; acquire on failure reloads the winner's record.
-        if (node->record.compare_exchange_strong(current, replacement, std::memory_order_acq_rel,
-                                                 std::memory_order_acquire)) {
-          account_replace(*current, *replacement);
-          garbage.record = current;
-          outcome = PutOutcome::kReplaced;
-          on_published(static_cast<const Record&>(*replacement),
-                       [node, replacement] { return node->record.load(std::memory_order_acquire) == replacement; });
-          break;
-        }
-        Record::unref(replacement);
+  UpdateOutcome update(std::string_view key, Make&& make, OnPublished&& on_published) {
+    RetireList retired;  // outlives the critical section
+    RcuReadLock lock;
+    Node* node = find_for_read(key);
+    Record* current = node == nullptr ? kDead : node->record.load(std::memory_order_acquire);
+    while (current != kDead) {
+      if (expired(*current)) {
+        if (remove_record(node, current, /*expired_removal=*/true, retired)) break;
+        current = node->record.load(std::memory_order_acquire);
+        continue;
       }
+      Record* replacement = make(static_cast<const Record&>(*current));
+      if (replacement == nullptr) return UpdateOutcome::kOutOfMemory;
+      if (replacement == current) return UpdateOutcome::kUpdated;
+      // acq_rel: publishes the new record's bytes; acquire on failure reloads the winner's record.
+      if (node->record.compare_exchange_strong(current, replacement, std::memory_order_acq_rel,
+                                               std::memory_order_acquire)) {
+        account_replace(*current, *replacement);
+        retired.add(current, &Record::unref_opaque);
+        on_published(static_cast<const Record&>(*replacement),
+                     [node, replacement] { return node->record.load(std::memory_order_acquire) == replacement; });
+        return UpdateOutcome::kUpdated;
+      }
+      Record::unref(replacement);
     }
-    garbage.release();
-    return outcome;
+    return UpdateOutcome::kNotFound;
   }
 
   // Visits up to `limit` present entries in key order, keys >= start (or > start when !inclusive) and
@@ -242,26 +225,19 @@ class Store {
   // removed). `*cursor` becomes the key of the next node to visit.
   template <class Doomed>
   SweepResult remove_where(std::string* cursor, std::size_t limit, bool count_as_expired, Doomed&& doomed) {
-    std::vector<Garbage, Allocator<Garbage>> garbage_list;
+    RetireList retired;  // outlives the critical section
     SweepResult result;
-    {
-      RcuReadLock lock;
-      const std::uint64_t now = clock_.now_ms();
-      Node* node = seek(*cursor);
-      std::size_t visited = 0;
-      for (; node != nullptr && visited < limit; ++visited, node = next_live(node)) {
-        Record* record = node->record.load(std::memory_order_acquire);
-        if (record == kDead || !doomed(static_cast<const Record&>(*record), now)) continue;
-        Garbage g;
-        if (remove_record(node, record, count_as_expired, g)) {
-          ++result.removed;
-          garbage_list.push_back(g);
-        }
-      }
-      result.reached_end = node == nullptr;
-      if (node != nullptr) cursor->assign(node->key());
+    RcuReadLock lock;
+    const std::uint64_t now = clock_.now_ms();
+    Node* node = seek(*cursor);
+    std::size_t visited = 0;
+    for (; node != nullptr && visited < limit; ++visited, node = next_live(node)) {
+      Record* record = node->record.load(std::memory_order_acquire);
+      if (record == kDead || !doomed(static_cast<const Record&>(*record), now)) continue;
+      if (remove_record(node, record, count_as_expired, retired)) ++result.removed;
     }
-    for (Garbage& g : garbage_list) g.release();
+    result.reached_end = node == nullptr;
+    if (node != nullptr) cursor->assign(node->key());
     return result;
   }
 
@@ -327,27 +303,12 @@ class Store {
   static_assert(sizeof(Node) == 16, "node header: record pointer + owners/height/key_size");
   static_assert(alignof(Node) >= 2, "the low bit of a node address is the deletion mark");
 
-  // What an operation unlinked, retired once its critical section has ended (rcu.hpp rule).
-  struct Garbage {
-    Record* record = nullptr;
-    Node* node = nullptr;
-    void release() {
-      if (record != nullptr) rcu_retire(record, &Record::unref_opaque);
-      if (node != nullptr) rcu_retire(node, &Node::destroy_opaque);
-      record = nullptr;
-      node = nullptr;
-    }
-  };
-
   enum Counter : std::size_t { kKeys, kBytes, kExpired };
 
   static int random_height() noexcept {
-    // Geometric with p = 1/4: two random bits per level.
-    thread_local std::uint64_t state = 0x9E3779B97F4A7C15ull ^ reinterpret_cast<std::uintptr_t>(&state);
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    const int zeros = __builtin_ctzll(state | (std::uint64_t{1} << (2 * (kMaxHeight - 1))));
+    // Geometric with p = 1/4: two random bits per level. Seeded per thread by the generator's address.
+    thread_local XorShift64 random(XorShift64::kGolden ^ reinterpret_cast<std::uintptr_t>(&random));
+    const int zeros = __builtin_ctzll(random.next() | (std::uint64_t{1} << (2 * (kMaxHeight - 1))));
     return 1 + zeros / 2;
   }
 
@@ -355,25 +316,18 @@ class Store {
 
   template <class Fn>
   bool lookup(std::string_view key, Fn&& fn) const {
-    Garbage garbage;
-    bool found = false;
-    {
-      RcuReadLock lock;
-      Node* node = find_for_read(key);
-      if (node != nullptr) {
-        Record* record = node->record.load(std::memory_order_acquire);
-        if (record != kDead) {
-          if (!expired(*record)) {
-            fn(*record, [node, record] { return node->record.load(std::memory_order_acquire) == record; });
-            found = true;
-          } else {
-            const_cast<Store*>(this)->remove_record(node, record, /*expired_removal=*/true, garbage);
-          }
-        }
-      }
+    RetireList retired;  // outlives the critical section
+    RcuReadLock lock;
+    Node* node = find_for_read(key);
+    if (node == nullptr) return false;
+    Record* record = node->record.load(std::memory_order_acquire);
+    if (record == kDead) return false;
+    if (expired(*record)) {
+      const_cast<Store*>(this)->remove_record(node, record, /*expired_removal=*/true, retired);
+      return false;
     }
-    garbage.release();
-    return found;
+    fn(*record, [node, record] { return node->record.load(std::memory_order_acquire) == record; });
+    return true;
   }
 
   // A search is a chain of dependent cache misses. While the node to the right (curr) loads, start
@@ -462,26 +416,26 @@ class Store {
       node->next(level).fetch_or(kMark, std::memory_order_acq_rel);
   }
 
-  void release_owner(Node* node, Garbage& garbage) noexcept {
+  void release_owner(Node* node, RetireList& retired) {
     // acq_rel: the other owner's last find() happens before the retire.
-    if (node->owners.fetch_sub(1, std::memory_order_acq_rel) == 1) garbage.node = node;
+    if (node->owners.fetch_sub(1, std::memory_order_acq_rel) == 1) retired.add(node, &Node::destroy_opaque);
   }
 
   // Logically removes `node` if its record is still `record` (never a newer one), then unlinks it.
   // Returns true if this call removed it. Runs inside a critical section.
-  bool remove_record(Node* node, Record* record, bool expired_removal, Garbage& garbage) {
+  bool remove_record(Node* node, Record* record, bool expired_removal, RetireList& retired) {
     if (!node->record.compare_exchange_strong(record, kDead, std::memory_order_acq_rel, std::memory_order_acquire)) {
       return false;
     }
     counters_.subtract(kKeys);
     counters_.subtract(kBytes, node->key_size + record->value().size());
     if (expired_removal) counters_.add(kExpired);
-    garbage.record = record;
+    retired.add(record, &Record::unref_opaque);
     mark_tower(node);
     Node* preds[kMaxHeight];
     Node* succs[kMaxHeight];
     find(node->key(), preds, succs);
-    release_owner(node, garbage);
+    release_owner(node, retired);
     return true;
   }
 
@@ -499,7 +453,7 @@ class Store {
   }
 
   // Sets *published to the node that now holds `record` (unless out of memory).
-  PutOutcome put_locked(std::string_view key, Record* record, Garbage& garbage, Node** published) {
+  PutOutcome put_locked(std::string_view key, Record* record, RetireList& retired, Node** published) {
     Node* preds[kMaxHeight];
     Node* succs[kMaxHeight];
     Node* fresh = nullptr;  // allocated once, reused across retries
@@ -512,7 +466,7 @@ class Store {
           if (node->record.compare_exchange_weak(current, record, std::memory_order_acq_rel,
                                                  std::memory_order_acquire)) {
             account_replace(*current, *record);
-            garbage.record = current;
+            retired.add(current, &Record::unref_opaque);
             if (fresh != nullptr) Node::destroy(fresh);  // never published
             *published = node;
             return PutOutcome::kReplaced;
@@ -538,7 +492,7 @@ class Store {
       counters_.add(kBytes, key.size() + record->value().size());
       note_ttl(*record);
       build_tower(fresh, key, preds, succs);
-      release_owner(fresh, garbage);
+      release_owner(fresh, retired);
       *published = fresh;
       return PutOutcome::kInserted;
     }

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string_view>
 
-#include <mantis/detail/memory.hpp>
+#include "util/memory.hpp"
 
 namespace mantis::detail {
 

@@ -8,7 +8,7 @@
 
 #include <catch2/catch.hpp>
 
-#include <mantis/detail/engine_testing.hpp>
+#include "engine/engine_testing.hpp"
 #include <mantis/engine.hpp>
 
 namespace mantis::test {

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include <mantis/detail/memory.hpp>
-#include <mantis/detail/record.hpp>
+#include "util/memory.hpp"
+#include "store/record.hpp"
 
 namespace mantis::detail {
 

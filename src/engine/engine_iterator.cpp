@@ -1,4 +1,4 @@
-#include "engine_iterator.hpp"
+#include "engine/engine_iterator.hpp"
 
 namespace mantis::detail {
 

@@ -1,10 +1,10 @@
-#include <mantis/detail/record.hpp>
+#include "store/record.hpp"
 
 #include <cstring>
 #include <memory>
 #include <new>
 
-#include <mantis/detail/memory.hpp>
+#include "util/memory.hpp"
 
 namespace mantis::detail {
 namespace {

@@ -1,4 +1,4 @@
-#include <mantis/detail/rcu.hpp>
+#include "util/rcu.hpp"
 
 #include <mutex>
 

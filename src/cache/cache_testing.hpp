@@ -4,7 +4,7 @@
 #include <memory>
 
 #include <mantis/cache.hpp>
-#include <mantis/detail/clock.hpp>
+#include "util/clock.hpp"
 
 namespace mantis::detail {
 
