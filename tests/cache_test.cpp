@@ -11,9 +11,9 @@
 #include <catch2/catch.hpp>
 
 #include <mantis/cache.hpp>
-#include "manual_clock.hpp"
-#include "cache/sharded_cache.hpp"
 #include "cache/cache_testing.hpp"
+#include "cache/sharded_cache.hpp"
+#include "manual_clock.hpp"
 
 namespace {
 

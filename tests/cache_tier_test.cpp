@@ -9,27 +9,21 @@
 #include <thread>
 #include <vector>
 
-#include "manual_clock.hpp"
 #include "engine/cache_bypass.hpp"
+#include "manual_clock.hpp"
 
 #include "test_util.hpp"
 
 using mantis::Options;
 using mantis::ValueView;
 using mantis::WriteOptions;
+using mantis::test::lazy_expiry_options;
 using mantis::test::ManualClock;
 using mantis::test::open_engine;
 using mantis::test::value_of;
 using namespace std::chrono_literals;
 
 namespace {
-Options with_cache(std::size_t capacity) {
-  Options o;
-  o.cache_capacity = capacity;
-  o.reaper_interval = 0ms;
-  return o;
-}
-
 // Reads `key` until a fill puts it in the cache tier: the doorkeeper admits a key on its second miss
 // (or, by a Bloom false positive, its first). Returns the number of reads.
 std::uint32_t warm(const mantis::Engine& db, std::string_view key, std::string_view expected) {
@@ -44,7 +38,7 @@ std::uint32_t warm(const mantis::Engine& db, std::string_view key, std::string_v
 }  // namespace
 
 TEST_CASE("a key's second read miss fills the cache tier and later reads hit it", "[cache_tier]") {
-  auto db = open_engine(with_cache(1 << 20));
+  auto db = open_engine(lazy_expiry_options(1 << 20));
   REQUIRE(db->put("k", "v").ok());
   CHECK(db->stats().cache.entries == 0);  // writes do not fill
   const std::uint32_t misses = warm(*db, "k", "v");
@@ -66,7 +60,7 @@ TEST_CASE("a key's second read miss fills the cache tier and later reads hit it"
 }
 
 TEST_CASE("keys read once do not fill the tier (a pass over more keys than it holds evicts nothing)", "[cache_tier]") {
-  auto db = open_engine(with_cache(64 << 10));  // room for ~500 entries; the doorkeeper spans ~500 misses
+  auto db = open_engine(lazy_expiry_options(64 << 10));  // room for ~500 entries; the doorkeeper spans ~500 misses
   REQUIRE(db->put("hot", "v").ok());
   warm(*db, "hot", "v");
   for (int i = 0; i < 4000; ++i) REQUIRE(db->put("k" + std::to_string(i), "v").ok());
@@ -79,7 +73,7 @@ TEST_CASE("keys read once do not fill the tier (a pass over more keys than it ho
 
 TEST_CASE("writes keep cached entries coherent", "[cache_tier]") {
   ManualClock clock;
-  auto db = open_engine(with_cache(1 << 20), &clock);
+  auto db = open_engine(lazy_expiry_options(1 << 20), &clock);
   REQUIRE(db->put("k", "v1").ok());
   warm(*db, "k", "v1");
   REQUIRE(db->put("k", "v2").ok());
@@ -109,7 +103,7 @@ TEST_CASE("writes keep cached entries coherent", "[cache_tier]") {
 }
 
 TEST_CASE("a view from the cache tier survives eviction and overwrite", "[cache_tier][view]") {
-  auto db = open_engine(with_cache(4096));
+  auto db = open_engine(lazy_expiry_options(4096));
   REQUIRE(db->put("k", "cached value").ok());
   warm(*db, "k", "cached value");
   ValueView view;
@@ -127,7 +121,7 @@ TEST_CASE("a view from the cache tier survives eviction and overwrite", "[cache_
 }
 
 TEST_CASE("cache_capacity 0 disables the tier", "[cache_tier]") {
-  auto db = open_engine(with_cache(0));
+  auto db = open_engine(lazy_expiry_options(0));
   REQUIRE(db->put("k", "v").ok());
   CHECK(value_of(*db, "k") == "v");
   const auto s = db->stats();
@@ -138,7 +132,7 @@ TEST_CASE("cache_capacity 0 disables the tier", "[cache_tier]") {
 }
 
 TEST_CASE("values too large for the cache are served from the store", "[cache_tier]") {
-  auto db = open_engine(with_cache(1024));
+  auto db = open_engine(lazy_expiry_options(1024));
   const std::string big(4096, 'b');
   REQUIRE(db->put("big", big).ok());
   CHECK(value_of(*db, "big") == big);
@@ -147,7 +141,7 @@ TEST_CASE("values too large for the cache are served from the store", "[cache_ti
 }
 
 TEST_CASE("TinyLFU admission works inside the engine", "[cache_tier]") {
-  Options o = with_cache(64 << 10);
+  Options o = lazy_expiry_options(64 << 10);
   o.cache_admission = mantis::Admission::kTinyLfu;
   auto db = open_engine(o);
   for (int i = 0; i < 2000; ++i) REQUIRE(db->put("k" + std::to_string(i), std::string(64, 'v')).ok());
@@ -166,7 +160,8 @@ TEST_CASE("no read returns a version older than a completed write (stale-fill ra
   constexpr int kKeys = 6;
   constexpr int kWriters = 2;
   constexpr int kReaders = 4;
-  auto db = open_engine(with_cache(200));  // room for about 3 of the 6 keys (~65 bytes each): constant eviction
+  auto db =
+      open_engine(lazy_expiry_options(200));  // room for about 3 of the 6 keys (~65 bytes each): constant eviction
   std::array<std::atomic<std::uint64_t>, kKeys> completed{};
   auto key_of = [](int i) { return "key" + std::to_string(i); };
   auto encode = [](std::uint64_t v) { return "v" + std::to_string(v) + std::string(v % 7, '.'); };
@@ -239,7 +234,7 @@ TEST_CASE("no read returns a version older than a completed write (stale-fill ra
 TEST_CASE("the tier steps aside for sequential passes it cannot hold, and comes back for a hot set", "[cache_tier]") {
   using mantis::detail::kCacheBypassRatio;
   using mantis::detail::kCacheBypassWindow;
-  auto db = open_engine(with_cache(16 << 10));  // room for ~150 of the 20,000 keys
+  auto db = open_engine(lazy_expiry_options(16 << 10));  // room for ~150 of the 20,000 keys
   constexpr int kKeys = 20000;
   for (int i = 0; i < kKeys; ++i) REQUIRE(db->put("k" + std::to_string(i), "value").ok());
   auto probes = [&] {

@@ -16,8 +16,8 @@
 #include <string>
 #include <string_view>
 
-#include "util/memory.hpp"
 #include <mantis/engine.hpp>
+#include "util/memory.hpp"
 
 namespace {
 

@@ -3,9 +3,9 @@
 #include <cstdint>
 #include <string>
 
-#include "util/memory.hpp"
-#include "store/record.hpp"
 #include <mantis/value_view.hpp>
+#include "store/record.hpp"
+#include "util/memory.hpp"
 
 using mantis::detail::Record;
 

@@ -10,10 +10,10 @@
 #include "manual_clock.hpp"
 #include "store/store.hpp"
 
-using mantis::test::ManualClock;
 using mantis::detail::Record;
 using mantis::detail::ScanBatch;
 using mantis::detail::Store;
+using mantis::test::ManualClock;
 
 namespace {
 

@@ -10,22 +10,15 @@
 
 using mantis::Options;
 using mantis::WriteOptions;
+using mantis::test::lazy_expiry_options;
 using mantis::test::ManualClock;
 using mantis::test::open_engine;
 using mantis::test::value_of;
 using namespace std::chrono_literals;
 
-namespace {
-Options lazy_only() {
-  Options o;
-  o.reaper_interval = 0ms;
-  return o;
-}
-}  // namespace
-
 TEST_CASE("a key is visible until the millisecond it expires, to every read", "[ttl]") {
   ManualClock clock(5000);
-  auto db = open_engine(lazy_only(), &clock);
+  auto db = open_engine(lazy_expiry_options(), &clock);
   REQUIRE(db->put("k", "v", WriteOptions{100ms}).ok());
   REQUIRE(db->put("other", "o").ok());
   clock.set(5099);
@@ -55,7 +48,7 @@ TEST_CASE("a key is visible until the millisecond it expires, to every read", "[
 
 TEST_CASE("a key that expires while an iterator holds it is skipped", "[ttl][iterator]") {
   ManualClock clock(5000);
-  auto db = open_engine(lazy_only(), &clock);
+  auto db = open_engine(lazy_expiry_options(), &clock);
   REQUIRE(db->put("a", "1").ok());
   REQUIRE(db->put("b", "2", WriteOptions{10ms}).ok());
   REQUIRE(db->put("c", "3").ok());
@@ -70,7 +63,7 @@ TEST_CASE("a key that expires while an iterator holds it is skipped", "[ttl][ite
 
 TEST_CASE("expire, persist and ttl", "[ttl]") {
   ManualClock clock(10000);
-  auto db = open_engine(lazy_only(), &clock);
+  auto db = open_engine(lazy_expiry_options(), &clock);
   std::optional<std::chrono::milliseconds> remaining;
   CHECK(db->expire("absent", 10ms).is_not_found());
   CHECK(db->persist("absent").is_not_found());
@@ -100,7 +93,7 @@ TEST_CASE("expire, persist and ttl", "[ttl]") {
 
 TEST_CASE("a put replaces the TTL; a put without TTL removes it", "[ttl]") {
   ManualClock clock(10000);
-  auto db = open_engine(lazy_only(), &clock);
+  auto db = open_engine(lazy_expiry_options(), &clock);
   REQUIRE(db->put("k", "1", WriteOptions{10ms}).ok());
   REQUIRE(db->put("k", "2").ok());
   clock.advance(50);
@@ -112,7 +105,7 @@ TEST_CASE("a put replaces the TTL; a put without TTL removes it", "[ttl]") {
 
 TEST_CASE("expired keys are removed lazily on read and counted", "[ttl]") {
   ManualClock clock(10000);
-  auto db = open_engine(lazy_only(), &clock);
+  auto db = open_engine(lazy_expiry_options(), &clock);
   for (int i = 0; i < 100; ++i) REQUIRE(db->put("k" + std::to_string(i), "v", WriteOptions{5ms}).ok());
   clock.advance(5);
   CHECK(db->size() == 100);  // nothing has looked at them yet
@@ -189,7 +182,7 @@ TEST_CASE("the reaper stops promptly when the engine closes", "[ttl][reaper]") {
 
 TEST_CASE("scans and iterators do not stop at a run of expired keys longer than a batch", "[ttl][scan]") {
   ManualClock clock(5000);
-  auto db = open_engine(lazy_only(), &clock);
+  auto db = open_engine(lazy_expiry_options(), &clock);
   for (int i = 0; i < 1000; ++i) {
     char key[16];
     std::snprintf(key, sizeof key, "k%04d", i);

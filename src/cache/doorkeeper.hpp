@@ -4,10 +4,10 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string_view>
 
+#include "util/hash.hpp"
 #include "util/memory.hpp"
 
 namespace mantis::detail {
@@ -32,12 +32,7 @@ class Doorkeeper {
         words_(make_words(word_count_)) {}
 
   // offer() for a key, hashed.
-  bool offer(std::string_view key) noexcept {
-    std::uint64_t x = std::hash<std::string_view>{}(key);  // splitmix64's finalizer spreads every bit
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return offer(x ^ (x >> 31));
-  }
+  bool offer(std::string_view key) noexcept { return offer(hash_key(key)); }
   // True if `hash` was offered within the current window. Records it either way.
   bool offer(std::uint64_t hash) noexcept {
     const std::uint64_t first = hash;

@@ -209,8 +209,7 @@ ShardedCache::Victim ShardedCache::pick_victim(Shard& shard, const CacheEntry* e
   const std::size_t slot_count = table->slot_count();
   std::size_t i = static_cast<std::size_t>(shard.random.next() % slot_count);
   std::size_t sampled = 0;
-  for (std::size_t scanned = 0; scanned < slot_count && sampled < kSamplesPerEviction;
-       ++scanned, i = table->next(i)) {
+  for (std::size_t scanned = 0; scanned < slot_count && sampled < kSamplesPerEviction; ++scanned, i = table->next(i)) {
     CacheEntry* entry = table->slot(i).load(std::memory_order_relaxed);
     if (entry == nullptr || entry == exclude) continue;
     ++sampled;

@@ -16,13 +16,13 @@
 //   is already among the shard's `recent_window` most recent stamps (entries/8), which keeps hot keys
 //   from touching the shared counter at all. No list, no splice, no exclusive lock on a hit.
 // - Eviction (Redis's approximate LRU): each eviction samples kSamplesPerEviction occupied slots from a
-//   random position into a per-shard pool (eviction_pool.hpp) of the EvictionPool::kCapacity oldest candidates seen, then evicts the pool
-//   member with the oldest *current* stamp (stamps are re-read, so a candidate touched since it was
-//   sampled is judged by its new stamp). Expired entries met while sampling go first. Work per evicted
-//   entry is bounded (a sample plus a pool scan, given the table's minimum density of 1/8); a put evicts
-//   as many entries as its charge needs, and evicts before it inserts, so a shard's charge never exceeds
-//   its capacity, not even transiently.
-// - Admission::kTinyLfu: a FrequencySketch (frequency_sketch.hpp) per shard counts hits and puts; a new key that needs room is
+//   random position into a per-shard pool (eviction_pool.hpp) of the EvictionPool::kCapacity oldest candidates seen,
+//   then evicts the pool member with the oldest *current* stamp (stamps are re-read, so a candidate touched since it
+//   was sampled is judged by its new stamp). Expired entries met while sampling go first. Work per evicted entry is
+//   bounded (a sample plus a pool scan, given the table's minimum density of 1/8); a put evicts as many entries as its
+//   charge needs, and evicts before it inserts, so a shard's charge never exceeds its capacity, not even transiently.
+// - Admission::kTinyLfu: a FrequencySketch (frequency_sketch.hpp) per shard counts hits and puts; a new key that needs
+// room is
 //   admitted only if its estimated frequency exceeds that of the entry it would evict.
 // - Table maintenance: a table is rebuilt (entries keep their identity; only the slot array is new and
 //   the old one is retired through RCU) when live + deleted slots exceed 7/8, or live slots fall below

@@ -82,8 +82,7 @@ class CacheTier {
   // of the key takes the record's value if `is_current()` confirms the store still holds it, and is
   // dropped otherwise. Uncached keys stay uncached. Unlinked entries go to `retired`.
   template <class IsCurrent>
-  void write_through(std::string_view key, const Record& record, const IsCurrent& is_current,
-                     RetireList& retired) {
+  void write_through(std::string_view key, const Record& record, const IsCurrent& is_current, RetireList& retired) {
     if (!cache_) return;
     try {
       cache_->write_through(key, record.value(), record.expires_at_ms(), is_current, retired);
@@ -103,7 +102,7 @@ class CacheTier {
  private:
   static std::uint64_t next_id() noexcept;
 
-  const std::uint64_t id_ = next_id();  // process-unique, for CacheBypass's per-thread state
+  const std::uint64_t id_ = next_id();      // process-unique, for CacheBypass's per-thread state
   std::unique_ptr<ShardedCache> cache_;     // null when Options::cache_capacity == 0
   std::unique_ptr<Doorkeeper> doorkeeper_;  // decides which misses fill `cache_`
 };

@@ -294,8 +294,8 @@ Status Engine::expire(std::string_view key, std::chrono::milliseconds ttl) {
   // ttl == 0 expires the key at once: expires_at = now (>= 1 so that it is not "no expiry").
   const std::uint64_t at =
       ttl.count() == 0 ? std::max<std::uint64_t>(impl_->clock.now_ms(), 1) : impl_->expires_at(ttl);
-  const auto outcome = impl_->update(
-      key, [&](const Record& current) { return Record::create(current.value(), at, impl_->next_seq()); });
+  const auto outcome =
+      impl_->update(key, [&](const Record& current) { return Record::create(current.value(), at, impl_->next_seq()); });
   if (outcome == Store::UpdateOutcome::kOutOfMemory) return Status::resource_exhausted("out of memory in expire");
   if (outcome == Store::UpdateOutcome::kNotFound) return Status::not_found();
   return Status::ok_status();

@@ -4,9 +4,9 @@
 #include <cstddef>
 #include <string>
 
+#include <mantis/iterator.hpp>
 #include "store/scan_batch.hpp"
 #include "store/store.hpp"
-#include <mantis/iterator.hpp>
 
 namespace mantis::detail {
 

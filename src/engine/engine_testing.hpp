@@ -3,8 +3,8 @@
 
 #include <memory>
 
-#include "util/clock.hpp"
 #include <mantis/engine.hpp>
+#include "util/clock.hpp"
 
 namespace mantis::detail {
 

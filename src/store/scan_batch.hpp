@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "util/memory.hpp"
 #include "store/record.hpp"
+#include "util/memory.hpp"
 
 namespace mantis::detail {
 

@@ -8,10 +8,19 @@
 
 #include <catch2/catch.hpp>
 
-#include "engine/engine_testing.hpp"
 #include <mantis/engine.hpp>
+#include "engine/engine_testing.hpp"
 
 namespace mantis::test {
+
+// Options for tests that control expiry: the background reaper is off (expired keys go only when a
+// read meets them), and the cache tier holds `cache_capacity` bytes (0 turns it off).
+inline Options lazy_expiry_options(std::size_t cache_capacity = Options{}.cache_capacity) {
+  Options options;
+  options.reaper_interval = std::chrono::milliseconds(0);
+  options.cache_capacity = cache_capacity;
+  return options;
+}
 
 // Opens an engine with `options` (on the given clock, if any) or fails the test.
 inline std::unique_ptr<Engine> open_engine(const Options& options = {}, const detail::Clock* clock = nullptr) {
