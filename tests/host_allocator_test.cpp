@@ -1,4 +1,4 @@
-// A host program that links libmantis keeps its own malloc and operator new (DEPS.md section 3).
+// A host program that links libmantis keeps its own malloc and operator new (docs/DEPENDENCIES.md, "mimalloc").
 //
 // Debian's libmimalloc.so is built with MI_OVERRIDE=ON: it exports malloc, free and operator new. If it
 // ever lands before libc in the executable's NEEDED list (a static libmantis puts -lmimalloc on the

@@ -4,7 +4,7 @@
 // stores a stamp (and skips even that when the entry is already among the most recent), never takes an
 // exclusive lock and never moves anything, so hits from many threads scale. Eviction is approximate LRU
 // by sampling with a candidate pool (as Redis does), O(1) amortized per insert. See
-// mantis/detail/cache.hpp for the design.
+// src/cache/sharded_cache.hpp for the design.
 #pragma once
 
 #include <chrono>
