@@ -45,7 +45,6 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <vector>
 
 #include "store/record.hpp"
 #include "store/scan_batch.hpp"
