@@ -42,7 +42,9 @@ class RetireList {
     void* object;
     void (*dispose)(void*) noexcept;
   };
-  std::array<Retired, kInlineCapacity> inline_{};
+  // Only the first inline_count_ are set: left uninitialized, so that a list costs nothing to declare on
+  // every operation's path.
+  std::array<Retired, kInlineCapacity> inline_;
   std::size_t inline_count_ = 0;
   std::vector<Retired, Allocator<Retired>> overflow_;
 };
