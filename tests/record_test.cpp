@@ -108,3 +108,42 @@ TEST_CASE("as_flatbuffer verifies the value bytes", "[record][view]") {
   CHECK(bad.as_flatbuffer<mantis::fbs::Record>() == nullptr);
   CHECK(mantis::ValueView().as_flatbuffer<mantis::fbs::Record>() == nullptr);
 }
+
+TEST_CASE("copy_of rebuilds a record from its encoded bytes, and verify() checks any bytes", "[record]") {
+  auto original = make(std::string("log\0ged", 7), 999, 5);
+  REQUIRE(Record::verify(original->encoded()));
+  RecordPtr copy(Record::copy_of(original->encoded()));
+  REQUIRE(copy != nullptr);
+  CHECK(copy->value() == original->value());
+  CHECK(copy->expires_at_ms() == 999);
+  CHECK(copy->seq() == 5);
+  CHECK_FALSE(Record::verify({}));
+  CHECK_FALSE(Record::verify("not a flatbuffer at all"));
+  std::string truncated(original->encoded());
+  truncated.resize(truncated.size() / 2);
+  CHECK_FALSE(Record::verify(truncated));
+}
+
+TEST_CASE("a mapped record reads its bytes in place and keeps their memory alive", "[record]") {
+  auto source = make("in place", 42, 9);
+  bool released = false;
+  // The "mapping": a buffer whose release the test observes. 8-aligned, as a snapshot lays records out.
+  auto* buffer = new std::string(source->encoded());
+  std::shared_ptr<const void> memory(buffer, [&released](const void* p) {
+    released = true;
+    delete static_cast<const std::string*>(p);
+  });
+  mantis::detail::RecordBacking* backing = mantis::detail::RecordBacking::create(memory);
+  REQUIRE(backing != nullptr);
+  memory.reset();
+  Record* record = Record::mapped(*buffer, backing);
+  REQUIRE(record != nullptr);
+  mantis::detail::RecordBacking::unref(backing);  // the creator's reference: the record still holds one
+  CHECK_FALSE(released);
+  CHECK(record->value() == "in place");
+  CHECK(record->expires_at_ms() == 42);
+  CHECK(record->encoded().data() == buffer->data());  // no copy
+  CHECK(record->encoded().size() == buffer->size());
+  Record::unref(record);
+  CHECK(released);
+}

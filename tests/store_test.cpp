@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <random>
 #include <string>
@@ -194,6 +195,41 @@ TEST_CASE("remove_where compares the record and resumes from its cursor", "[stor
   CHECK(removed == 50);
   CHECK(store.size() == 50);
   CHECK(store.expired_removals() == 50);
+}
+
+TEST_CASE("the loader builds a store from sorted entries that then works like any other", "[store][load]") {
+  ManualClock clock(1000);
+  Store store(clock);
+  {
+    Store::Loader loader(store);
+    for (int i = 0; i < 2000; ++i) {
+      char key[16];
+      std::snprintf(key, sizeof(key), "k%06d", i);
+      REQUIRE(loader.append(key, record("v" + std::to_string(i), i % 2 == 0 ? 0 : 5000)) == Store::Appended::kOk);
+    }
+    Record* late = record("x");
+    CHECK(loader.append("k000000", late) == Store::Appended::kOutOfOrder);  // not after the last key
+    CHECK(loader.append("k001999", late) == Store::Appended::kOutOfOrder);  // equal is out of order too
+    Record::unref(late);
+  }
+  CHECK(store.size() == 2000);
+  CHECK(store.has_ttls());
+  CHECK(get(store, "k000000") == "v0");
+  CHECK(get(store, "k001999") == "v1999");
+  CHECK(get(store, "k0005") == "<absent>");
+  const auto all = dump(store, 7);
+  REQUIRE(all.size() == 2000);
+  CHECK(std::is_sorted(all.begin(), all.end()));
+  // Writes, erases and expiry work on loaded nodes as on inserted ones.
+  REQUIRE(store.put("k000500", record("new")) == Store::PutOutcome::kReplaced);
+  REQUIRE(store.put("k000500x", record("between")) == Store::PutOutcome::kInserted);
+  CHECK(store.erase("k000001"));
+  CHECK(get(store, "k000500") == "new");
+  CHECK(get(store, "k000500x") == "between");
+  CHECK(get(store, "k000001") == "<absent>");
+  clock.set(5000);
+  CHECK(get(store, "k000003") == "<absent>");
+  CHECK(get(store, "k000004") == "v4");
 }
 
 TEST_CASE("concurrent inserts of disjoint keys are all present and ordered", "[store][threads]") {

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <utility>
 
 #include "util/memory.hpp"
 
@@ -46,9 +47,47 @@ Record* Record::create(std::string_view value, std::uint64_t expires_at_ms, std:
   }
 }
 
+Record* Record::copy_of(std::string_view encoded) noexcept {
+  void* memory = detail::allocate(sizeof(Record) + encoded.size());
+  if (memory == nullptr) return nullptr;
+  auto* record = new (memory) Record(static_cast<std::uint32_t>(encoded.size()));
+  std::memcpy(static_cast<char*>(memory) + sizeof(Record), encoded.data(), encoded.size());
+  return record;
+}
+
+Record* Record::mapped(std::string_view encoded, RecordBacking* backing) noexcept {
+  void* memory = detail::allocate(sizeof(Record) + sizeof(MappedPart));
+  if (memory == nullptr) return nullptr;
+  auto* record = new (memory) Record(static_cast<std::uint32_t>(encoded.size()) | kMappedBit);
+  new (&record->mapped_part()) MappedPart{reinterpret_cast<const std::uint8_t*>(encoded.data()), backing};
+  backing->ref();
+  return record;
+}
+
+bool Record::verify(std::string_view encoded) noexcept {
+  if (encoded.size() >= kMappedBit) return false;
+  flatbuffers::Verifier verifier(reinterpret_cast<const std::uint8_t*>(encoded.data()), encoded.size(),
+                                 flatbuffers::Verifier::Options{});
+  return verifier.VerifyBuffer<fbs::Record>(nullptr);
+}
+
 void Record::destroy(Record* record) noexcept {
+  RecordBacking* backing = record->is_mapped() ? record->mapped_part().backing : nullptr;
   record->~Record();
   detail::deallocate(record);
+  if (backing != nullptr) RecordBacking::unref(backing);
+}
+
+RecordBacking* RecordBacking::create(std::shared_ptr<const void> memory) noexcept {
+  void* bytes = detail::allocate(sizeof(RecordBacking));
+  if (bytes == nullptr) return nullptr;
+  return new (bytes) RecordBacking(std::move(memory));
+}
+
+void RecordBacking::unref(RecordBacking* backing) noexcept {
+  if (!backing->refs_.unref()) return;
+  backing->~RecordBacking();
+  detail::deallocate(backing);
 }
 
 }  // namespace mantis::detail

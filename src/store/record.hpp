@@ -7,10 +7,16 @@
 // Ownership: whoever creates a record holds one reference; the store keeps it while the record is a
 // key's current value, and retires it through RCU when replaced or removed; every pinned ValueView
 // holds one more. The last unref() frees it.
+//
+// Mapped records (recovery): the flatbuffer stays where it is, in a read-only mapping of a snapshot
+// file, and the record is a 24-byte header {refs, size | kMappedBit, bytes, backing}. Each mapped record
+// holds a reference on its RecordBacking, which keeps the mapping alive; so a mapping lives exactly as
+// long as any record (in the store, a view or a scan batch) points into it.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string_view>
 
 #include "store/record_generated.h"
@@ -18,10 +24,40 @@
 
 namespace mantis::detail {
 
+// Keeps alive the memory that mapped records point into (a snapshot mapping): one reference per mapped
+// record, plus its creator's. Thread-safe. Not copyable.
+class RecordBacking {
+ public:
+  // A backing holding `memory` (whatever owns the mapped bytes) with one reference, or nullptr when
+  // memory is exhausted.
+  static RecordBacking* create(std::shared_ptr<const void> memory) noexcept;
+  void ref() noexcept { refs_.ref(); }
+  // Drops a reference; the last one releases `memory`.
+  static void unref(RecordBacking* backing) noexcept;
+
+  RecordBacking(const RecordBacking&) = delete;
+  RecordBacking& operator=(const RecordBacking&) = delete;
+
+ private:
+  explicit RecordBacking(std::shared_ptr<const void> memory) noexcept : memory_(std::move(memory)) {}
+  ~RecordBacking() = default;
+
+  RefCount refs_;
+  std::shared_ptr<const void> memory_;
+};
+
 class Record {
  public:
   // A new record with one reference, or nullptr when memory is exhausted. Thread-safe.
   static Record* create(std::string_view value, std::uint64_t expires_at_ms, std::uint64_t seq) noexcept;
+  // A new record holding a copy of `encoded`, flatbuffer bytes that verify() accepted (a log record's
+  // body), or nullptr when memory is exhausted. Thread-safe.
+  static Record* copy_of(std::string_view encoded) noexcept;
+  // A new record whose bytes are `encoded` in place (8-byte aligned, verified, inside the memory
+  // `backing` keeps alive), holding a reference on `backing`; nullptr when memory is exhausted.
+  static Record* mapped(std::string_view encoded, RecordBacking* backing) noexcept;
+  // True when `encoded` is a well-formed Record flatbuffer (bounds-checked: safe on any bytes).
+  static bool verify(std::string_view encoded) noexcept;
 
   std::string_view value() const noexcept {
     const auto* bytes = table()->value();
@@ -37,7 +73,7 @@ class Record {
     return at != 0 && now_ms >= at;
   }
   // The flatbuffer bytes (what a log or snapshot stores).
-  std::string_view encoded() const noexcept { return {reinterpret_cast<const char*>(this + 1), size_}; }
+  std::string_view encoded() const noexcept { return {reinterpret_cast<const char*>(bytes()), size_ & ~kMappedBit}; }
 
   // Adds a reference. REQUIRES: the caller already holds a reference or is inside an RCU read-side
   // critical section in which the record was reachable.
@@ -57,12 +93,22 @@ class Record {
   ~Record() = default;
   static void destroy(Record* record) noexcept;
 
-  const fbs::Record* table() const noexcept {
-    return flatbuffers::GetRoot<fbs::Record>(reinterpret_cast<const std::uint8_t*>(this + 1));
+  static constexpr std::uint32_t kMappedBit = std::uint32_t{1} << 31;  // sizes stay below 2 GiB
+  // What follows the header of a mapped record.
+  struct MappedPart {
+    const std::uint8_t* bytes;
+    RecordBacking* backing;
+  };
+
+  bool is_mapped() const noexcept { return (size_ & kMappedBit) != 0; }
+  MappedPart& mapped_part() const noexcept { return *reinterpret_cast<MappedPart*>(const_cast<Record*>(this) + 1); }
+  const std::uint8_t* bytes() const noexcept {
+    return is_mapped() ? mapped_part().bytes : reinterpret_cast<const std::uint8_t*>(this + 1);
   }
+  const fbs::Record* table() const noexcept { return flatbuffers::GetRoot<fbs::Record>(bytes()); }
 
   RefCount refs_;
-  std::uint32_t size_;
+  std::uint32_t size_;  // the flatbuffer's size, | kMappedBit for a mapped record
 };
 static_assert(sizeof(Record) == 8, "the flatbuffer follows an 8-byte header, so it starts 8-aligned");
 

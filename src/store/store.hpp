@@ -240,6 +240,46 @@ class Store {
     return result;
   }
 
+  enum class Appended { kOk, kOutOfOrder, kOutOfMemory };
+
+ private:
+  struct Node;
+
+ public:
+  // Builds a store from entries in strictly ascending key order (recovery from a sorted snapshot) in
+  // one pass: each append() links a new node after the last one at every level of its tower, with no
+  // search. REQUIRES: the store is empty when the loader is made, and no other thread uses the store
+  // until the loader is done (its links are plain stores, published by whatever hands the store over).
+  class Loader {
+   public:
+    explicit Loader(Store& store) : store_(store) {
+      for (Node*& last : last_) last = store.head_;
+    }
+    // Takes over `record`'s reference on kOk. kOutOfOrder when `key` is not greater than the previous
+    // key; the store is unchanged and the caller keeps the record then, and on kOutOfMemory.
+    Appended append(std::string_view key, Record* record) {
+      if (last_[0] != store_.head_ && key <= last_[0]->key()) return Appended::kOutOfOrder;
+      Node* node = Node::create(key, record, random_height());
+      if (node == nullptr) return Appended::kOutOfMemory;
+      for (int level = 0; level < node->height; ++level) {
+        last_[level]->next(level).store(word_of(node), std::memory_order_relaxed);
+        last_[level] = node;
+      }
+      node->owners.store(1, std::memory_order_relaxed);  // I4: no inserter left to release it
+      if (node->height > store_.max_height_.load(std::memory_order_relaxed)) {
+        store_.max_height_.store(node->height, std::memory_order_relaxed);
+      }
+      store_.counters_.add(kKeys);
+      store_.counters_.add(kBytes, key.size() + record->value().size());
+      store_.note_ttl(*record);
+      return Appended::kOk;
+    }
+
+   private:
+    Store& store_;
+    Node* last_[kMaxHeight];
+  };
+
   // Approximate while writers run; exact when quiescent.
   std::size_t size() const noexcept { return static_cast<std::size_t>(counters_.sum(kKeys)); }
   // Key + value bytes of the records in the store.
@@ -255,7 +295,6 @@ class Store {
   }
 
  private:
-  struct Node;
   // The record pointer of a logically removed node (never dereferenced).
   static inline Record* const kDead = reinterpret_cast<Record*>(std::uintptr_t{1});
   static constexpr std::uintptr_t kMark = 1;
