@@ -85,25 +85,37 @@ TEST_CASE("a writer reopened on a segment continues its block layout") {
   CHECK(back.records == all);
 }
 
-TEST_CASE("a last segment cut at any byte yields exactly its complete records") {
+// Cuts the last segment holding `payloads` at every byte from the start of record `from` on: the reader
+// must return exactly the records that end before the cut, and report the cut-off rest as a torn tail.
+void check_every_cut(const std::vector<std::string>& payloads, std::size_t from) {
   TempDir dir;
-  std::vector<std::string> payloads;
-  for (int i = 0; i < 10; ++i) payloads.push_back(random_bytes(200 + static_cast<std::size_t>(i), 10 + i));
-  payloads.push_back(random_bytes(kLogBlockSize + 5000, 30));  // spans a block boundary: three fragments
-  payloads.push_back("");
-  payloads.push_back(random_bytes(300, 31));
   const Segment segment = write_segment(dir, 7, payloads);
-  const std::size_t tail_start = segment.starts[payloads.size() - 4];
-  for (std::size_t cut = tail_start; cut <= segment.contents.size(); ++cut) {
+  for (std::size_t cut = segment.starts[from]; cut <= segment.contents.size(); ++cut) {
     const ReadBack back = read_segment(std::string_view(segment.contents).substr(0, cut), 7, true);
     std::size_t complete = 0;
     while (complete < payloads.size() && segment.ends[complete] <= cut) ++complete;
     INFO("cut at " << cut << ": " << back.status.to_string());
     REQUIRE(back.status.ok());
     REQUIRE(back.records.size() == complete);
-    REQUIRE(back.records.back() == payloads[complete - 1]);
-    REQUIRE(back.valid_end == segment.ends[complete - 1]);
-    REQUIRE(back.torn == (back.valid_end < cut));
+    const std::uint64_t valid_end = complete == 0 ? 0 : segment.ends[complete - 1];
+    if (complete > 0) REQUIRE(back.records.back() == payloads[complete - 1]);
+    REQUIRE(back.valid_end == valid_end);
+    REQUIRE(back.torn == (valid_end < cut));
+  }
+}
+
+TEST_CASE("a last segment cut at any byte yields exactly its complete records") {
+  SECTION("records of one, two and three fragments") {
+    std::vector<std::string> payloads;
+    for (int i = 0; i < 10; ++i) payloads.push_back(random_bytes(200 + static_cast<std::size_t>(i), 10 + i));
+    payloads.push_back(random_bytes(kLogBlockSize + 5000, 30));  // spans a block: three fragments
+    payloads.push_back("");
+    payloads.push_back(random_bytes(300, 31));
+    check_every_cut(payloads, payloads.size() - 4);
+  }
+  SECTION("a record that leaves block trailer padding behind it") {
+    // The first record ends 5 bytes before the block's end: too few for a header, so padding follows.
+    check_every_cut({random_bytes(kLogBlockSize - kLogHeaderSize - 5, 32), "next", ""}, 0);
   }
 }
 

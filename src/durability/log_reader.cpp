@@ -28,11 +28,15 @@ LogReader::Next LogReader::next_fragment(std::uint8_t* type, std::string_view* f
   const std::size_t size = contents_.size();
   for (;;) {
     const std::size_t left_in_block = kLogBlockSize - pos_ % kLogBlockSize;
-    if (left_in_block < kLogHeaderSize) {  // trailer padding
-      pos_ = std::min(size, pos_ + left_in_block);
+    fragment_offset_ = pos_;
+    if (left_in_block < kLogHeaderSize) {  // trailer padding, possibly the last bytes of the file
+      if (size - pos_ <= left_in_block) {
+        pos_ = size;
+        return Next::kEnd;
+      }
+      pos_ += left_in_block;
       continue;
     }
-    fragment_offset_ = pos_;
     if (pos_ == size) return Next::kEnd;
     if (size - pos_ < kLogHeaderSize) return Next::kTorn;  // the header itself is cut off
     const char* header = contents_.data() + pos_;

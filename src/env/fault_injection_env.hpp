@@ -1,9 +1,10 @@
 // FaultInjectionEnv: an Env for tests that makes the disk fail on cue and can simulate a power cut.
 //
 // It forwards to a base Env and adds:
-//  - fail_appends_from(n, err): the n-th append from now (1 = the next one), across all files, writes
-//    only the first half of its data and fails with `err` (ENOSPC, EIO, ...), like a disk that fills up
-//    in the middle of a write; every later append fails the same way without writing, until clear_faults().
+//  - fail_appends_from(n, err): the n-th append from now (1 = the next one), across all files, and every
+//    later one fail with `err` (ENOSPC, EIO, ...) until clear_faults(). The first failing append of each
+//    file writes the first half of its data, like a disk that fills up in the middle of a write; later
+//    ones write nothing.
 //  - fail_syncs_from(n, err): the same for sync() (nothing is made durable by a failing sync).
 //  - drop_unsynced_data(): truncates every file written through this Env back to the size it had at its
 //    last successful sync (or when it was opened), which is what survives a power cut on a disk that
