@@ -37,3 +37,14 @@ function(mantis_add_flatbuffers_header target schema)
   add_dependencies(${target} ${target}_gen)
   target_include_directories(${target} INTERFACE "$<BUILD_INTERFACE:${_dir}>")
 endfunction()
+
+# ISA-L (libisal-dev): CRC32C with run-time CPU dispatch for the write-ahead log. Debian ships neither a
+# CMake config nor a .pc file, so the target is imported by hand; it is linked PRIVATE into libmantis.
+if(NOT TARGET mantis::isal)
+  find_path(MANTIS_ISAL_INCLUDE_DIR isa-l/crc.h REQUIRED)
+  find_library(MANTIS_ISAL_LIBRARY NAMES isal REQUIRED)
+  add_library(mantis::isal UNKNOWN IMPORTED)
+  set_target_properties(mantis::isal PROPERTIES
+    IMPORTED_LOCATION "${MANTIS_ISAL_LIBRARY}"
+    INTERFACE_INCLUDE_DIRECTORIES "${MANTIS_ISAL_INCLUDE_DIR}")
+endif()

@@ -10,7 +10,7 @@
 set -euo pipefail
 
 packages=(cmake ninja-build g++ libcds-dev libmimalloc-dev libflatbuffers-dev flatbuffers-compiler catch2
-          libbenchmark-dev)
+          libbenchmark-dev libisal-dev)
 for arg in "$@"; do
   case "$arg" in
     --chart) packages+=(gnuplot-nox) ;;

@@ -1,0 +1,43 @@
+#include "env/mapped_file.hpp"
+
+#include <cerrno>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "env/io_status.hpp"
+
+namespace mantis::detail {
+
+Status MappedFile::open(const std::string& path, std::shared_ptr<const MappedFile>* file) {
+  const int fd = retry_on_eintr([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); });
+  if (fd < 0) return io_status(path, "open", errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return io_status(path, "fstat", err);
+  }
+  const auto size = static_cast<std::size_t>(st.st_size);
+  const char* data = nullptr;
+  if (size > 0) {
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) {
+      const int err = errno;
+      ::close(fd);
+      return io_status(path, "mmap", err);
+    }
+    data = static_cast<const char*>(map);
+  }
+  ::close(fd);  // the mapping keeps its own reference to the file
+  file->reset(new MappedFile(path, data, size));
+  return Status::ok_status();
+}
+
+MappedFile::~MappedFile() {
+  if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
+}
+
+}  // namespace mantis::detail
