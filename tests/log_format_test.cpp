@@ -56,12 +56,10 @@ TEST_CASE("varints round-trip and reject truncated or overlong input") {
 }
 
 TEST_CASE("logical records round-trip for every op") {
-  const std::vector<LogOp> singles = {{LogOpType::kPut, "key", "record-bytes"},
-                                      {LogOpType::kPut, "", ""},
-                                      {LogOpType::kErase, "gone", ""},
-                                      {LogOpType::kExpire, "k", "ttl-record"},
-                                      {LogOpType::kPersist, "k", "plain-record"},
-                                      {LogOpType::kClear, "", ""}};
+  const std::vector<LogOp> singles = {
+      {LogOpType::kPut, "key", "record-bytes"}, {LogOpType::kPut, "", ""},
+      {LogOpType::kErase, "gone", ""},          {LogOpType::kExpire, "k", "", 1234567, 42},
+      {LogOpType::kPersist, "k", "", 0, 43},    {LogOpType::kClear, "", ""}};
   std::uint64_t lsn = 1;
   for (const LogOp& op : singles) {
     std::string payload;
@@ -76,14 +74,16 @@ TEST_CASE("logical records round-trip for every op") {
     CHECK(record.ops[0].type == op.type);
     CHECK(record.ops[0].key == op.key);
     CHECK(record.ops[0].record == op.record);
+    CHECK(record.ops[0].expires_at_ms == op.expires_at_ms);
+    CHECK(record.ops[0].seq == op.seq);
     ++lsn;
   }
 
   const std::string big_value(70000, 'v');
   const std::vector<LogOp> batch = {{LogOpType::kPut, "a", big_value},
                                     {LogOpType::kErase, "b", ""},
-                                    {LogOpType::kExpire, "c", "r"},
-                                    {LogOpType::kPersist, "d", "s"}};
+                                    {LogOpType::kExpire, "c", "", 99, 7},
+                                    {LogOpType::kPersist, "d", "", 0, 8}};
   std::string payload;
   append_log_batch(&payload, 0x0123456789abcdefULL, batch);
   LogRecord record;
@@ -95,6 +95,8 @@ TEST_CASE("logical records round-trip for every op") {
     CHECK(record.ops[i].type == batch[i].type);
     CHECK(record.ops[i].key == batch[i].key);
     CHECK(record.ops[i].record == batch[i].record);
+    CHECK(record.ops[i].expires_at_ms == batch[i].expires_at_ms);
+    CHECK(record.ops[i].seq == batch[i].seq);
   }
 }
 

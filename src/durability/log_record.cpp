@@ -5,14 +5,16 @@
 namespace mantis::detail {
 namespace {
 
-bool carries_record(LogOpType type) noexcept {
-  return type == LogOpType::kPut || type == LogOpType::kExpire || type == LogOpType::kPersist;
-}
+bool carries_expiry(LogOpType type) noexcept { return type == LogOpType::kExpire || type == LogOpType::kPersist; }
 
 void append_entry(std::string* out, const LogOp& op) {
   if (op.type == LogOpType::kClear) return;
   put_length_prefixed(out, op.key);
-  if (carries_record(op.type)) put_length_prefixed(out, op.record);
+  if (op.type == LogOpType::kPut) put_length_prefixed(out, op.record);
+  if (carries_expiry(op.type)) {
+    put_fixed64(out, op.expires_at_ms);
+    put_fixed64(out, op.seq);
+  }
 }
 
 void append_header(std::string* out, std::uint64_t lsn, LogOpType type) {
@@ -25,7 +27,9 @@ bool get_entry(std::string_view* in, LogOpType type, LogOp* op) noexcept {
   op->type = type;
   if (type == LogOpType::kClear) return true;
   if (!get_length_prefixed(in, &op->key)) return false;
-  return !carries_record(type) || get_length_prefixed(in, &op->record);
+  if (type == LogOpType::kPut) return get_length_prefixed(in, &op->record);
+  if (carries_expiry(type)) return get_fixed64(in, &op->expires_at_ms) && get_fixed64(in, &op->seq);
+  return true;
 }
 
 bool is_single_op(std::uint8_t type) noexcept {

@@ -7,15 +7,17 @@
 //   body    := entry(op)                        for op in {put, erase, expire, persist, clear}
 //            | count:u32  (op:u8 entry(op))*    for op = batch; count >= 1, ops in {put, erase,
 //                                                expire, persist}, applied in order, all or nothing
-//   entry(put | expire | persist) := key:bytes  record:bytes   the new value's Record bytes exactly as
-//                                                               the store holds them (flatbuffers,
-//                                                               value + expires_at_ms + seq)
-//   entry(erase)                  := key:bytes
-//   entry(clear)                  := (nothing)
+//   entry(put)              := key:bytes  record:bytes   the new value's Record bytes exactly as the store
+//                                                        holds them (flatbuffers: value + expires_at_ms + seq)
+//   entry(expire | persist) := key:bytes  expires_at_ms:u64  seq:u64
+//                                                        the key keeps its value and gets this expiry
+//                                                        (0 = none) and seq, if it is present when applied
+//   entry(erase)            := key:bytes
+//   entry(clear)            := (nothing)
 //
 // Every write (and every batch) takes the next LSN: within a log, LSNs increase by exactly one
-// (LsnChain checks that). expire and persist carry the whole new Record, like put, so replay republishes
-// the same bytes (TTL and seq included) and never recomputes them; the op tells what the write was.
+// (LsnChain checks that). Records are applied in LSN order, live and at replay alike, so an expire or
+// persist (whose value is whatever the key holds when it is applied) replays to the same record.
 // A record must be consumed exactly: trailing bytes are corruption.
 #pragma once
 
@@ -41,8 +43,10 @@ enum class LogOpType : std::uint8_t {
 // One operation; the views point into the encoded payload (decode) or the caller's data (encode).
 struct LogOp {
   LogOpType type = LogOpType::kPut;
-  std::string_view key;     // empty for clear
-  std::string_view record;  // the Record bytes for put, expire and persist; empty otherwise
+  std::string_view key;             // empty for clear
+  std::string_view record;          // put: the Record bytes; empty otherwise
+  std::uint64_t expires_at_ms = 0;  // expire and persist: the key's new expiry (0 = none)
+  std::uint64_t seq = 0;            // expire and persist: the new record's seq
 };
 
 // A decoded logical record. Views into the payload it was decoded from: valid while that is.

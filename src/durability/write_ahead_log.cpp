@@ -1,0 +1,182 @@
+#include "durability/write_ahead_log.hpp"
+
+#include <utility>
+
+#include "durability/coding.hpp"
+#include "durability/file_names.hpp"
+#include "durability/log_format.hpp"
+
+namespace mantis::detail {
+
+Status WriteAheadLog::open_segment(const Config& config, std::uint64_t segment, std::unique_ptr<LogWriter>* out) {
+  if (segment > kMaxLogSegmentNumber) {
+    return Status::io_error("write-ahead log: segment numbers are exhausted (" + std::to_string(segment) + ")");
+  }
+  std::unique_ptr<WritableFile> file;
+  Status s = config.env->new_writable_file(config.dir + "/" + log_file_name(segment), &file);
+  if (!s.ok()) return s;
+  // The new segment's directory entry must be durable before any record in it is acknowledged as synced.
+  s = config.env->sync_dir(config.dir + "/" + std::string(kWalDirName));
+  if (!s.ok()) return s;
+  *out = std::make_unique<LogWriter>(std::move(file), segment);
+  return Status::ok_status();
+}
+
+Status WriteAheadLog::open(const Config& config, std::uint64_t segment, std::uint64_t next_lsn,
+                           std::unique_ptr<WriteAheadLog>* out) {
+  std::unique_ptr<LogWriter> log;
+  Status s = open_segment(config, segment, &log);
+  if (!s.ok()) return s;
+  out->reset(new WriteAheadLog(config, std::move(log), next_lsn));
+  return Status::ok_status();
+}
+
+WriteAheadLog::WriteAheadLog(const Config& config, std::unique_ptr<LogWriter> log, std::uint64_t next_lsn)
+    : config_(config), next_lsn_(next_lsn), log_(std::move(log)) {}
+
+WriteAheadLog::~WriteAheadLog() { static_cast<void>(close()); }
+
+Status WriteAheadLog::error() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return error_;
+}
+
+Status WriteAheadLog::write(std::string* payload, bool sync, Apply apply) {
+  Writer writer(Writer::Kind::kWrite, payload, sync, &apply);
+  return run(writer);
+}
+
+Status WriteAheadLog::sync() {
+  Writer writer(Writer::Kind::kSync, nullptr, true, nullptr);
+  return run(writer);
+}
+
+Status WriteAheadLog::rotate(std::uint64_t* last_lsn, std::uint64_t* new_segment) {
+  Writer writer(Writer::Kind::kRotate, nullptr, false, nullptr);
+  Status s = run(writer);
+  if (s.ok()) {
+    *last_lsn = writer.lsn;
+    *new_segment = writer.segment;
+  }
+  return s;
+}
+
+Status WriteAheadLog::close() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (log_ == nullptr) return Status::ok_status();
+  Status s;
+  if (error_.ok() && unsynced_) s = log_->sync();
+  Status closed = log_->close();
+  if (s.ok()) s = closed;
+  log_.reset();
+  if (error_.ok()) error_ = Status::closed("the write-ahead log is closed");
+  return s;
+}
+
+Status WriteAheadLog::run(Writer& writer) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  queue_.push_back(&writer);
+  while (!writer.done && &writer != queue_.front()) writer.cv.wait(lock);
+  if (writer.done) return writer.status;
+
+  // The leader: a rotation goes alone; writes and syncs go together up to kMaxGroupBytes.
+  group_.clear();
+  std::size_t bytes = 0;
+  for (Writer* member : queue_) {
+    if (!group_.empty() && (member->kind == Writer::Kind::kRotate || group_.front()->kind == Writer::Kind::kRotate)) {
+      break;
+    }
+    if (member->payload != nullptr) {
+      if (!group_.empty() && bytes + member->payload->size() > kMaxGroupBytes) break;
+      bytes += member->payload->size();
+    }
+    group_.push_back(member);
+  }
+  Status status = error_;
+  if (status.ok()) {
+    for (Writer* member : group_) {
+      if (member->kind == Writer::Kind::kWrite) {
+        member->lsn = next_lsn_++;
+        encode_fixed64(member->payload->data(), member->lsn);
+      } else if (member->kind == Writer::Kind::kRotate) {
+        member->lsn = next_lsn_ - 1;
+      }
+    }
+    lock.unlock();
+    status = write_group(group_);
+    lock.lock();
+    if (!status.ok()) error_ = status;
+  }
+  for (Writer* member : group_) {
+    queue_.pop_front();
+    if (member->status.ok()) member->status = status;
+    member->done = true;
+    if (member != &writer) member->cv.notify_one();
+  }
+  if (!queue_.empty()) queue_.front()->cv.notify_one();
+  return writer.status;
+}
+
+Status WriteAheadLog::write_group(const std::vector<Writer*>& group) {
+  if (log_ == nullptr) return Status::closed("the write-ahead log is closed");
+  if (group.front()->kind == Writer::Kind::kRotate) {
+    Status s = start_next_segment();
+    if (s.ok()) {
+      group.front()->segment = log_->segment();
+      bytes_since_rotate_.store(0, std::memory_order_relaxed);
+    }
+    return s;
+  }
+  payloads_.clear();
+  bool sync = config_.sync_every_write;
+  std::uint64_t bytes = 0;
+  for (const Writer* member : group) {
+    sync = sync || member->sync;
+    if (member->payload != nullptr) {
+      payloads_.emplace_back(*member->payload);
+      bytes += member->payload->size();
+    }
+  }
+  if (!payloads_.empty()) {
+    if (log_->size() >= config_.segment_bytes) {
+      Status s = start_next_segment();
+      if (!s.ok()) return s;
+    }
+    Status s = log_->add_records(payloads_);
+    if (!s.ok()) return s;
+    unsynced_ = true;
+    bytes_since_rotate_.fetch_add(bytes, std::memory_order_relaxed);
+  }
+  if (sync && unsynced_) {
+    Status s = log_->sync();
+    if (!s.ok()) return s;
+    unsynced_ = false;
+  }
+  // Publish in LSN order. A write that cannot be applied (out of memory) fails, and so does every later
+  // one: the log now holds a write the store does not.
+  Status applied;
+  for (Writer* member : group) {
+    if (member->kind != Writer::Kind::kWrite) continue;
+    if (!applied.ok()) {
+      member->status = applied;
+      continue;
+    }
+    member->status = (*member->apply)(member->lsn);
+    if (!member->status.ok()) applied = member->status;
+  }
+  return applied;
+}
+
+Status WriteAheadLog::start_next_segment() {
+  Status s = log_->sync();
+  if (!s.ok()) return s;
+  unsynced_ = false;
+  std::unique_ptr<LogWriter> next;
+  s = open_segment(config_, log_->segment() + 1, &next);
+  if (!s.ok()) return s;
+  s = log_->close();
+  log_ = std::move(next);
+  return s;
+}
+
+}  // namespace mantis::detail

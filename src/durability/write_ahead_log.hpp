@@ -1,0 +1,126 @@
+// WriteAheadLog: the engine's log, with group commit, over the segments wal/000001.log, 000002.log, ...
+//
+// Design note (after LevelDB's DBImpl::Write).
+// - Every write, sync barrier and rotation is a Writer queued under one mutex. The writer at the front
+//   of the queue is the leader: it takes the writes queued behind it (up to kMaxGroupBytes) as its group,
+//   gives each the next LSN, releases the mutex, appends the whole group to the current segment with one
+//   write call, fdatasyncs once if any member (or the mode) asks for it, and then publishes each member's
+//   write to the store by calling its apply(lsn), in LSN order. Then it marks the members done, wakes
+//   them, and wakes the next leader. Writers that arrive meanwhile queue up and form the next group.
+// - Publishing in LSN order on one thread is what makes recovery reproduce what readers saw: two writes
+//   of one key reach the store in the order in which they are logged. A sync write is visible only
+//   once durable, because apply() runs after the group's fdatasync.
+// - Serialisation is per log group (the mutex is held only to queue and to hand over leadership, never
+//   during I/O); the store and the cache tier stay lock-free for readers.
+// - Errors are sticky: once an append, a sync, a rotation or an apply fails, that group's writers get the
+//   error, nothing of the group is applied, and every later write fails with the same Status until the
+//   engine is reopened (recovery then decides from the bytes on disk).
+// - Segments: a new one starts when the current one reaches segment_bytes, and on rotate() (checkpoints).
+//   The old segment is fdatasync'ed and the directory entry of the new one made durable first, so the
+//   segments on disk always chain with no gap.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <mantis/detail/function_ref.hpp>
+#include <mantis/status.hpp>
+
+#include "durability/log_writer.hpp"
+#include "env/env.hpp"
+
+namespace mantis::detail {
+
+// Thread-safe: any number of threads may call write(), sync() and rotate() concurrently.
+class WriteAheadLog {
+ public:
+  // Publishes a logged write to the store; called on the group leader's thread, in LSN order.
+  using Apply = FunctionRef<Status(std::uint64_t lsn)>;
+
+  struct Config {
+    Env* env = nullptr;
+    std::string dir;                          // the data directory (segments live in <dir>/wal)
+    bool sync_every_write = false;            // Durability::kSync
+    std::uint64_t segment_bytes = 64u << 20;  // start a new segment past this size
+  };
+  // A group holds at most this many payload bytes (a single larger write forms a group of its own).
+  static constexpr std::size_t kMaxGroupBytes = 1u << 20;
+  // Bytes at the head of every payload that write() overwrites with the record's LSN (little-endian).
+  static constexpr std::size_t kLsnBytes = 8;
+
+  // Creates segment `segment` (which must not exist) and makes its directory entry durable; the first
+  // write gets LSN `next_lsn`.
+  static Status open(const Config& config, std::uint64_t segment, std::uint64_t next_lsn,
+                     std::unique_ptr<WriteAheadLog>* out);
+  WriteAheadLog(const WriteAheadLog&) = delete;
+  WriteAheadLog& operator=(const WriteAheadLog&) = delete;
+  // Closes the current segment after an fdatasync (errors are ignored: call close() to see them).
+  // REQUIRES: no call in flight.
+  ~WriteAheadLog();
+
+  // Logs `*payload` (a logical record of log_record.hpp whose first kLsnBytes are overwritten with its
+  // LSN), fdatasyncs first when `sync` or Config::sync_every_write, then calls apply(lsn). Returns OK
+  // only if the record was logged (and synced if asked) and applied. Blocks while its group is written.
+  Status write(std::string* payload, bool sync, Apply apply);
+  // A barrier: every write acknowledged before it was called is durable (fdatasync'ed) when it returns OK.
+  Status sync();
+  // Ends the current segment and starts the next. *last_lsn: the LSN of the last record in the ended
+  // segments (every write with a higher LSN goes to *new_segment or later); every write with an LSN up to
+  // *last_lsn has been applied to the store when it returns.
+  Status rotate(std::uint64_t* last_lsn, std::uint64_t* new_segment);
+  // Syncs and closes the current segment; later calls fail with Closed. Idempotent. REQUIRES: no call
+  // in flight.
+  Status close();
+
+  // Payload bytes logged since open() or the last rotate(). Thread-safe, approximate.
+  std::uint64_t bytes_since_rotate() const noexcept { return bytes_since_rotate_.load(std::memory_order_relaxed); }
+  // The first failure, or OK.
+  Status error() const;
+
+ private:
+  struct Writer {
+    enum class Kind { kWrite, kSync, kRotate };
+    Writer(Kind k, std::string* p, bool s, Apply* a) noexcept : kind(k), payload(p), sync(s), apply(a) {}
+    const Kind kind;
+    std::string* const payload;  // kWrite only
+    const bool sync;
+    Apply* const apply;  // kWrite only
+    std::uint64_t lsn = 0;
+    std::uint64_t segment = 0;  // kRotate: the new segment
+    Status status;
+    bool done = false;
+    std::condition_variable cv;
+  };
+
+  WriteAheadLog(const Config& config, std::unique_ptr<LogWriter> log, std::uint64_t next_lsn);
+
+  // Queues `writer` and returns once it is done, leading a group when its turn comes.
+  Status run(Writer& writer);
+  // The leader's work on `group` with the mutex released. Returns the group's status.
+  Status write_group(const std::vector<Writer*>& group);
+  // Syncs and closes the current segment, then opens the next. Leader only.
+  Status start_next_segment();
+  static Status open_segment(const Config& config, std::uint64_t segment, std::unique_ptr<LogWriter>* out);
+
+  const Config config_;
+  mutable std::mutex mutex_;
+  std::deque<Writer*> queue_;  // guarded by mutex_
+  Status error_;               // guarded by mutex_; sticky
+  std::uint64_t next_lsn_;     // guarded by mutex_
+
+  // The leader's alone (leadership passes under mutex_, which orders these between leaders).
+  std::unique_ptr<LogWriter> log_;
+  bool unsynced_ = false;
+  std::vector<Writer*> group_;
+  std::vector<std::string_view> payloads_;
+
+  std::atomic<std::uint64_t> bytes_since_rotate_{0};
+};
+
+}  // namespace mantis::detail
