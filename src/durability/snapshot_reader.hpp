@@ -32,9 +32,10 @@ class SnapshotReader {
   std::uint64_t entries() const noexcept;
   const std::shared_ptr<const MappedFile>& file() const noexcept;
 
-  // The next entry in key order: its key and its Record's flatbuffer bytes (8-byte aligned in memory),
-  // both views into the mapping. False after the last entry.
-  bool next(std::string_view* key, std::string_view* record);
+  // The next entry in key order: its key, its Record's flatbuffer bytes (8-byte aligned in memory), both
+  // views into the mapping, and the record's expires_at_ms, kept beside the key so that a loader can
+  // skip expired entries without touching the record's page. False after the last entry.
+  bool next(std::string_view* key, std::string_view* record, std::uint64_t* expires_at_ms);
 
  private:
   struct State;

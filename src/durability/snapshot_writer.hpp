@@ -22,9 +22,9 @@ class SnapshotWriter {
   SnapshotWriter(const SnapshotWriter&) = delete;
   SnapshotWriter& operator=(const SnapshotWriter&) = delete;
 
-  // Adds one entry. `record` is a Record's flatbuffer bytes. REQUIRES: keys strictly ascending.
-  // IOError from the file (sticky).
-  Status add(std::string_view key, std::string_view record);
+  // Adds one entry. `record` is a Record's flatbuffer bytes, `expires_at_ms` its expiry (0 = none).
+  // REQUIRES: keys strictly ascending. IOError from the file (sticky).
+  Status add(std::string_view key, std::string_view record, std::uint64_t expires_at_ms);
   // Writes what is buffered and the footer, fdatasyncs, renames the file to snap-<lsn>.snap and syncs
   // the directory: after OK the snapshot is durable under its final name.
   Status finish();

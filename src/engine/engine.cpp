@@ -361,12 +361,7 @@ Status Engine::scan_prefix_range(std::string_view prefix, ScanFn fn) const {
 std::size_t Engine::size() const { return impl_->store.size(); }
 
 Status Engine::clear() {
-  std::string cursor;
-  while (!impl_->store
-              .remove_where(&cursor, detail::Reaper::kSliceNodes, /*count_as_expired=*/false,
-                            [](const Record&, std::uint64_t) { return true; })
-              .reached_end) {
-  }
+  impl_->store.remove_all();
   impl_->cache_tier.clear();  // after the store (see CacheTier::clear)
   return Status::ok_status();
 }

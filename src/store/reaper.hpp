@@ -20,7 +20,7 @@ namespace mantis::detail {
 // seen a TTL. The destructor stops and joins the thread.
 class Reaper {
  public:
-  static constexpr std::size_t kSliceNodes = 1024;
+  static constexpr std::size_t kSliceNodes = Store::kSliceNodes;
   static constexpr std::size_t kSlicesPerTick = 64;
 
   Reaper(Store& store, std::chrono::milliseconds interval);

@@ -58,6 +58,13 @@ class Record {
   static Record* mapped(std::string_view encoded, RecordBacking* backing) noexcept;
   // True when `encoded` is a well-formed Record flatbuffer (bounds-checked: safe on any bytes).
   static bool verify(std::string_view encoded) noexcept;
+  // What expire (expires_at_ms > 0) or persist (0) makes of `current`: a new record with the same value,
+  // this expiry and `seq`; or `current` itself when persisting a record that has no expiry. nullptr when
+  // memory is exhausted. The engine and log replay both use it, so both make the same record.
+  static Record* with_expiry(const Record& current, std::uint64_t expires_at_ms, std::uint64_t seq) noexcept {
+    if (expires_at_ms == 0 && current.expires_at_ms() == 0) return const_cast<Record*>(&current);
+    return create(current.value(), expires_at_ms, seq);
+  }
 
   std::string_view value() const noexcept {
     const auto* bytes = table()->value();

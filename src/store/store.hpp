@@ -66,6 +66,8 @@ class Store {
   static constexpr int kMaxHeight = 20;
   // The most entries one collect() call copies out.
   static constexpr std::size_t kMaxCollect = 256;
+  // Nodes one remove_all() slice visits.
+  static constexpr std::size_t kSliceNodes = 1024;
 
   enum class PutOutcome { kInserted, kReplaced, kOutOfMemory };
   enum class UpdateOutcome { kUpdated, kNotFound, kOutOfMemory };
@@ -279,6 +281,16 @@ class Store {
     Store& store_;
     Node* last_[kMaxHeight];
   };
+
+  // Removes every key, in slices of kSliceNodes nodes (one short critical section each, so readers and
+  // writers go on meanwhile). Keys written concurrently may survive.
+  void remove_all() {
+    std::string cursor;
+    while (!remove_where(&cursor, kSliceNodes, /*count_as_expired=*/false, [](const Record&, std::uint64_t) {
+              return true;
+            }).reached_end) {
+    }
+  }
 
   // Approximate while writers run; exact when quiescent.
   std::size_t size() const noexcept { return static_cast<std::size_t>(counters_.sum(kKeys)); }
