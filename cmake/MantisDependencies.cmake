@@ -39,12 +39,7 @@ function(mantis_add_flatbuffers_header target schema)
 endfunction()
 
 # ISA-L (libisal-dev): CRC32C with run-time CPU dispatch for the write-ahead log. Debian ships neither a
-# CMake config nor a .pc file, so the target is imported by hand; it is linked PRIVATE into libmantis.
-if(NOT TARGET mantis::isal)
-  find_path(MANTIS_ISAL_INCLUDE_DIR isa-l/crc.h REQUIRED)
-  find_library(MANTIS_ISAL_LIBRARY NAMES isal REQUIRED)
-  add_library(mantis::isal UNKNOWN IMPORTED)
-  set_target_properties(mantis::isal PROPERTIES
-    IMPORTED_LOCATION "${MANTIS_ISAL_LIBRARY}"
-    INTERFACE_INCLUDE_DIRECTORIES "${MANTIS_ISAL_INCLUDE_DIR}")
-endif()
+# CMake config nor a .pc file. libmantis links it PRIVATE by full path, so that a static libmantis's
+# exported link interface names the library itself rather than a target its consumers lack.
+find_path(MANTIS_ISAL_INCLUDE_DIR isa-l/crc.h REQUIRED)
+find_library(MANTIS_ISAL_LIBRARY NAMES isal REQUIRED)

@@ -32,8 +32,9 @@ class LogWriter {
 
   // Appends one logical record (any size, empty included). IOError from the file, or the sticky error.
   Status add_record(std::string_view payload);
-  // Appends several records with one write, in order. All or nothing as far as this writer can tell:
-  // on an error none is considered written (the file may hold a torn prefix, which readers drop).
+  // Appends several records with one write, in order. On an error none of them may be acknowledged,
+  // yet the file may hold some of them, whole or torn: recovery replays the whole ones, as it may any
+  // write in flight at a crash, and drops the torn one.
   Status add_records(std::span<const std::string_view> payloads);
   // Makes everything appended so far durable (fdatasync). IOError, or the sticky error.
   Status sync();

@@ -17,7 +17,8 @@ namespace mantis::detail {
 // The name of the lock file inside a data directory.
 inline constexpr std::string_view kLockFileName = "LOCK";
 
-// Holding the object is holding the lock; destroying it releases the lock. Not copyable or movable.
+// Holding the object is holding the lock; destroying it (from any thread) releases the lock. Immutable,
+// so safe to share between threads. Not copyable or movable.
 class FileLock {
  public:
   // Creates `<dir>/LOCK` (0600) if needed and locks it. Busy naming `dir` when another holder has it;
