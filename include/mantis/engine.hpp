@@ -1,5 +1,5 @@
-// mantis::Engine: the facade over the concurrent ordered store and its read-through cache tier
-// (durability comes later). Include this header for everything Engine-related.
+// mantis::Engine: the facade over the concurrent ordered store, its read-through cache tier and, with
+// Options::dir, its write-ahead log and snapshots. Include this header for everything Engine-related.
 #pragma once
 
 #include <chrono>
@@ -22,6 +22,7 @@ namespace mantis {
 
 namespace detail {
 class Clock;
+class Env;
 struct EngineTesting;
 }  // namespace detail
 
@@ -41,8 +42,10 @@ class Engine {
 
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
-  // Stops the background reaper and frees the store. REQUIRES: no live Iterator or ValueView of
-  // this engine, and no call into it still running.
+  // Stops the background threads; a durable engine then makes every acknowledged write durable
+  // (fdatasync of the log; with Durability::kNone, a last snapshot) and releases its directory.
+  // REQUIRES: no live Iterator of this engine, and no call into it still running. ValueViews may
+  // outlive the engine.
   ~Engine();
 
   // Inserts or replaces key -> value. Thread-safe.
@@ -87,9 +90,12 @@ class Engine {
   std::size_t size() const;
   // Removes every key.
   Status clear();
-  // Durable engines only: everything written so far becomes durable. NotSupported in memory.
+  // Durable engines only: every write acknowledged before the call is durable (fdatasync'ed; with
+  // Durability::kNone, in a snapshot) when it returns OK. NotSupported in memory.
   Status sync();
-  // Durable engines only: writes a snapshot now. NotSupported in memory.
+  // Durable engines only: writes a snapshot of the store now, while writes go on, and drops the log
+  // it makes redundant. OK without writing when nothing changed since the last one. NotSupported in
+  // memory.
   Status checkpoint();
   Stats stats() const;
 
@@ -97,7 +103,8 @@ class Engine {
   friend struct detail::EngineTesting;
   struct Impl;
   explicit Engine(std::unique_ptr<Impl> impl);
-  static Status open_with_clock(const Options& options, const detail::Clock& clock, std::unique_ptr<Engine>* out);
+  static Status open_with(const Options& options, const detail::Clock& clock, detail::Env* env,
+                          std::unique_ptr<Engine>* out);
 
   Status scan_range(std::string_view begin, std::string_view end, ScanFn fn) const;
   Status scan_prefix_range(std::string_view prefix, ScanFn fn) const;

@@ -41,6 +41,11 @@ Status WriteAheadLog::error() const {
   return error_;
 }
 
+std::uint64_t WriteAheadLog::last_lsn() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return next_lsn_ - 1;
+}
+
 Status WriteAheadLog::write(std::string* payload, bool sync, Apply apply) {
   Writer writer(Writer::Kind::kWrite, payload, sync, &apply);
   return run(writer);

@@ -82,6 +82,8 @@ class WriteAheadLog {
   std::uint64_t bytes_since_rotate() const noexcept { return bytes_since_rotate_.load(std::memory_order_relaxed); }
   // The first failure, or OK.
   Status error() const;
+  // The LSN of the last write that was given one (0 before the first). Thread-safe.
+  std::uint64_t last_lsn() const;
 
  private:
   struct Writer {

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "durability/data_dir.hpp"
+#include "durability/log_record.hpp"
 #include "engine/cache_tier.hpp"
 #include "engine/engine_iterator.hpp"
 #include "engine/engine_tuning.hpp"
@@ -20,6 +23,8 @@ namespace mantis {
 namespace {
 
 using detail::CacheTier;
+using detail::LogOp;
+using detail::LogOpType;
 using detail::kFirstScanBatch;
 using detail::kLargestScanBatch;
 using detail::kMaxTtlMs;
@@ -33,9 +38,6 @@ std::string describe_size(std::string_view what, std::size_t size, std::string_v
 }
 
 Status validate_options(const Options& options) {
-  if (!options.dir.empty()) {
-    return Status::not_supported("Options::dir: durable engines are not available yet; leave dir empty");
-  }
   if (options.max_key_size == 0 || options.max_key_size > Options::kMaxKeySizeLimit) {
     return Status::invalid_argument("Options::max_key_size must be in 1.." + std::to_string(Options::kMaxKeySizeLimit) +
                                     ", got " + std::to_string(options.max_key_size));
@@ -72,6 +74,15 @@ Status validate_options(const Options& options) {
   return Status::ok_status();
 }
 
+// A log record's operation (log_record.hpp).
+LogOp log_op(LogOpType type, std::string_view key = {}, std::string_view record = {}) {
+  LogOp op;
+  op.type = type;
+  op.key = key;
+  op.record = record;
+  return op;
+}
+
 // The smallest key greater than every key that starts with `prefix`, or "" when there is none.
 std::string prefix_successor(std::string_view prefix) {
   std::string end(prefix);
@@ -82,14 +93,53 @@ std::string prefix_successor(std::string_view prefix) {
 
 }  // namespace
 
-// The engine's parts: the store, the cache tier in front of it and the reaper behind it. Writes go to
-// the store, then through the tier; point reads go to the tier, then to the store.
+// The engine's parts: the store, the cache tier in front of it, the data directory (log and snapshots)
+// behind it when durable, and the reaper. Writes are logged, then go to the store, then through the
+// tier; point reads go to the tier, then to the store.
 struct Engine::Impl {
   // Point reads are not counted apart: each adds one hit or one miss, so gets = hits + misses.
   enum Counter : std::size_t { kPuts, kHits, kMisses, kErases };
 
-  Impl(const Options& opts, const detail::Clock& clk) : options(opts), clock(clk), store(clk), cache_tier(opts, clk) {
+  Impl(const Options& opts, const detail::Clock& clk) : options(opts), clock(clk), store(clk), cache_tier(opts, clk) {}
+
+  // Recovers options.dir into the store (when set), then starts the reaper.
+  Status start(detail::Env* env) {
+    if (!options.dir.empty()) {
+      detail::DataDir::Recovered recovered;
+      Status s = detail::DataDir::open(options, env, store, &recovered, &data_dir);
+      if (!s.ok()) return s;
+      seq.store(recovered.max_seq + 1, std::memory_order_relaxed);
+    }
     if (options.reaper_interval.count() > 0) reaper.emplace(store, options.reaper_interval);
+    return Status::ok_status();
+  }
+
+  // The log record of a write, encoded into the calling thread's buffer with a placeholder LSN; nullptr
+  // for a memory-only engine. Valid until the thread's next call.
+  std::string* encode(const LogOp& op) const {
+    if (!data_dir) return nullptr;
+    std::string& payload = log_buffer();
+    detail::append_log_record(&payload, 0, op);
+    return &payload;
+  }
+  std::string* encode_batch(std::span<const LogOp> ops) const {
+    if (!data_dir) return nullptr;
+    std::string& payload = log_buffer();
+    detail::append_log_batch(&payload, 0, ops);
+    return &payload;
+  }
+  static std::string& log_buffer() {
+    thread_local std::string buffer;  // kept for its capacity
+    buffer.clear();
+    return buffer;
+  }
+
+  // Logs `payload` (from encode(); nullptr in memory) and runs apply(), which returns a non-OK Status
+  // only when it could not apply the write (the log then refuses every later write: see WriteAheadLog).
+  template <class Apply>
+  Status logged(std::string* payload, bool sync, Apply&& apply) {
+    if (!data_dir) return apply();
+    return data_dir->write(payload, sync, [&apply](std::uint64_t) { return apply(); });
   }
 
   Status check_key(std::string_view key) const {
@@ -146,14 +196,28 @@ struct Engine::Impl {
     cache_tier.erase(key);
   }
 
-  // Replaces the key's live record with make(current) in the store (see Store::update) and writes the
-  // new record through the cache tier.
-  template <class Make>
-  Store::UpdateOutcome update(std::string_view key, Make&& make) {
-    detail::RetireList retired;  // destroyed after the store's critical section has ended
-    return store.update(key, std::forward<Make>(make), [&](const Record& published, const auto& is_current) {
-      cache_tier.write_through(key, published, is_current, retired);
+  // expire (expires_at_ms > 0) or persist (0): logs the key's new expiry, then gives the key's live
+  // record that expiry (Record::with_expiry) in the store and writes it through the cache tier.
+  // NotFound when the key is absent or expired at that moment.
+  Status rewrite_expiry(std::string_view key, LogOpType op, std::uint64_t expires_at_ms) {
+    const std::uint64_t new_seq = next_seq();
+    Store::UpdateOutcome outcome = Store::UpdateOutcome::kNotFound;
+    LogOp log_entry = log_op(op, key);
+    log_entry.expires_at_ms = expires_at_ms;
+    log_entry.seq = new_seq;
+    Status s = logged(encode(log_entry), /*sync=*/false, [&] {
+      detail::RetireList retired;  // destroyed after the store's critical section has ended
+      outcome = store.update(
+          key, [&](const Record& current) { return Record::with_expiry(current, expires_at_ms, new_seq); },
+          [&](const Record& published, const auto& is_current) {
+            cache_tier.write_through(key, published, is_current, retired);
+          });
+      return outcome == Store::UpdateOutcome::kOutOfMemory ? Status::resource_exhausted("out of memory in " +
+                                                                                          std::string(op == LogOpType::kExpire ? "expire" : "persist"))
+                                                           : Status::ok_status();
     });
+    if (!s.ok()) return s;
+    return outcome == Store::UpdateOutcome::kNotFound ? Status::not_found() : Status::ok_status();
   }
 
   // A point read: `consume_entry(CacheEntry&)` on a cache hit, else `consume_record(Record&)` on the
@@ -180,22 +244,27 @@ struct Engine::Impl {
   std::atomic<std::uint64_t> seq{1};
   mutable detail::StripedCounters<4> counters;
   mutable CacheTier cache_tier;
-  std::optional<detail::Reaper> reaper;  // last: stops before the store is destroyed
+  std::unique_ptr<detail::DataDir> data_dir;  // null in memory; closes before the store is destroyed
+  std::optional<detail::Reaper> reaper;       // last: stops first
 };
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 
 Status Engine::open(const Options& options, std::unique_ptr<Engine>* out) {
-  return open_with_clock(options, detail::SystemClock::instance(), out);
+  return open_with(options, detail::SystemClock::instance(), nullptr, out);
 }
 
-Status Engine::open_with_clock(const Options& options, const detail::Clock& clock, std::unique_ptr<Engine>* out) {
+Status Engine::open_with(const Options& options, const detail::Clock& clock, detail::Env* env,
+                         std::unique_ptr<Engine>* out) {
   if (out == nullptr) return Status::invalid_argument("open: out is null");
   Status s = validate_options(options);
   if (!s.ok()) return s;
   try {
-    out->reset(new Engine(std::make_unique<Impl>(options, clock)));
+    auto impl = std::make_unique<Impl>(options, clock);
+    s = impl->start(env == nullptr ? detail::Env::posix() : env);
+    if (!s.ok()) return s;
+    out->reset(new Engine(std::move(impl)));
   } catch (const std::bad_alloc&) {
     return Status::resource_exhausted("open: out of memory");
   } catch (const std::system_error& e) {
@@ -209,7 +278,13 @@ Status Engine::put(std::string_view key, std::string_view value, const WriteOpti
   if (!s.ok()) return s;
   Record* record = impl_->make_record(value, options.ttl);
   if (record == nullptr) return Status::resource_exhausted("out of memory encoding value");
-  return impl_->put(key, record);
+  bool handed_over = false;  // impl_->put() owns the record once called
+  s = impl_->logged(impl_->encode(log_op(LogOpType::kPut, key, record->encoded())), options.sync, [&] {
+    handed_over = true;
+    return impl_->put(key, record);
+  });
+  if (!handed_over) Record::unref(record);
+  return s;
 }
 
 Status Engine::get(std::string_view key, std::string* value) const {
@@ -248,42 +323,59 @@ bool Engine::contains(std::string_view key) const {
       key, [](const auto&) {}, [](const auto&) {});
 }
 
-Status Engine::erase(std::string_view key, const WriteOptions& /*options*/) {
+Status Engine::erase(std::string_view key, const WriteOptions& options) {
   Status s = impl_->check_key(key);
   if (!s.ok()) return s;
-  impl_->erase(key);
-  return Status::ok_status();
+  return impl_->logged(impl_->encode(log_op(LogOpType::kErase, key)), options.sync, [&] {
+    impl_->erase(key);
+    return Status::ok_status();
+  });
 }
 
-Status Engine::write(const WriteBatch& batch, const WriteOptions& /*options*/) {
+Status Engine::write(const WriteBatch& batch, const WriteOptions& options) {
   using Op = WriteBatch::Op;
   for (const Op& op : batch.ops()) {
     Status s = op.kind == Op::Kind::kPut ? impl_->check_put(op.key, op.value, op.ttl) : impl_->check_key(op.key);
     if (!s.ok()) return s;
   }
+  if (batch.count() == 0) return Status::ok_status();
   // Encode every record before applying anything, so running out of memory changes nothing.
   std::vector<Record*> records;
-  records.reserve(batch.count());
-  for (const Op& op : batch.ops()) {
-    if (op.kind != Op::Kind::kPut) continue;
-    Record* record = impl_->make_record(op.value, op.ttl);
-    if (record == nullptr) {
-      for (Record* r : records) Record::unref(r);
-      return Status::resource_exhausted("out of memory encoding a batch");
-    }
-    records.push_back(record);
+  std::vector<LogOp> log_ops;
+  try {
+    records.reserve(batch.count());
+    if (impl_->data_dir) log_ops.reserve(batch.count());
+  } catch (const std::bad_alloc&) {
+    return Status::resource_exhausted("out of memory encoding a batch");
   }
-  std::size_t next_record = 0;
-  Status result;
   for (const Op& op : batch.ops()) {
-    if (op.kind == Op::Kind::kErase) {
-      impl_->erase(op.key);
-    } else {
-      Status s = impl_->put(op.key, records[next_record++]);
-      if (!s.ok() && result.ok()) result = s;
+    if (op.kind == Op::Kind::kPut) {
+      Record* record = impl_->make_record(op.value, op.ttl);
+      if (record == nullptr) {
+        for (Record* r : records) Record::unref(r);
+        return Status::resource_exhausted("out of memory encoding a batch");
+      }
+      records.push_back(record);
+      if (impl_->data_dir) log_ops.push_back(log_op(LogOpType::kPut, op.key, record->encoded()));
+    } else if (impl_->data_dir) {
+      log_ops.push_back(log_op(LogOpType::kErase, op.key));
     }
   }
-  return result;
+  std::size_t handed_over = 0;  // records impl_->put() owns
+  Status s = impl_->logged(impl_->encode_batch(log_ops), options.sync, [&] {
+    Status result;
+    for (const Op& op : batch.ops()) {
+      if (op.kind == Op::Kind::kErase) {
+        impl_->erase(op.key);
+      } else {
+        Status put = impl_->put(op.key, records[handed_over++]);
+        if (!put.ok() && result.ok()) result = put;
+      }
+    }
+    return result;
+  });
+  for (std::size_t i = handed_over; i < records.size(); ++i) Record::unref(records[i]);
+  return s;
 }
 
 Status Engine::expire(std::string_view key, std::chrono::milliseconds ttl) {
@@ -294,23 +386,13 @@ Status Engine::expire(std::string_view key, std::chrono::milliseconds ttl) {
   // ttl == 0 expires the key at once: expires_at = now (>= 1 so that it is not "no expiry").
   const std::uint64_t at =
       ttl.count() == 0 ? std::max<std::uint64_t>(impl_->clock.now_ms(), 1) : impl_->expires_at(ttl);
-  const auto outcome =
-      impl_->update(key, [&](const Record& current) { return Record::create(current.value(), at, impl_->next_seq()); });
-  if (outcome == Store::UpdateOutcome::kOutOfMemory) return Status::resource_exhausted("out of memory in expire");
-  if (outcome == Store::UpdateOutcome::kNotFound) return Status::not_found();
-  return Status::ok_status();
+  return impl_->rewrite_expiry(key, LogOpType::kExpire, at);
 }
 
 Status Engine::persist(std::string_view key) {
   Status s = impl_->check_key(key);
   if (!s.ok()) return s;
-  const auto outcome = impl_->update(key, [&](const Record& current) {
-    if (current.expires_at_ms() == 0) return const_cast<Record*>(&current);  // no TTL: leave it
-    return Record::create(current.value(), 0, impl_->next_seq());
-  });
-  if (outcome == Store::UpdateOutcome::kOutOfMemory) return Status::resource_exhausted("out of memory in persist");
-  if (outcome == Store::UpdateOutcome::kNotFound) return Status::not_found();
-  return Status::ok_status();
+  return impl_->rewrite_expiry(key, LogOpType::kPersist, 0);
 }
 
 Status Engine::ttl(std::string_view key, std::optional<std::chrono::milliseconds>* remaining) const {
@@ -361,15 +443,23 @@ Status Engine::scan_prefix_range(std::string_view prefix, ScanFn fn) const {
 std::size_t Engine::size() const { return impl_->store.size(); }
 
 Status Engine::clear() {
-  impl_->store.remove_all();
-  impl_->cache_tier.clear();  // after the store (see CacheTier::clear)
-  return Status::ok_status();
+  return impl_->logged(impl_->encode(log_op(LogOpType::kClear)), /*sync=*/false, [&] {
+    impl_->store.remove_all();
+    impl_->cache_tier.clear();  // after the store (see CacheTier::clear)
+    return Status::ok_status();
+  });
 }
 
-Status Engine::sync() { return Status::not_supported("sync: this engine is memory-only (Options::dir is empty)"); }
+Status Engine::sync() {
+  if (!impl_->data_dir) return Status::not_supported("sync: this engine is memory-only (Options::dir is empty)");
+  return impl_->data_dir->sync();
+}
 
 Status Engine::checkpoint() {
-  return Status::not_supported("checkpoint: this engine is memory-only (Options::dir is empty)");
+  if (!impl_->data_dir) {
+    return Status::not_supported("checkpoint: this engine is memory-only (Options::dir is empty)");
+  }
+  return impl_->data_dir->checkpoint();
 }
 
 Stats Engine::stats() const {

@@ -4,14 +4,16 @@
 #include <memory>
 
 #include <mantis/engine.hpp>
+#include "env/env.hpp"
 #include "util/clock.hpp"
 
 namespace mantis::detail {
 
 struct EngineTesting {
-  // Opens an engine whose TTLs are measured against `clock`, which must outlive the engine.
-  static Status open(const Options& options, const Clock& clock, std::unique_ptr<Engine>* out) {
-    return Engine::open_with_clock(options, clock, out);
+  // Opens an engine whose TTLs are measured against `clock` and whose files (with Options::dir) go
+  // through `env` (nullptr: the POSIX file system); both must outlive the engine.
+  static Status open(const Options& options, const Clock& clock, std::unique_ptr<Engine>* out, Env* env = nullptr) {
+    return Engine::open_with(options, clock, env, out);
   }
 };
 }  // namespace mantis::detail

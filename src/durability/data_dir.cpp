@@ -1,0 +1,356 @@
+#include "durability/data_dir.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "durability/file_names.hpp"
+#include "durability/log_reader.hpp"
+#include "durability/log_record.hpp"
+#include "durability/lsn_chain.hpp"
+#include "durability/snapshot_reader.hpp"
+#include "durability/snapshot_writer.hpp"
+#include "store/record.hpp"
+#include "store/scan_batch.hpp"
+
+namespace mantis::detail {
+namespace {
+
+Status out_of_memory(std::string_view what) { return Status::resource_exhausted("out of memory " + std::string(what)); }
+
+// Applies one decoded log record to the store, as the engine applied it live.
+Status replay(const LogRecord& record, std::string_view location, Store& store, std::uint64_t* max_seq) {
+  for (const LogOp& op : record.ops) {
+    switch (op.type) {
+      case LogOpType::kPut: {
+        if (!Record::verify(op.record)) {
+          return Status::corruption(std::string(location) + ": a put whose value is not a valid record");
+        }
+        Record* fresh = Record::copy_of(op.record);
+        if (fresh == nullptr) return out_of_memory("replaying the log");
+        *max_seq = std::max(*max_seq, fresh->seq());
+        if (store.put(op.key, fresh) == Store::PutOutcome::kOutOfMemory) {
+          Record::unref(fresh);
+          return out_of_memory("replaying the log");
+        }
+        break;
+      }
+      case LogOpType::kErase:
+        store.erase(op.key);
+        break;
+      case LogOpType::kExpire:
+      case LogOpType::kPersist: {
+        *max_seq = std::max(*max_seq, op.seq);
+        const auto outcome = store.update(
+            op.key, [&op](const Record& current) { return Record::with_expiry(current, op.expires_at_ms, op.seq); });
+        if (outcome == Store::UpdateOutcome::kOutOfMemory) return out_of_memory("replaying the log");
+        break;
+      }
+      case LogOpType::kClear:
+        store.remove_all();
+        break;
+      case LogOpType::kBatch:
+        return Status::corruption(std::string(location) + ": a batch inside a batch");
+    }
+  }
+  return Status::ok_status();
+}
+
+// The log segment numbers in <dir>/wal, ascending.
+Status list_segments(Env* env, const std::string& wal_dir, std::vector<std::uint64_t>* segments) {
+  std::vector<std::string> names;
+  Status s = env->list_dir(wal_dir, &names);
+  if (!s.ok()) return s;
+  for (const std::string& name : names) {
+    std::uint64_t number = 0;
+    if (parse_file_name(name, &number) == FileKind::kLog) segments->push_back(number);
+  }
+  std::sort(segments->begin(), segments->end());
+  return Status::ok_status();
+}
+
+}  // namespace
+
+Status DataDir::open(const Options& options, Env* env, Store& store, Recovered* recovered,
+                     std::unique_ptr<DataDir>* out) {
+  const std::string dir = options.dir.string();
+  std::error_code error;
+  if (!std::filesystem::is_directory(options.dir, error)) {
+    if (std::filesystem::exists(options.dir, error)) {
+      return Status::invalid_argument("Options::dir: " + dir + " exists and is not a directory");
+    }
+    if (!options.create_if_missing) {
+      return Status::invalid_argument("Options::dir: " + dir + " does not exist and create_if_missing is false");
+    }
+    Status s = env->create_dir(dir);
+    if (!s.ok()) return s;
+  }
+  std::unique_ptr<FileLock> lock;
+  Status s = env->lock_dir(dir, &lock);
+  if (!s.ok()) return s;
+  Manifest manifest;
+  bool exists = false;
+  s = read_manifest(env, dir, &manifest, &exists);
+  if (!s.ok()) return s;
+  const std::string wal_dir = dir + "/" + std::string(kWalDirName);
+  if (exists) {
+    if (options.error_if_exists) {
+      return Status::invalid_argument("Options::error_if_exists: " + dir + " already holds a database");
+    }
+  } else {
+    // A directory with log segments or snapshots but no MANIFEST lost it: never start over on top of it.
+    std::vector<std::string> names;
+    s = env->list_dir(dir, &names);
+    if (!s.ok()) return s;
+    for (const std::string& name : names) {
+      std::uint64_t number = 0;
+      if (name == kWalDirName || parse_file_name(name, &number) == FileKind::kSnapshot) {
+        return Status::corruption(dir + ": holds " + name + " but no " + std::string(kManifestFileName));
+      }
+    }
+    s = env->create_dir(wal_dir);
+    if (s.ok()) s = write_manifest(env, dir, manifest);  // also makes wal/'s entry durable
+    if (!s.ok()) return s;
+  }
+  s = env->create_dir(wal_dir);
+  if (!s.ok()) return s;
+
+  std::unique_ptr<DataDir> data_dir(new DataDir(options, env, store, std::move(lock), manifest));
+  s = data_dir->recover(recovered);
+  if (!s.ok()) return s;
+  data_dir->background_ = std::thread([raw = data_dir.get()] { raw->background(); });
+  *out = std::move(data_dir);
+  return Status::ok_status();
+}
+
+DataDir::DataDir(const Options& options, Env* env, Store& store, std::unique_ptr<FileLock> lock, Manifest manifest)
+    : options_(options),
+      env_(env),
+      dir_(options.dir.string()),
+      store_(store),
+      lock_(std::move(lock)),
+      manifest_(manifest) {}
+
+DataDir::~DataDir() { static_cast<void>(close()); }
+
+Status DataDir::close() {
+  {
+    std::lock_guard<std::mutex> lock(background_mutex_);
+    stopping_ = true;
+  }
+  background_wake_.notify_all();
+  if (background_.joinable()) background_.join();
+  Status s;
+  if (wal_ == nullptr) {
+    s = checkpoint();  // kNone: the store persists only through snapshots
+  } else {
+    s = wal_->close();
+  }
+  std::lock_guard<std::mutex> lock(checkpoint_mutex_);
+  closed_ = true;
+  return s;
+}
+
+Status DataDir::recover(Recovered* recovered) {
+  if (manifest_.snapshot_lsn != 0) {
+    Status s = load_snapshot(recovered);
+    if (!s.ok()) return s;
+  }
+  std::uint64_t next_segment = 0;
+  Status s = replay_log(recovered, &next_segment);
+  if (!s.ok()) return s;
+  if (options_.durability != Durability::kNone) {
+    WriteAheadLog::Config config;
+    config.env = env_;
+    config.dir = dir_;
+    config.sync_every_write = options_.durability == Durability::kSync;
+    s = WriteAheadLog::open(config, next_segment, next_lsn_, &wal_);
+    if (!s.ok()) return s;
+  }
+  next_segment_ = next_segment;
+  remove_obsolete_files();
+  return Status::ok_status();
+}
+
+Status DataDir::load_snapshot(Recovered* recovered) {
+  const std::string name = snapshot_file_name(manifest_.snapshot_lsn);
+  std::unique_ptr<SnapshotReader> reader;
+  Status s = SnapshotReader::open(env_, dir_ + "/" + name, name, &reader);
+  if (!s.ok()) return s;
+  if (reader->lsn() != manifest_.snapshot_lsn) {
+    return Status::corruption(name + " offset 0: holds LSN " + std::to_string(reader->lsn()) + ", the " +
+                              std::string(kManifestFileName) + " names " + std::to_string(manifest_.snapshot_lsn));
+  }
+  snapshot_bytes_.store(reader->file()->size(), std::memory_order_relaxed);
+  RecordBacking* backing = RecordBacking::create(reader->file());
+  if (backing == nullptr) return out_of_memory("loading " + name);
+  const std::uint64_t now = store_.clock().now_ms();
+  Store::Loader loader(store_);
+  std::string_view key;
+  std::string_view bytes;
+  std::uint64_t expires_at_ms = 0;
+  while (s.ok() && reader->next(&key, &bytes, &expires_at_ms)) {
+    if (expires_at_ms != 0 && now >= expires_at_ms) continue;  // expired while the engine was closed
+    Record* record = Record::mapped(bytes, backing);
+    if (record == nullptr) {
+      s = out_of_memory("loading " + name);
+      break;
+    }
+    const Store::Appended appended = loader.append(key, record);
+    if (appended != Store::Appended::kOk) {
+      Record::unref(record);
+      s = appended == Store::Appended::kOutOfMemory ? out_of_memory("loading " + name)
+                                                    : Status::corruption(name + ": keys out of order");
+      break;
+    }
+    ++recovered->snapshot_entries;
+  }
+  RecordBacking::unref(backing);  // the records hold their own references
+  return s;
+}
+
+Status DataDir::replay_log(Recovered* recovered, std::uint64_t* next_segment) {
+  std::vector<std::uint64_t> segments;
+  Status s = list_segments(env_, dir_ + "/" + std::string(kWalDirName), &segments);
+  if (!s.ok()) return s;
+  // Older segments are leftovers of a checkpoint that did not finish deleting them.
+  segments.erase(segments.begin(), std::lower_bound(segments.begin(), segments.end(), manifest_.first_log_segment));
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const std::uint64_t expected = manifest_.first_log_segment + i;
+    if (segments[i] != expected) return Status::corruption(log_file_name(expected) + " is missing");
+  }
+  LsnChain chain(manifest_.snapshot_lsn + 1);
+  std::string torn_path;
+  std::uint64_t torn_end = 0;
+  LogRecord record;
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const std::string name = log_file_name(segments[i]);
+    std::shared_ptr<const MappedFile> file;
+    s = env_->map_file(dir_ + "/" + name, &file);
+    if (!s.ok()) return s;
+    LogReader reader(file->data(), name, segments[i], /*last_segment=*/i + 1 == segments.size());
+    std::string_view payload;
+    while (reader.read(&payload)) {
+      const std::string location = reader.location(reader.record_offset());
+      s = decode_log_record(payload, location, &record);
+      if (s.ok()) s = chain.accept(record.lsn, location);
+      if (s.ok()) s = replay(record, location, store_, &recovered->max_seq);
+      if (!s.ok()) return s;
+      ++recovered->log_records;
+    }
+    if (!reader.status().ok()) return reader.status();
+    if (reader.torn_tail()) {
+      torn_path = dir_ + "/" + name;
+      torn_end = reader.valid_end();
+    }
+  }
+  next_lsn_ = chain.expected();
+  *next_segment = segments.empty() ? manifest_.first_log_segment : segments.back() + 1;
+  // Only now that every file has verified: cut the torn write off the end of the last segment.
+  if (!torn_path.empty()) return env_->truncate_file(torn_path, torn_end);
+  return Status::ok_status();
+}
+
+void DataDir::remove_obsolete_files() {
+  std::vector<std::string> names;
+  if (env_->list_dir(dir_, &names).ok()) {
+    for (const std::string& name : names) {
+      std::uint64_t number = 0;
+      const FileKind kind = parse_file_name(name, &number);
+      if ((kind == FileKind::kSnapshot && number != manifest_.snapshot_lsn) || kind == FileKind::kTemp) {
+        static_cast<void>(env_->remove_file(dir_ + "/" + name));
+      }
+    }
+  }
+  const std::string wal_dir = dir_ + "/" + std::string(kWalDirName);
+  std::vector<std::uint64_t> segments;
+  if (list_segments(env_, wal_dir, &segments).ok()) {
+    for (std::uint64_t segment : segments) {
+      if (segment < manifest_.first_log_segment) static_cast<void>(env_->remove_file(dir_ + "/" + log_file_name(segment)));
+    }
+  }
+}
+
+Status DataDir::write(std::string* payload, bool sync, WriteAheadLog::Apply apply) {
+  if (wal_ != nullptr) return wal_->write(payload, sync, apply);
+  unlogged_writes_.fetch_add(1, std::memory_order_relaxed);
+  return apply(0);
+}
+
+Status DataDir::sync() {
+  if (wal_ != nullptr) return wal_->sync();
+  return checkpoint();
+}
+
+Status DataDir::checkpoint() {
+  std::lock_guard<std::mutex> lock(checkpoint_mutex_);
+  if (closed_) return Status::closed("checkpoint: the engine is closed");
+  std::uint64_t lsn = 0;
+  std::uint64_t first_segment = 0;
+  if (wal_ != nullptr) {
+    if (wal_->last_lsn() == manifest_.snapshot_lsn) return wal_->error();  // nothing logged since
+    Status s = wal_->rotate(&lsn, &first_segment);
+    if (!s.ok()) return s;
+  } else {
+    const std::uint64_t writes = unlogged_writes_.exchange(0, std::memory_order_relaxed);
+    if (writes == 0 && manifest_.snapshot_lsn != 0) return Status::ok_status();
+    lsn = manifest_.snapshot_lsn + std::max<std::uint64_t>(writes, 1);
+    first_segment = next_segment_;
+  }
+  std::unique_ptr<SnapshotWriter> writer;
+  Status s = SnapshotWriter::create(env_, dir_, lsn, &writer);
+  if (!s.ok()) return s;
+  // The store's entries in key order, one batch per critical section, while writes go on.
+  ScanBatch batch;
+  std::string from;
+  bool inclusive = true;
+  do {
+    store_.collect(from, inclusive, {}, /*bounded=*/false, Store::kMaxCollect, batch);
+    for (std::size_t i = 0; i < batch.size() && s.ok(); ++i) {
+      const Record& record = batch.record(i);
+      s = writer->add(batch.key(i), record.encoded(), record.expires_at_ms());
+    }
+    if (!s.ok()) return s;
+    if (!batch.exhausted) {
+      from.assign(batch.resume_key());
+      inclusive = false;
+    }
+  } while (!batch.exhausted);
+  s = writer->finish();
+  if (!s.ok()) return s;
+  snapshot_bytes_.store(writer->bytes(), std::memory_order_relaxed);
+  Manifest next;
+  next.snapshot_lsn = lsn;
+  next.first_log_segment = first_segment;
+  s = write_manifest(env_, dir_, next);
+  if (!s.ok()) return s;
+  manifest_ = next;
+  remove_obsolete_files();
+  return Status::ok_status();
+}
+
+void DataDir::background() {
+  using SteadyClock = std::chrono::steady_clock;
+  const bool periodic = options_.durability == Durability::kPeriodic && wal_ != nullptr;
+  const auto tick = periodic ? std::min<std::chrono::milliseconds>(options_.sync_interval, std::chrono::seconds(1))
+                             : std::chrono::milliseconds(1000);
+  auto next_sync = SteadyClock::now() + options_.sync_interval;
+  std::unique_lock<std::mutex> lock(background_mutex_);
+  while (!background_wake_.wait_for(lock, tick, [this] { return stopping_; })) {
+    lock.unlock();
+    if (periodic && SteadyClock::now() >= next_sync) {
+      static_cast<void>(wal_->sync());  // a failure is sticky in the log: the next write reports it
+      next_sync = SteadyClock::now() + options_.sync_interval;
+    }
+    if (wal_ != nullptr &&
+        wal_->bytes_since_rotate() > std::max(kCheckpointFloorBytes, snapshot_bytes_.load(std::memory_order_relaxed))) {
+      static_cast<void>(checkpoint());
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace mantis::detail

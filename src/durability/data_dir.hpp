@@ -1,0 +1,112 @@
+// DataDir: the open data directory of a durable engine: its lock, its write-ahead log, its snapshots,
+// recovery at open, checkpoints, and the background work (periodic syncs, checkpoints on log growth).
+//
+// Design note.
+// - open(): lock <dir>/LOCK (Busy if held), read the MANIFEST (or create a new database), load the
+//   snapshot it names into the empty store in one pass with records pointing into the mapped file, then
+//   replay the log segments from the manifest's first one, in LSN order, with the same store operations
+//   the engine uses live. A torn record at the very end of the last segment is cut off (the only change
+//   open() makes to existing files, and only once everything else has verified); any other damage fails
+//   open() with Corruption naming the file and offset. Then a new segment is started for this session.
+// - Writes go through the WriteAheadLog (group commit) unless Durability::kNone, where nothing is logged
+//   and only checkpoints persist the store.
+// - checkpoint(): rotate the log at LSN S (every write up to S is then in the store), write the store to
+//   snap-S.snap while writes go on, switch the MANIFEST to {S, the new segment}, delete the older
+//   segments and snapshot. A snapshot may hold some writes after S too: replaying the log from S+1 over
+//   it is still exact, because every logged operation sets its key to a state that does not depend on
+//   what the snapshot holds (put, erase, clear), or is applied in LSN order to the state the earlier
+//   records left (expire, persist).
+// - A background thread fdatasyncs every Options::sync_interval (kPeriodic) and starts a checkpoint
+//   when the log has grown past the last snapshot's size (at least kCheckpointFloorBytes).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <mantis/options.hpp>
+#include <mantis/status.hpp>
+
+#include "durability/manifest.hpp"
+#include "durability/write_ahead_log.hpp"
+#include "env/env.hpp"
+#include "env/file_lock.hpp"
+#include "store/store.hpp"
+
+namespace mantis::detail {
+
+// Thread-safe: write(), sync() and checkpoint() may be called from any number of threads.
+class DataDir {
+ public:
+  // The log size past which a checkpoint starts by itself, at least (more if the last snapshot was larger).
+  static constexpr std::uint64_t kCheckpointFloorBytes = 64u << 20;
+
+  // What open() found.
+  struct Recovered {
+    std::uint64_t max_seq = 0;           // the highest Record seq loaded or replayed
+    std::uint64_t snapshot_entries = 0;  // entries loaded from the snapshot (expired ones skipped)
+    std::uint64_t log_records = 0;       // log records replayed
+  };
+
+  // Opens (or creates) options.dir and recovers its contents into `store`, which must be empty and not
+  // yet shared. `env` is the file system (Env::posix(), or a fault-injecting one in tests). Busy when
+  // another engine holds the directory; Corruption naming file and offset for damaged files;
+  // InvalidArgument for create_if_missing / error_if_exists violations.
+  static Status open(const Options& options, Env* env, Store& store, Recovered* recovered,
+                     std::unique_ptr<DataDir>* out);
+  // Stops the background thread, then: kNone writes a last snapshot; other modes sync the log. Errors
+  // are ignored here (close() reports them). REQUIRES: no call in flight.
+  ~DataDir();
+  DataDir(const DataDir&) = delete;
+  DataDir& operator=(const DataDir&) = delete;
+
+  // Logs `*payload` (see WriteAheadLog::write) and calls apply(lsn); without a log (kNone) just calls
+  // apply. IOError (sticky) when the log cannot be written.
+  Status write(std::string* payload, bool sync, WriteAheadLog::Apply apply);
+  // Everything acknowledged so far becomes durable. kNone: a checkpoint.
+  Status sync();
+  // Writes a snapshot of the store now (see the design note). OK and nothing written when nothing
+  // changed since the last one.
+  Status checkpoint();
+  // What ~DataDir does, with its Status. Idempotent.
+  Status close();
+
+  bool logging() const noexcept { return wal_ != nullptr; }
+
+ private:
+  DataDir(const Options& options, Env* env, Store& store, std::unique_ptr<FileLock> lock, Manifest manifest);
+
+  // Loads the snapshot and replays the log; starts the log for this session.
+  Status recover(Recovered* recovered);
+  Status load_snapshot(Recovered* recovered);
+  Status replay_log(Recovered* recovered, std::uint64_t* next_segment);
+  // Removes files the manifest no longer names (older segments and snapshots, temporary files).
+  void remove_obsolete_files();
+  void background();
+
+  const Options options_;
+  Env* const env_;
+  const std::string dir_;
+  Store& store_;
+  const std::unique_ptr<FileLock> lock_;
+  std::unique_ptr<WriteAheadLog> wal_;  // null with Durability::kNone
+  std::uint64_t next_lsn_ = 1;         // the LSN after the last one recovered
+  std::uint64_t next_segment_ = 1;     // the segment after the last one recovered (kNone's manifests)
+
+  std::mutex checkpoint_mutex_;  // one checkpoint at a time
+  Manifest manifest_;            // guarded by checkpoint_mutex_
+  std::atomic<std::uint64_t> snapshot_bytes_{0};   // the last snapshot's size (the growth trigger reads it)
+  std::atomic<std::uint64_t> unlogged_writes_{0};  // kNone: writes since the last checkpoint
+
+  std::mutex background_mutex_;
+  std::condition_variable background_wake_;
+  bool stopping_ = false;  // guarded by background_mutex_
+  bool closed_ = false;    // guarded by checkpoint_mutex_
+  std::thread background_;
+};
+
+}  // namespace mantis::detail
