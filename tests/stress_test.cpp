@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "temp_dir.hpp"
 #include "test_util.hpp"
 
 using mantis::Engine;
@@ -198,6 +199,8 @@ class StressFixture {
     }
   }
 
+  Engine& engine() { return *db_; }
+
   void run(int readers, int scanners) {
     std::atomic<bool> stop{false};
     std::vector<std::thread> threads;
@@ -245,6 +248,29 @@ TEST_CASE("the checker itself rejects stale, future, torn and resurrected reads"
 TEST_CASE("readers, writers, erasers and scanners on a small key range", "[stress][threads]") {
   StressFixture fixture;
   fixture.run(/*readers=*/3, /*scanners=*/2);
+}
+
+TEST_CASE("the same on a durable engine, with group commit and checkpoints while it runs", "[stress][threads][durability]") {
+  const mantis::Durability durability = GENERATE(mantis::Durability::kAsync, mantis::Durability::kSync);
+  mantis::test::TempDir dir;
+  mantis::Options options;
+  options.dir = dir.path();
+  options.durability = durability;
+  StressFixture fixture(options);
+  std::atomic<bool> stop{false};
+  std::atomic<int> checkpoints{0};
+  std::atomic<int> failed_checkpoints{0};
+  std::thread checkpointer([&] {
+    while (!stop.load()) {
+      (fixture.engine().checkpoint().ok() ? checkpoints : failed_checkpoints).fetch_add(1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  fixture.run(/*readers=*/2, /*scanners=*/1);
+  stop = true;
+  checkpointer.join();
+  CHECK(checkpoints.load() > 0);
+  CHECK(failed_checkpoints.load() == 0);
 }
 
 TEST_CASE("contended writers of the same keys never tear values or lose the last write", "[stress][threads]") {
