@@ -37,3 +37,23 @@ write_basic_package_version_file("${PROJECT_BINARY_DIR}/mantisConfigVersion.cmak
   COMPATIBILITY SameMinorVersion)
 install(FILES "${PROJECT_BINARY_DIR}/mantisConfig.cmake" "${PROJECT_BINARY_DIR}/mantisConfigVersion.cmake"
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/mantis)
+
+# The C API: libmantis_c in the same export set (mantis::c), its header, and pkg-config files for
+# both libraries. The .pc files locate the prefix relative to themselves, so an installed tree can
+# be moved; their Libs carry an rpath so that programs find the libraries without LD_LIBRARY_PATH.
+install(TARGETS mantis_c EXPORT mantisTargets
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES include/mantis/mantis.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mantis)
+file(RELATIVE_PATH MANTIS_PC_RELATIVE_PREFIX "/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/")
+string(REGEX REPLACE "/$" "" MANTIS_PC_RELATIVE_PREFIX "${MANTIS_PC_RELATIVE_PREFIX}")
+set(MANTIS_PC_LIBS_PRIVATE "-lcds -lpthread")
+if(MANTIS_USE_MIMALLOC)
+  string(APPEND MANTIS_PC_LIBS_PRIVATE " -lmimalloc")
+endif()
+foreach(_pc IN ITEMS mantis mantis_c)
+  configure_file(cmake/${_pc}.pc.in "${PROJECT_BINARY_DIR}/${_pc}.pc" @ONLY)
+  install(FILES "${PROJECT_BINARY_DIR}/${_pc}.pc" DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endforeach()
