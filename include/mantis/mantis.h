@@ -73,7 +73,12 @@ typedef struct mantis_cache_stats_t mantis_cache_stats_t;
 typedef int (*mantis_scan_fn)(void* ctx, const char* key, size_t keylen, const char* value, size_t vallen);
 
 /* Durability modes (mantis_options_set_durability); only meaningful with a directory. */
-enum { MANTIS_DURABILITY_NONE = 0, MANTIS_DURABILITY_ASYNC = 1, MANTIS_DURABILITY_SYNC = 2, MANTIS_DURABILITY_PERIODIC = 3 };
+enum {
+  MANTIS_DURABILITY_NONE = 0,
+  MANTIS_DURABILITY_ASYNC = 1,
+  MANTIS_DURABILITY_SYNC = 2,
+  MANTIS_DURABILITY_PERIODIC = 3
+};
 /* Cache admission policies (mantis_options_set_cache_admission, mantis_cache_options_set_admission). */
 enum { MANTIS_ADMISSION_ALWAYS = 0, MANTIS_ADMISSION_TINYLFU = 1 };
 
@@ -91,12 +96,12 @@ MANTIS_EXPORT void mantis_options_destroy(mantis_options_t* options);
 MANTIS_EXPORT void mantis_options_set_dir(mantis_options_t* options, const char* dir);
 MANTIS_EXPORT void mantis_options_set_create_if_missing(mantis_options_t* options, uint8_t v); /* default 1 */
 MANTIS_EXPORT void mantis_options_set_error_if_exists(mantis_options_t* options, uint8_t v);   /* default 0 */
-MANTIS_EXPORT void mantis_options_set_durability(mantis_options_t* options, int v); /* default ASYNC */
-MANTIS_EXPORT void mantis_options_set_sync_interval(mantis_options_t* options, int64_t ms); /* default 1000 */
+MANTIS_EXPORT void mantis_options_set_durability(mantis_options_t* options, int v);            /* default ASYNC */
+MANTIS_EXPORT void mantis_options_set_sync_interval(mantis_options_t* options, int64_t ms);    /* default 1000 */
 MANTIS_EXPORT void mantis_options_set_cache_capacity(mantis_options_t* options, size_t bytes); /* 64 MiB; 0 = off */
-MANTIS_EXPORT void mantis_options_set_cache_admission(mantis_options_t* options, int v); /* default ALWAYS */
-MANTIS_EXPORT void mantis_options_set_reaper_interval(mantis_options_t* options, int64_t ms); /* 100; 0 = lazy */
-MANTIS_EXPORT void mantis_options_set_max_key_size(mantis_options_t* options, size_t bytes); /* default 64 KiB */
+MANTIS_EXPORT void mantis_options_set_cache_admission(mantis_options_t* options, int v);       /* default ALWAYS */
+MANTIS_EXPORT void mantis_options_set_reaper_interval(mantis_options_t* options, int64_t ms);  /* 100; 0 = lazy */
+MANTIS_EXPORT void mantis_options_set_max_key_size(mantis_options_t* options, size_t bytes);   /* default 64 KiB */
 MANTIS_EXPORT void mantis_options_set_max_value_size(mantis_options_t* options, size_t bytes); /* default 64 MiB */
 
 /* ---- Write options (NULL where a write takes them = defaults: no TTL, no sync). ---- */
@@ -151,8 +156,8 @@ MANTIS_EXPORT int mantis_ttl(mantis_t* db, const char* key, size_t keylen, int64
 MANTIS_EXPORT void mantis_scan(mantis_t* db, const char* begin, size_t beginlen, const char* end, size_t endlen,
                                mantis_scan_fn fn, void* ctx, char** errptr);
 /* Calls fn for each live key starting with prefix, in order, until it returns 0. */
-MANTIS_EXPORT void mantis_scan_prefix(mantis_t* db, const char* prefix, size_t prefixlen, mantis_scan_fn fn,
-                                      void* ctx, char** errptr);
+MANTIS_EXPORT void mantis_scan_prefix(mantis_t* db, const char* prefix, size_t prefixlen, mantis_scan_fn fn, void* ctx,
+                                      char** errptr);
 
 /* Approximate number of keys (0 on error). */
 MANTIS_EXPORT uint64_t mantis_size(mantis_t* db, char** errptr);
@@ -182,8 +187,9 @@ MANTIS_EXPORT size_t mantis_writebatch_count(const mantis_writebatch_t* batch);
 
 /* ---- Iterators: ordered by memcmp of the key bytes; created unpositioned. A NULL, closed or
  * unpositioned iterator is not valid; seek/next on it are no-ops (next on an invalid iterator too).
- * key/value return NULL with *len = 0 when not valid; their bytes stay valid until the next
- * seek/next/destroy. ---- */
+ * key/value return NULL with *len = 0 when not positioned on a key; once valid() returned 1 they
+ * keep working even if another thread closes the database meanwhile. Their bytes stay valid until
+ * the next seek/next/destroy. ---- */
 MANTIS_EXPORT mantis_iterator_t* mantis_iter_create(mantis_t* db, char** errptr);
 MANTIS_EXPORT void mantis_iter_destroy(mantis_iterator_t* iter);
 MANTIS_EXPORT void mantis_iter_seek_to_first(mantis_iterator_t* iter);
@@ -207,8 +213,8 @@ MANTIS_EXPORT void mantis_value_destroy(mantis_value_t* value);
 MANTIS_EXPORT mantis_cache_options_t* mantis_cache_options_create(void);
 MANTIS_EXPORT void mantis_cache_options_destroy(mantis_cache_options_t* options);
 MANTIS_EXPORT void mantis_cache_options_set_capacity(mantis_cache_options_t* options, size_t bytes); /* 64 MiB */
-MANTIS_EXPORT void mantis_cache_options_set_admission(mantis_cache_options_t* options, int v); /* ALWAYS */
-MANTIS_EXPORT void mantis_cache_options_set_shard_bits(mantis_cache_options_t* options, int bits); /* -1 = auto */
+MANTIS_EXPORT void mantis_cache_options_set_admission(mantis_cache_options_t* options, int v);       /* ALWAYS */
+MANTIS_EXPORT void mantis_cache_options_set_shard_bits(mantis_cache_options_t* options, int bits);   /* -1 = auto */
 
 /* options NULL = defaults. Returns NULL and sets *errptr on failure (unknown admission policy). */
 MANTIS_EXPORT mantis_cache_t* mantis_cache_create(const mantis_cache_options_t* options, char** errptr);

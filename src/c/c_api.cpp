@@ -528,14 +528,13 @@ void mantis_erase(mantis_t* db, const mantis_writeoptions_t* options, const char
   });
 }
 
-void mantis_write(mantis_t* db, const mantis_writeoptions_t* options, const mantis_writebatch_t* batch,
-                  char** errptr) {
+void mantis_write(mantis_t* db, const mantis_writeoptions_t* options, const mantis_writebatch_t* batch, char** errptr) {
   run(db, "mantis_write", errptr, [&](mantis::Engine& engine) -> Status {
     if (batch == nullptr) return null_argument("mantis_write", "batch");
     if (batch->error != nullptr) {
       const std::string message = std::string("mantis_write: the batch holds a refused operation: ") + batch->error;
       return std::string_view(batch->error_code) == "ResourceExhausted" ? Status::resource_exhausted(message)
-                                                                         : Status::invalid_argument(message);
+                                                                        : Status::invalid_argument(message);
     }
     return engine.write(batch->batch, write_options(options));
   });
@@ -663,8 +662,7 @@ void mantis_writebatch_put_ttl(mantis_writebatch_t* batch, const char* key, size
   }
 }
 
-void mantis_writebatch_put(mantis_writebatch_t* batch, const char* key, size_t keylen, const char* val,
-                           size_t vallen) {
+void mantis_writebatch_put(mantis_writebatch_t* batch, const char* key, size_t keylen, const char* val, size_t vallen) {
   mantis_writebatch_put_ttl(batch, key, keylen, val, vallen, 0);
 }
 
@@ -685,9 +683,7 @@ void mantis_writebatch_clear(mantis_writebatch_t* batch) {
   batch->error_code = nullptr;
 }
 
-size_t mantis_writebatch_count(const mantis_writebatch_t* batch) {
-  return batch == nullptr ? 0 : batch->batch.count();
-}
+size_t mantis_writebatch_count(const mantis_writebatch_t* batch) { return batch == nullptr ? 0 : batch->batch.count(); }
 
 // ---- Iterators ----
 
@@ -733,14 +729,20 @@ void mantis_iter_next(mantis_iterator_t* iter) {
   move_iter(iter, [](mantis::Iterator& it) { it.next(); });
 }
 
+// key() and value() do not look at the closed bit: after valid() said yes they must stay usable even
+// if another thread closes the database meanwhile (the iterator keeps the engine alive).
+static bool positioned(const mantis_iterator_t* iter) noexcept {
+  return iter != nullptr && iter->error == nullptr && iter->iter->valid();
+}
+
 const char* mantis_iter_key(const mantis_iterator_t* iter, size_t* keylen) {
-  const bool valid = mantis_iter_valid(iter) != 0;
+  const bool valid = positioned(iter);
   if (keylen != nullptr) *keylen = valid ? iter->iter->key().size() : 0;
   return valid ? c_data(iter->iter->key()) : nullptr;
 }
 
 const char* mantis_iter_value(const mantis_iterator_t* iter, size_t* vallen) {
-  const bool valid = mantis_iter_valid(iter) != 0;
+  const bool valid = positioned(iter);
   if (vallen != nullptr) *vallen = valid ? iter->iter->value().size() : 0;
   return valid ? c_data(iter->iter->value()) : nullptr;
 }
