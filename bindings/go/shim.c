@@ -110,6 +110,11 @@ int mantis_go_iter_move(mantis_iterator_t* iter, int op, const char* target, siz
       mantis_iter_next(iter);
       break;
   }
+  *key = NULL;
+  *value = NULL;
+  *keylen = 0;
+  *vallen = 0;
+  if (!mantis_iter_valid(iter)) return 0;  // also false once the database is closed
   *key = mantis_iter_key(iter, keylen);
   *value = mantis_iter_value(iter, vallen);
   return *key != NULL;
