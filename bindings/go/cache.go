@@ -80,12 +80,10 @@ func (c *Cache) PutTTL(key, value []byte, ttl time.Duration) error {
 // Get returns a copy of the value; ErrNotFound on a miss.
 func (c *Cache) Get(key []byte) ([]byte, error) {
 	buf := make([]byte, smallValue)
-	var size C.size_t
-	var big *C.mantis_value_t
-	var msg *C.char
-	found := C.mantis_go_cache_get(c.h, cbytes(key), C.size_t(len(key)), cbytes(buf), C.size_t(len(buf)), &size, &big, &msg)
+	var r C.mantis_go_get_result
+	found := C.mantis_go_cache_get(c.h, cbytes(key), C.size_t(len(key)), cbytes(buf), C.size_t(len(buf)), &r)
 	runtime.KeepAlive(c)
-	return finishGet(found, buf, size, big, msg, "Cache.Get")
+	return finishGet(found, buf, &r, "Cache.Get")
 }
 
 // Delete removes key and reports whether it was present.

@@ -273,25 +273,28 @@ const smallValue = 256
 // Get returns a copy of the value. A missing or expired key returns an error wrapping ErrNotFound.
 func (db *DB) Get(key []byte) ([]byte, error) {
 	buf := make([]byte, smallValue)
-	var size C.size_t
-	var big *C.mantis_value_t
-	var msg *C.char
-	found := C.mantis_go_get(db.h, cbytes(key), C.size_t(len(key)), cbytes(buf), C.size_t(len(buf)), &size, &big, &msg)
+	var r C.mantis_go_get_result
+	found := C.mantis_go_get(db.h, cbytes(key), C.size_t(len(key)), cbytes(buf), C.size_t(len(buf)), &r)
 	runtime.KeepAlive(db)
-	return finishGet(found, buf, size, big, msg, "Get")
+	return finishGet(found, buf, &r, "Get")
 }
 
-func finishGet(found C.int, buf []byte, size C.size_t, big *C.mantis_value_t, msg *C.char, what string) ([]byte, error) {
-	if err := takeError(msg); err != nil {
+func finishGet(found C.int, buf []byte, r *C.mantis_go_get_result, what string) ([]byte, error) {
+	if err := takeError(r.err); err != nil {
 		return nil, err
 	}
 	if found == 0 {
 		return nil, notFound(what)
 	}
-	if big != nil {
-		buf = make([]byte, int(size))
-		C.mantis_go_value_take(big, cbytes(buf))
+	size := int(r.vallen)
+	if r.big != nil {
+		buf = make([]byte, size)
+		C.mantis_go_value_take(r.big, cbytes(buf))
 		return buf, nil
+	}
+	if size < smallValue/4 {
+		// Do not let a tiny value pin the whole buffer for as long as the caller keeps it.
+		return append(make([]byte, 0, size), buf[:size]...), nil
 	}
 	return buf[:size:size], nil
 }

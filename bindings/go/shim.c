@@ -4,28 +4,29 @@
 
 #include "_cgo_export.h"
 
-static int copy_or_pin(mantis_value_t* value, char* buf, size_t cap, size_t* vallen, mantis_value_t** big) {
-  *big = NULL;
-  *vallen = 0;
+static int copy_or_pin(mantis_value_t* value, char* buf, size_t cap, mantis_go_get_result* out) {
+  out->big = NULL;
+  out->vallen = 0;
   if (value == NULL) return 0;
-  *vallen = mantis_value_size(value);
-  if (*vallen > cap) {
-    *big = value;
+  out->vallen = mantis_value_size(value);
+  if (out->vallen > cap) {
+    out->big = value;
     return 1;
   }
-  if (*vallen > 0) memcpy(buf, mantis_value_data(value), *vallen);
+  if (out->vallen > 0) memcpy(buf, mantis_value_data(value), out->vallen);
   mantis_value_destroy(value);
   return 1;
 }
 
-int mantis_go_get(mantis_t* db, const char* key, size_t keylen, char* buf, size_t cap, size_t* vallen,
-                  mantis_value_t** big, char** errptr) {
-  return copy_or_pin(mantis_get_pinned(db, key, keylen, errptr), buf, cap, vallen, big);
+int mantis_go_get(mantis_t* db, const char* key, size_t keylen, char* buf, size_t cap, mantis_go_get_result* out) {
+  out->err = NULL;
+  return copy_or_pin(mantis_get_pinned(db, key, keylen, &out->err), buf, cap, out);
 }
 
 int mantis_go_cache_get(mantis_cache_t* cache, const char* key, size_t keylen, char* buf, size_t cap,
-                        size_t* vallen, mantis_value_t** big, char** errptr) {
-  return copy_or_pin(mantis_cache_get_pinned(cache, key, keylen, errptr), buf, cap, vallen, big);
+                        mantis_go_get_result* out) {
+  out->err = NULL;
+  return copy_or_pin(mantis_cache_get_pinned(cache, key, keylen, &out->err), buf, cap, out);
 }
 
 void mantis_go_value_take(mantis_value_t* value, char* buf) {

@@ -7,13 +7,19 @@
 
 #include <mantis/mantis.h>
 
+// The outputs of mantis_go_get, in one struct so that Go passes (and allocates) one pointer.
+typedef struct {
+  size_t vallen;
+  mantis_value_t* big;
+  char* err;
+} mantis_go_get_result;
+
 // Looks key up and copies the value into buf when it fits (cap bytes). Returns 0 when the key is
-// absent or on error, else 1 with *vallen set; when the value is larger than cap, *big holds it
-// pinned instead (finish with mantis_go_value_take).
-int mantis_go_get(mantis_t* db, const char* key, size_t keylen, char* buf, size_t cap, size_t* vallen,
-                  mantis_value_t** big, char** errptr);
+// absent or on error (out->err), else 1 with out->vallen set; when the value is larger than cap,
+// out->big holds it pinned instead (finish with mantis_go_value_take).
+int mantis_go_get(mantis_t* db, const char* key, size_t keylen, char* buf, size_t cap, mantis_go_get_result* out);
 int mantis_go_cache_get(mantis_cache_t* cache, const char* key, size_t keylen, char* buf, size_t cap,
-                        size_t* vallen, mantis_value_t** big, char** errptr);
+                        mantis_go_get_result* out);
 // Copies a pinned value into buf (room for mantis_value_size bytes) and destroys it.
 void mantis_go_value_take(mantis_value_t* value, char* buf);
 
