@@ -35,8 +35,8 @@ void mantis_go_value_take(mantis_value_t* value, char* buf) {
   mantis_value_destroy(value);
 }
 
-mantis_value_t* mantis_go_get_pinned(mantis_t* db, const char* key, size_t keylen, const char** data,
-                                     size_t* vallen, char** errptr) {
+mantis_value_t* mantis_go_get_pinned(mantis_t* db, const char* key, size_t keylen, const char** data, size_t* vallen,
+                                     char** errptr) {
   mantis_value_t* value = mantis_get_pinned(db, key, keylen, errptr);
   *data = mantis_value_data(value);
   *vallen = mantis_value_size(value);
@@ -125,8 +125,8 @@ static int scan_trampoline(void* ctx, const char* key, size_t keylen, const char
   return mantisGoScan((uintptr_t)ctx, (char*)key, keylen, (char*)value, vallen);
 }
 
-void mantis_go_scan(mantis_t* db, const char* begin, size_t beginlen, const char* end, size_t endlen,
-                    uintptr_t handle, char** errptr) {
+void mantis_go_scan(mantis_t* db, const char* begin, size_t beginlen, const char* end, size_t endlen, uintptr_t handle,
+                    char** errptr) {
   mantis_scan(db, begin, beginlen, end, endlen, scan_trampoline, (void*)handle, errptr);
 }
 

@@ -24,8 +24,8 @@ int mantis_go_cache_get(mantis_cache_t* cache, const char* key, size_t keylen, c
 void mantis_go_value_take(mantis_value_t* value, char* buf);
 
 // Pins a value and returns its bytes in *data and *vallen (NULL result: absent or error).
-mantis_value_t* mantis_go_get_pinned(mantis_t* db, const char* key, size_t keylen, const char** data,
-                                     size_t* vallen, char** errptr);
+mantis_value_t* mantis_go_get_pinned(mantis_t* db, const char* key, size_t keylen, const char** data, size_t* vallen,
+                                     char** errptr);
 
 // mantis_multi_get over keys stored back to back in keybuf (keylens[i] bytes each).
 void mantis_go_multi_get(mantis_t* db, const char* keybuf, const size_t* keylens, size_t n, char** values,
@@ -43,8 +43,8 @@ int mantis_go_iter_move(mantis_iterator_t* iter, int op, const char* target, siz
                         size_t* keylen, const char** value, size_t* vallen);
 
 // Scans with the Go callback registered under `handle` (a runtime/cgo.Handle).
-void mantis_go_scan(mantis_t* db, const char* begin, size_t beginlen, const char* end, size_t endlen,
-                    uintptr_t handle, char** errptr);
+void mantis_go_scan(mantis_t* db, const char* begin, size_t beginlen, const char* end, size_t endlen, uintptr_t handle,
+                    char** errptr);
 void mantis_go_scan_prefix(mantis_t* db, const char* prefix, size_t prefixlen, uintptr_t handle, char** errptr);
 
 #endif  // MANTIS_GO_SHIM_H_

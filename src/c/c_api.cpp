@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <memory>
 #include <new>
 #include <optional>
@@ -338,6 +339,12 @@ void move_iter(mantis_iterator_t* iter, Move&& move) noexcept {
   } catch (...) {
     set_iter_error(iter, "IOError", "mantis_iter: unexpected exception");
   }
+}
+
+// key() and value() do not look at the closed bit: after valid() said yes they must stay usable even
+// if another thread closes the database meanwhile (the iterator keeps the engine alive).
+bool positioned(const mantis_iterator_t* iter) noexcept {
+  return iter != nullptr && iter->error == nullptr && iter->iter->valid();
 }
 
 int scan_callback_result(mantis_scan_fn fn, void* ctx, std::string_view key, std::string_view value) {
@@ -727,12 +734,6 @@ uint8_t mantis_iter_valid(const mantis_iterator_t* iter) {
 void mantis_iter_next(mantis_iterator_t* iter) {
   if (mantis_iter_valid(iter) == 0) return;
   move_iter(iter, [](mantis::Iterator& it) { it.next(); });
-}
-
-// key() and value() do not look at the closed bit: after valid() said yes they must stay usable even
-// if another thread closes the database meanwhile (the iterator keeps the engine alive).
-static bool positioned(const mantis_iterator_t* iter) noexcept {
-  return iter != nullptr && iter->error == nullptr && iter->iter->valid();
 }
 
 const char* mantis_iter_key(const mantis_iterator_t* iter, size_t* keylen) {
