@@ -4,7 +4,7 @@
 # tests under the race detector, and the example.
 #
 #   bindings/go/test.sh [BUILD_DIR]   # reuses BUILD_DIR if configured (default: build-go)
-#   bindings/go/test.sh --bench       # also runs the benchmarks (go test -bench, 3 runs)
+#   bindings/go/test.sh --bench       # also runs the benchmarks (go test -bench, 5 runs)
 # Needs the Debian packages golang-go, go-staticcheck and pkg-config (scripts/install-deps.sh --go).
 set -euo pipefail
 
@@ -50,6 +50,6 @@ go-staticcheck ./...
 go test -race -count=1 ./...
 go run ./example
 if ((bench)); then
-  go test -run '^$' -bench . -benchmem -count 3 .
+  go test -run "^$" -bench . -benchmem -count 5 .
 fi
 echo "-- Go binding: all checks passed"
