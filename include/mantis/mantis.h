@@ -22,8 +22,10 @@
  *   ResourceExhausted).
  *
  * Thread safety: a mantis_t and a mantis_cache_t are safe for concurrent use by any number of
- * threads; no call takes a lock shared with other calls. Options, write options, write batches,
- * iterators and values are not thread-safe: use each from one thread at a time.
+ * threads. The C layer adds no lock: a call registers itself with one atomic increment (so that
+ * close can wait for it), then runs the C++ call, whose locking is that of mantis::Engine and
+ * mantis::Cache (reads take none). Options, write options, write batches, iterators and values are
+ * not thread-safe: use each from one thread at a time.
  *
  * Lifetime of a database (mantis_t)
  * - mantis_close(db) closes the engine: new calls on db (and on its iterators) fail with "Closed",
@@ -35,8 +37,8 @@
  *   closed and its last iterator and pinned value are destroyed. After close an iterator is not
  *   valid() and mantis_iter_get_error reports Closed; a pinned value stays readable until
  *   mantis_value_destroy. Iterators and values may be destroyed before or after mantis_destroy.
- * - mantis_close called from inside a scan callback running on the calling thread fails with Busy
- *   (it would otherwise wait for that scan forever).
+ * - mantis_close(db) called from inside a callback of a scan of the same db fails with Busy (it
+ *   would otherwise wait for that scan forever).
  * A standalone cache (mantis_cache_t) follows the same rules with mantis_cache_close and
  * mantis_cache_destroy; its pinned values stay valid even after mantis_cache_destroy.
  */
