@@ -1,6 +1,7 @@
 // The C API (include/mantis/mantis.h): thin wrappers over the public C++ API. Every entry point
 // checks its arguments, runs the C++ call inside a try block and reports a Status through one
-// save_error() helper, so no exception crosses into C.
+// save_error() helper, so no exception crosses into C. One file on purpose: every entry point is a
+// few lines over the same helpers (run, check_bytes, the Gate), in the order of mantis.h.
 //
 // Close without a lock on the read path: each handle has a Gate, one atomic word holding a "closed"
 // bit and the number of calls in flight. A call enters with one fetch_add (and backs out if the bit
