@@ -3,6 +3,7 @@
 #
 #   scripts/install-deps.sh          # build, test and benchmark dependencies
 #   scripts/install-deps.sh --chart  # also gnuplot-nox, for the benchmark chart script
+#   scripts/install-deps.sh --go     # also golang-go, go-staticcheck and pkg-config (Go binding)
 #
 # Quiet when everything is present. When something is missing: as root, runs `apt-get update` and
 # `apt-get install -y` for exactly the missing packages; otherwise prints the sudo line to run and
@@ -14,7 +15,8 @@ packages=(cmake ninja-build g++ libcds-dev libmimalloc-dev libflatbuffers-dev fl
 for arg in "$@"; do
   case "$arg" in
     --chart) packages+=(gnuplot-nox) ;;
-    -h | --help) sed -n '2,9s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    --go) packages+=(golang-go go-staticcheck pkg-config) ;;
+    -h | --help) sed -n '2,10s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Checks that mantis can be consumed from CMake: installs an existing build into a scratch prefix and
-# builds tests/consumer/find_package against it, then builds tests/consumer/add_subdirectory over the
-# source tree. Each consumer runs through ctest.
+# Checks that mantis can be consumed from CMake and pkg-config: installs an existing build into a
+# scratch prefix and builds tests/consumer/find_package against it, then builds
+# tests/consumer/add_subdirectory over the source tree (each consumer runs through ctest), then
+# builds the C program tests/consumer/pkgconfig_c with `pkg-config --cflags --libs mantis_c`.
 #
 #   tests/consumer/run.sh [BUILD_DIR]   # BUILD_DIR: a configured and built mantis (default: build)
 set -euo pipefail
@@ -23,6 +24,12 @@ if ! diff -r "$root/include" "$work/prefix/include" >"$work/headers.diff"; then
   cat "$work/headers.diff" >&2
   exit 1
 fi
+# The one C header is the C API's.
+unexpected="$(cd "$work/prefix/include" && find . -name '*.h' ! -path ./mantis/mantis.h)"
+if [[ -n "$unexpected" ]]; then
+  echo "unexpected C headers were installed: $unexpected" >&2
+  exit 1
+fi
 cmake -S "$root/tests/consumer/find_package" -B "$work/find_package" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   "-DCMAKE_PREFIX_PATH=$work/prefix"
 cmake --build "$work/find_package" --parallel "$jobs"
@@ -33,3 +40,15 @@ echo "-- add_subdirectory: building mantis as a subproject"
 cmake -S "$root/tests/consumer/add_subdirectory" -B "$work/add_subdirectory" -G Ninja "-DMANTIS_SOURCE_DIR=$root"
 cmake --build "$work/add_subdirectory" --parallel "$jobs"
 ctest --test-dir "$work/add_subdirectory" --output-on-failure
+
+echo "-- pkg-config: a C program built with cc \$(pkg-config --cflags --libs mantis_c)"
+command -v pkg-config >/dev/null || { echo "run.sh: pkg-config is missing (scripts/install-deps.sh --go)" >&2; exit 1; }
+pc_dir="$(dirname "$(find "$work/prefix" -name mantis_c.pc -print -quit)")"
+[[ -f "$pc_dir/mantis.pc" && -f "$pc_dir/mantis_c.pc" ]] || { echo "run.sh: mantis.pc / mantis_c.pc not installed" >&2; exit 1; }
+mkdir -p "$work/pkgconfig_c"
+# shellcheck disable=SC2046 # pkg-config's output is meant to be split into flags
+cc -std=c99 -Wall -Wextra -Werror -o "$work/pkgconfig_c/consumer" "$root/tests/consumer/pkgconfig_c/consumer.c" \
+  $(PKG_CONFIG_PATH="$pc_dir" pkg-config --cflags --libs mantis_c)
+# Runs without LD_LIBRARY_PATH: the .pc's rpath finds libmantis_c, whose $ORIGIN rpath finds libmantis.
+env -u LD_LIBRARY_PATH "$work/pkgconfig_c/consumer"
+PKG_CONFIG_PATH="$pc_dir" pkg-config --exists --print-errors 'mantis >= 0.1' mantis_c

@@ -1,0 +1,3 @@
+module mantis.dev/mantis
+
+go 1.19

@@ -1,0 +1,527 @@
+// Package mantis is the Go binding of mantis, an embeddable concurrent ordered key-value store with
+// per-key TTLs, zero-copy reads and a cache tier. It calls the mantis C API (libmantis_c) through cgo;
+// build it with PKG_CONFIG_PATH pointing at an installed mantis (lib/pkgconfig/mantis_c.pc).
+//
+// A DB and a Cache are safe for concurrent use by any number of goroutines. Close is idempotent;
+// every later call returns an error wrapping ErrClosed, never a crash. Closing a DB invalidates its
+// open iterators (they report ErrClosed). Keys and values are arbitrary bytes; empty keys and values
+// are valid. Every value returned by Get, MultiGet or an Iterator is a copy owned by Go; View and
+// Scan hand out zero-copy slices that are valid only inside their callback.
+package mantis
+
+/*
+#cgo pkg-config: mantis_c
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"encoding/json"
+	"errors"
+	"runtime"
+	"strings"
+	"time"
+	"unsafe"
+)
+
+// Sentinel errors, one per mantis status code. Every error returned by this package wraps one of
+// them (test with errors.Is) and carries the library's message.
+var (
+	ErrNotFound          = errors.New("mantis: not found")
+	ErrInvalidArgument   = errors.New("mantis: invalid argument")
+	ErrIO                = errors.New("mantis: I/O error")
+	ErrCorruption        = errors.New("mantis: corruption")
+	ErrBusy              = errors.New("mantis: busy")
+	ErrResourceExhausted = errors.New("mantis: resource exhausted")
+	ErrNotSupported      = errors.New("mantis: not supported")
+	ErrClosed            = errors.New("mantis: closed")
+)
+
+var codes = map[string]error{
+	"NotFound":          ErrNotFound,
+	"InvalidArgument":   ErrInvalidArgument,
+	"IOError":           ErrIO,
+	"Corruption":        ErrCorruption,
+	"Busy":              ErrBusy,
+	"ResourceExhausted": ErrResourceExhausted,
+	"NotSupported":      ErrNotSupported,
+	"Closed":            ErrClosed,
+}
+
+// Error is a failure reported by mantis: Code is one of the sentinel errors, Message the library's
+// text ("Closed: mantis_put: the database is closed").
+type Error struct {
+	Code    error
+	Message string
+}
+
+func (e *Error) Error() string { return "mantis: " + e.Message }
+
+// Unwrap returns the sentinel error, so that errors.Is(err, ErrClosed) works.
+func (e *Error) Unwrap() error { return e.Code }
+
+// takeError converts and frees a message from the C API; nil when there is none.
+func takeError(msg *C.char) error {
+	if msg == nil {
+		return nil
+	}
+	text := C.GoString(msg)
+	C.mantis_free(unsafe.Pointer(msg))
+	return parseError(text)
+}
+
+func parseError(text string) error {
+	code := ErrIO
+	if name, _, ok := strings.Cut(text, ":"); ok {
+		if c, known := codes[name]; known {
+			code = c
+		}
+	}
+	return &Error{Code: code, Message: text}
+}
+
+// cbytes returns a C pointer to b's bytes without copying (nil for an empty slice, which the C API
+// accepts with length 0). The caller keeps b alive for the duration of the C call.
+func cbytes(b []byte) *C.char {
+	if len(b) == 0 {
+		return nil
+	}
+	return (*C.char)(unsafe.Pointer(&b[0]))
+}
+
+// milliseconds rounds a positive duration up to whole milliseconds, so that a TTL of 1µs does not
+// become 0 (no expiry). Negative durations stay negative and are refused by the library.
+func milliseconds(d time.Duration) C.int64_t {
+	if d > 0 {
+		return C.int64_t((d + time.Millisecond - 1) / time.Millisecond)
+	}
+	return C.int64_t(d / time.Millisecond)
+}
+
+// Durability says how writes reach stable storage (only with a directory).
+type Durability int
+
+// Durability modes. The zero value is Async, the library's default.
+const (
+	Async    Durability = iota // every write reaches the OS before it returns
+	None                       // no write-ahead log: data persists only through snapshots
+	Sync                       // every write is also fdatasync'ed (group commit)
+	Periodic                   // fdatasync every Options.SyncInterval
+)
+
+// Admission is the cache admission policy.
+type Admission int
+
+// Admission policies. The zero value is Always.
+const (
+	Always  Admission = iota // plain approximate LRU
+	TinyLFU                  // a frequency sketch decides whether a newcomer may displace the victim
+)
+
+// NoCache disables the cache tier (Options.CacheCapacity); NoReaper turns the background TTL sweep
+// off (Options.ReaperInterval), leaving lazy expiry only.
+const (
+	NoCache  = -1
+	NoReaper = time.Duration(-1)
+)
+
+// Options configure Open. The zero value of every field means the library's default.
+type Options struct {
+	ErrorIfMissing bool          // fail if the directory does not exist (default: create it)
+	ErrorIfExists  bool          // fail if the directory already holds a database
+	Durability     Durability    // default Async
+	SyncInterval   time.Duration // Periodic only; default 1s
+	CacheCapacity  int64         // bytes of cache tier; default 64 MiB; NoCache disables it
+	CacheAdmission Admission     // default Always
+	ReaperInterval time.Duration // background TTL sweep; default 100ms; NoReaper = lazy only
+	MaxKeySize     int64         // default 64 KiB
+	MaxValueSize   int64         // default 64 MiB
+}
+
+var durabilities = map[Durability]C.int{
+	None: C.MANTIS_DURABILITY_NONE, Async: C.MANTIS_DURABILITY_ASYNC,
+	Sync: C.MANTIS_DURABILITY_SYNC, Periodic: C.MANTIS_DURABILITY_PERIODIC,
+}
+
+func sizeOption(name string, v int64) (C.size_t, error) {
+	if v < 0 {
+		return 0, &Error{Code: ErrInvalidArgument, Message: "InvalidArgument: Options." + name + " must not be negative"}
+	}
+	return C.size_t(v), nil
+}
+
+// apply copies the non-zero fields into C options; bad values are reported here or by mantis_open.
+func (o *Options) apply(c *C.mantis_options_t) error {
+	C.mantis_options_set_create_if_missing(c, boolByte(!o.ErrorIfMissing))
+	C.mantis_options_set_error_if_exists(c, boolByte(o.ErrorIfExists))
+	durability, ok := durabilities[o.Durability]
+	if !ok {
+		durability = C.int(-1) // refused by mantis_open, which names the field
+	}
+	C.mantis_options_set_durability(c, durability)
+	if o.SyncInterval != 0 {
+		C.mantis_options_set_sync_interval(c, milliseconds(o.SyncInterval))
+	}
+	switch {
+	case o.CacheCapacity == NoCache:
+		C.mantis_options_set_cache_capacity(c, 0)
+	case o.CacheCapacity != 0:
+		v, err := sizeOption("CacheCapacity", o.CacheCapacity)
+		if err != nil {
+			return err
+		}
+		C.mantis_options_set_cache_capacity(c, v)
+	}
+	C.mantis_options_set_cache_admission(c, C.int(o.CacheAdmission))
+	switch {
+	case o.ReaperInterval == NoReaper:
+		C.mantis_options_set_reaper_interval(c, 0)
+	case o.ReaperInterval != 0:
+		C.mantis_options_set_reaper_interval(c, milliseconds(o.ReaperInterval))
+	}
+	if o.MaxKeySize != 0 {
+		v, err := sizeOption("MaxKeySize", o.MaxKeySize)
+		if err != nil {
+			return err
+		}
+		C.mantis_options_set_max_key_size(c, v)
+	}
+	if o.MaxValueSize != 0 {
+		v, err := sizeOption("MaxValueSize", o.MaxValueSize)
+		if err != nil {
+			return err
+		}
+		C.mantis_options_set_max_value_size(c, v)
+	}
+	return nil
+}
+
+func boolByte(b bool) C.uint8_t {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// DB is an open mantis engine. Safe for concurrent use by any number of goroutines.
+type DB struct {
+	h *C.mantis_t // immutable; freed by the finalizer once nothing references the DB
+}
+
+// Open opens an engine. dir "" means memory only (no files at all). Durable engines are not
+// available yet: a non-empty dir fails with ErrNotSupported. opts nil means the defaults.
+func Open(dir string, opts *Options) (*DB, error) {
+	copts := C.mantis_options_create()
+	if copts == nil {
+		return nil, &Error{Code: ErrResourceExhausted, Message: "ResourceExhausted: mantis_options_create: out of memory"}
+	}
+	defer C.mantis_options_destroy(copts)
+	if dir != "" {
+		if strings.IndexByte(dir, 0) >= 0 {
+			return nil, &Error{Code: ErrInvalidArgument, Message: "InvalidArgument: Open: dir contains a NUL byte"}
+		}
+		cdir := C.CString(dir)
+		C.mantis_options_set_dir(copts, cdir)
+		C.free(unsafe.Pointer(cdir))
+	}
+	if opts != nil {
+		if err := opts.apply(copts); err != nil {
+			return nil, err
+		}
+	}
+	var msg *C.char
+	h := C.mantis_open(copts, &msg)
+	if err := takeError(msg); err != nil {
+		return nil, err
+	}
+	db := &DB{h: h}
+	// The handle is freed once the DB is unreachable: Close only closes, so that calls racing with
+	// Close (or made after it) find a valid handle and report ErrClosed.
+	runtime.SetFinalizer(db, func(db *DB) { C.mantis_destroy(db.h) })
+	return db, nil
+}
+
+// Close closes the engine: later calls return ErrClosed, open iterators become invalid. Calls
+// already running finish first. Idempotent. Calling it from inside a Scan callback returns ErrBusy.
+func (db *DB) Close() error {
+	var msg *C.char
+	C.mantis_close(db.h, &msg)
+	runtime.KeepAlive(db)
+	return takeError(msg)
+}
+
+// Put inserts or replaces key -> value.
+func (db *DB) Put(key, value []byte) error {
+	var msg *C.char
+	C.mantis_put(db.h, nil, cbytes(key), C.size_t(len(key)), cbytes(value), C.size_t(len(value)), &msg)
+	runtime.KeepAlive(db)
+	return takeError(msg)
+}
+
+// PutTTL inserts or replaces key -> value, expiring after ttl (rounded up to whole milliseconds;
+// 0 = never).
+func (db *DB) PutTTL(key, value []byte, ttl time.Duration) error {
+	var msg *C.char
+	C.mantis_put_ttl(db.h, cbytes(key), C.size_t(len(key)), cbytes(value), C.size_t(len(value)), milliseconds(ttl), &msg)
+	runtime.KeepAlive(db)
+	return takeError(msg)
+}
+
+// smallValue is the buffer Get offers the C side: values that fit come back in one cgo call.
+const smallValue = 256
+
+// Get returns a copy of the value. A missing or expired key returns an error wrapping ErrNotFound.
+func (db *DB) Get(key []byte) ([]byte, error) {
+	buf := make([]byte, smallValue)
+	var r C.mantis_go_get_result
+	found := C.mantis_go_get(db.h, cbytes(key), C.size_t(len(key)), cbytes(buf), C.size_t(len(buf)), &r)
+	runtime.KeepAlive(db)
+	return finishGet(found, buf, &r, "Get")
+}
+
+func finishGet(found C.int, buf []byte, r *C.mantis_go_get_result, what string) ([]byte, error) {
+	if err := takeError(r.err); err != nil {
+		return nil, err
+	}
+	if found == 0 {
+		return nil, notFound(what)
+	}
+	size := int(r.vallen)
+	if r.big != nil {
+		buf = make([]byte, size)
+		C.mantis_go_value_take(r.big, cbytes(buf))
+		return buf, nil
+	}
+	if size < smallValue/4 {
+		// Do not let a tiny value pin the whole buffer for as long as the caller keeps it.
+		return append(make([]byte, 0, size), buf[:size]...), nil
+	}
+	return buf[:size:size], nil
+}
+
+func notFound(what string) error {
+	return &Error{Code: ErrNotFound, Message: "NotFound: " + what}
+}
+
+// View calls fn with the value's bytes without copying them. v is valid only until fn returns and
+// must not be modified. A missing key returns ErrNotFound without calling fn; fn's error is returned.
+func (db *DB) View(key []byte, fn func(v []byte) error) error {
+	var data *C.char
+	var size C.size_t
+	var msg *C.char
+	value := C.mantis_go_get_pinned(db.h, cbytes(key), C.size_t(len(key)), &data, &size, &msg)
+	runtime.KeepAlive(db)
+	if err := takeError(msg); err != nil {
+		return err
+	}
+	if value == nil {
+		return notFound("View")
+	}
+	defer C.mantis_value_destroy(value)
+	return fn(unsafe.Slice((*byte)(unsafe.Pointer(data)), int(size)))
+}
+
+// Has reports whether key is present and unexpired.
+func (db *DB) Has(key []byte) (bool, error) {
+	var msg *C.char
+	found := C.mantis_contains(db.h, cbytes(key), C.size_t(len(key)), &msg)
+	runtime.KeepAlive(db)
+	if err := takeError(msg); err != nil {
+		return false, err
+	}
+	return found != 0, nil
+}
+
+// Delete removes key; a missing key is not an error.
+func (db *DB) Delete(key []byte) error {
+	var msg *C.char
+	C.mantis_erase(db.h, nil, cbytes(key), C.size_t(len(key)), &msg)
+	runtime.KeepAlive(db)
+	return takeError(msg)
+}
+
+// MultiGet looks up every key in one cgo call. The result has one entry per key: a Go-owned copy
+// of the value, or nil for a missing key (an empty value is a non-nil empty slice).
+func (db *DB) MultiGet(keys [][]byte) ([][]byte, error) {
+	n := len(keys)
+	if n == 0 {
+		return [][]byte{}, nil
+	}
+	total := 0
+	for _, k := range keys {
+		total += len(k)
+	}
+	keybuf := make([]byte, 0, total)
+	keylens := make([]C.size_t, n)
+	for i, k := range keys {
+		keybuf = append(keybuf, k...)
+		keylens[i] = C.size_t(len(k))
+	}
+	values := make([]*C.char, n)
+	vallens := make([]C.size_t, n)
+	var msg *C.char
+	C.mantis_go_multi_get(db.h, cbytes(keybuf), &keylens[0], C.size_t(n), &values[0], &vallens[0], &msg)
+	runtime.KeepAlive(db)
+	if err := takeError(msg); err != nil {
+		return nil, err
+	}
+	out := make([][]byte, n)
+	for i, v := range values {
+		if v != nil {
+			out[i] = C.GoBytes(unsafe.Pointer(v), C.int(vallens[i]))
+		}
+	}
+	C.mantis_go_free_all(&values[0], C.size_t(n))
+	return out, nil
+}
+
+// Write applies a batch in one cgo call. Every operation is checked first: an invalid one fails
+// the whole batch and nothing is applied.
+func (db *DB) Write(b *Batch) error {
+	if b == nil {
+		return &Error{Code: ErrInvalidArgument, Message: "InvalidArgument: Write: batch is nil"}
+	}
+	var msg *C.char
+	C.mantis_go_write(db.h, cbytes(b.rep), C.size_t(len(b.rep)), &msg)
+	runtime.KeepAlive(db)
+	return takeError(msg)
+}
+
+// Expire sets key's time to live to ttl from now (0 expires it at once). ErrNotFound if absent.
+func (db *DB) Expire(key []byte, ttl time.Duration) error {
+	var msg *C.char
+	found := C.mantis_expire(db.h, cbytes(key), C.size_t(len(key)), milliseconds(ttl), &msg)
+	runtime.KeepAlive(db)
+	if err := takeError(msg); err != nil {
+		return err
+	}
+	if found == 0 {
+		return notFound("Expire")
+	}
+	return nil
+}
+
+// Persist removes key's time to live. ErrNotFound if absent.
+func (db *DB) Persist(key []byte) error {
+	var msg *C.char
+	found := C.mantis_persist(db.h, cbytes(key), C.size_t(len(key)), &msg)
+	runtime.KeepAlive(db)
+	if err := takeError(msg); err != nil {
+		return err
+	}
+	if found == 0 {
+		return notFound("Persist")
+	}
+	return nil
+}
+
+// TTL returns the time key has left; ok is false when the key has no TTL. ErrNotFound if absent.
+func (db *DB) TTL(key []byte) (remaining time.Duration, ok bool, err error) {
+	var ms C.int64_t
+	var msg *C.char
+	r := C.mantis_ttl(db.h, cbytes(key), C.size_t(len(key)), &ms, &msg)
+	runtime.KeepAlive(db)
+	if err := takeError(msg); err != nil {
+		return 0, false, err
+	}
+	switch r {
+	case 1:
+		return time.Duration(ms) * time.Millisecond, true, nil
+	case 0:
+		return 0, false, nil
+	}
+	return 0, false, notFound("TTL")
+}
+
+// Size returns the approximate number of keys.
+func (db *DB) Size() (int64, error) {
+	var msg *C.char
+	n := C.mantis_size(db.h, &msg)
+	runtime.KeepAlive(db)
+	if err := takeError(msg); err != nil {
+		return 0, err
+	}
+	return int64(n), nil
+}
+
+// Clear removes every key.
+func (db *DB) Clear() error {
+	var msg *C.char
+	C.mantis_clear(db.h, &msg)
+	runtime.KeepAlive(db)
+	return takeError(msg)
+}
+
+// Sync makes everything written so far durable. A memory-only engine returns ErrNotSupported.
+func (db *DB) Sync() error {
+	var msg *C.char
+	C.mantis_sync(db.h, &msg)
+	runtime.KeepAlive(db)
+	return takeError(msg)
+}
+
+// Checkpoint writes a snapshot now. A memory-only engine returns ErrNotSupported.
+func (db *DB) Checkpoint() error {
+	var msg *C.char
+	C.mantis_checkpoint(db.h, &msg)
+	runtime.KeepAlive(db)
+	return takeError(msg)
+}
+
+// Stats is an approximate snapshot of the engine's counters.
+type Stats struct {
+	Keys    uint64 `json:"keys"`
+	Bytes   uint64 `json:"bytes"`
+	Puts    uint64 `json:"puts"`
+	Gets    uint64 `json:"gets"`
+	Hits    uint64 `json:"hits"`
+	Misses  uint64 `json:"misses"`
+	Erases  uint64 `json:"erases"`
+	Expired uint64 `json:"expired"`
+	Cache   struct {
+		Capacity  uint64  `json:"capacity"`
+		Charge    uint64  `json:"charge"`
+		Entries   uint64  `json:"entries"`
+		Hits      uint64  `json:"hits"`
+		Misses    uint64  `json:"misses"`
+		Inserts   uint64  `json:"inserts"`
+		Evictions uint64  `json:"evictions"`
+		HitRatio  float64 `json:"hit_ratio"`
+	} `json:"cache"`
+
+	json       string
+	prometheus string
+}
+
+// JSON returns the snapshot as the library's JSON object.
+func (s *Stats) JSON() string { return s.json }
+
+// Prometheus returns the counters in the Prometheus text exposition format (prefix mantis_). It is
+// taken right after the JSON snapshot, so counters may differ slightly.
+func (s *Stats) Prometheus() string { return s.prometheus }
+
+// Stats returns a snapshot of the engine's counters.
+func (db *DB) Stats() (*Stats, error) {
+	var msg *C.char
+	cjson := C.mantis_stats_json(db.h, &msg)
+	if err := takeError(msg); err != nil {
+		runtime.KeepAlive(db)
+		return nil, err
+	}
+	s := &Stats{json: C.GoString(cjson)}
+	C.mantis_free(unsafe.Pointer(cjson))
+	cprom := C.mantis_stats_prometheus(db.h, &msg)
+	runtime.KeepAlive(db)
+	if err := takeError(msg); err != nil {
+		return nil, err
+	}
+	s.prometheus = C.GoString(cprom)
+	C.mantis_free(unsafe.Pointer(cprom))
+	if err := json.Unmarshal([]byte(s.json), s); err != nil {
+		return nil, &Error{Code: ErrCorruption, Message: "Corruption: Stats: " + err.Error()}
+	}
+	return s, nil
+}
+
+// Version returns the version of the mantis library in use.
+func Version() string { return C.GoString(C.mantis_version()) }

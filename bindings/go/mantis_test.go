@@ -1,0 +1,644 @@
+package mantis
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func openTest(t testing.TB, opts *Options) *DB {
+	t.Helper()
+	db, err := Open("", opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func mustOK(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func wantErr(t testing.TB, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("got error %v, want %v", err, target)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	if v := Version(); len(strings.Split(v, ".")) != 3 {
+		t.Fatalf("Version() = %q", v)
+	}
+}
+
+func TestOpenOptions(t *testing.T) {
+	db := openTest(t, &Options{
+		Durability: Sync, SyncInterval: 500 * time.Millisecond, CacheCapacity: NoCache,
+		CacheAdmission: TinyLFU, ReaperInterval: NoReaper, MaxKeySize: 4, MaxValueSize: 8,
+	})
+	mustOK(t, db.Put([]byte("1234"), []byte("12345678")))
+	wantErr(t, db.Put([]byte("12345"), []byte("v")), ErrInvalidArgument)
+	wantErr(t, db.Put([]byte("k"), []byte("123456789")), ErrInvalidArgument)
+
+	for name, opts := range map[string]*Options{
+		"durability":     {Durability: Durability(42)},
+		"sync interval":  {SyncInterval: -time.Second},
+		"reaper":         {ReaperInterval: -5 * time.Second},
+		"cache capacity": {CacheCapacity: -7},
+		"max key size":   {MaxKeySize: -1},
+		"max value size": {MaxValueSize: 1 << 40},
+		"admission":      {CacheAdmission: Admission(9)},
+	} {
+		if _, err := Open("", opts); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("%s: Open returned %v, want ErrInvalidArgument", name, err)
+		}
+	}
+	// Durable engines are not available yet.
+	_, err := Open(t.TempDir(), nil)
+	wantErr(t, err, ErrNotSupported)
+	_, err = Open("bad\x00dir", nil)
+	wantErr(t, err, ErrInvalidArgument)
+}
+
+func TestPutGetDelete(t *testing.T) {
+	db := openTest(t, nil)
+	_, err := db.Get([]byte("missing"))
+	wantErr(t, err, ErrNotFound)
+
+	mustOK(t, db.Put([]byte("k"), []byte("v1")))
+	mustOK(t, db.Put([]byte("k"), []byte("v2")))
+	v, err := db.Get([]byte("k"))
+	mustOK(t, err)
+	if string(v) != "v2" {
+		t.Fatalf("Get = %q", v)
+	}
+	v[0] = 'X' // a Go-owned copy: changing it changes nothing stored
+	v, _ = db.Get([]byte("k"))
+	if string(v) != "v2" {
+		t.Fatalf("Get after modifying a copy = %q", v)
+	}
+
+	// Empty key and empty value; binary data; a value larger than Get's first buffer.
+	mustOK(t, db.Put(nil, []byte{}))
+	v, err = db.Get([]byte{})
+	mustOK(t, err)
+	if v == nil || len(v) != 0 {
+		t.Fatalf("empty value: %v", v)
+	}
+	bin := []byte{0, 1, 0, 255}
+	mustOK(t, db.Put(bin, bin))
+	v, _ = db.Get(bin)
+	if !bytes.Equal(v, bin) {
+		t.Fatalf("binary value: %v", v)
+	}
+	big := bytes.Repeat([]byte("x"), 100000)
+	mustOK(t, db.Put([]byte("big"), big))
+	v, _ = db.Get([]byte("big"))
+	if !bytes.Equal(v, big) {
+		t.Fatalf("big value: %d bytes", len(v))
+	}
+
+	ok, err := db.Has([]byte("k"))
+	mustOK(t, err)
+	if !ok {
+		t.Fatal("Has(k) = false")
+	}
+	mustOK(t, db.Delete([]byte("k")))
+	mustOK(t, db.Delete([]byte("k"))) // absent: fine
+	ok, _ = db.Has([]byte("k"))
+	if ok {
+		t.Fatal("Has after Delete = true")
+	}
+	n, err := db.Size()
+	mustOK(t, err)
+	if n != 3 {
+		t.Fatalf("Size = %d, want 3", n)
+	}
+	mustOK(t, db.Clear())
+	n, _ = db.Size()
+	if n != 0 {
+		t.Fatalf("Size after Clear = %d", n)
+	}
+}
+
+func TestView(t *testing.T) {
+	db := openTest(t, nil)
+	mustOK(t, db.Put([]byte("k"), []byte("value")))
+	var seen string
+	mustOK(t, db.View([]byte("k"), func(v []byte) error {
+		mustOK(t, db.Put([]byte("k"), []byte("other"))) // the view stays pinned
+		seen = string(v)
+		return nil
+	}))
+	if seen != "value" {
+		t.Fatalf("View saw %q", seen)
+	}
+	mine := errors.New("mine")
+	if err := db.View([]byte("k"), func([]byte) error { return mine }); err != mine {
+		t.Fatalf("View returned %v, want fn's error", err)
+	}
+	wantErr(t, db.View([]byte("nope"), func([]byte) error { t.Fatal("fn called for a missing key"); return nil }), ErrNotFound)
+	mustOK(t, db.Put([]byte("e"), nil))
+	mustOK(t, db.View([]byte("e"), func(v []byte) error {
+		if len(v) != 0 {
+			t.Fatalf("empty value view has %d bytes", len(v))
+		}
+		return nil
+	}))
+}
+
+func TestTTL(t *testing.T) {
+	db := openTest(t, nil)
+	mustOK(t, db.PutTTL([]byte("t"), []byte("v"), time.Minute))
+	d, ok, err := db.TTL([]byte("t"))
+	mustOK(t, err)
+	if !ok || d <= 50*time.Second || d > time.Minute {
+		t.Fatalf("TTL = %v, %v", d, ok)
+	}
+	mustOK(t, db.Persist([]byte("t")))
+	_, ok, err = db.TTL([]byte("t"))
+	mustOK(t, err)
+	if ok {
+		t.Fatal("TTL after Persist has a TTL")
+	}
+	mustOK(t, db.Expire([]byte("t"), time.Hour))
+	_, ok, _ = db.TTL([]byte("t"))
+	if !ok {
+		t.Fatal("Expire did not set a TTL")
+	}
+	_, _, err = db.TTL([]byte("absent"))
+	wantErr(t, err, ErrNotFound)
+	wantErr(t, db.Expire([]byte("absent"), time.Second), ErrNotFound)
+	wantErr(t, db.Persist([]byte("absent")), ErrNotFound)
+	wantErr(t, db.Expire([]byte("t"), -time.Second), ErrInvalidArgument)
+	wantErr(t, db.PutTTL([]byte("n"), []byte("v"), -time.Second), ErrInvalidArgument)
+
+	// A sub-millisecond TTL is rounded up, not turned into "no expiry".
+	mustOK(t, db.PutTTL([]byte("short"), []byte("v"), time.Microsecond))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := db.Get([]byte("short")); errors.Is(err, ErrNotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a 1µs TTL never expired")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	mustOK(t, db.Expire([]byte("t"), 0))
+	wantErr(t, func() error { _, err := db.Get([]byte("t")); return err }(), ErrNotFound)
+}
+
+func TestBatch(t *testing.T) {
+	db := openTest(t, nil)
+	mustOK(t, db.Put([]byte("gone"), []byte("x")))
+	b := NewBatch()
+	b.Put([]byte("a"), []byte("1"))
+	b.PutTTL([]byte("b"), []byte("2"), time.Hour)
+	b.Delete([]byte("gone"))
+	b.Put(nil, nil)
+	if b.Len() != 4 {
+		t.Fatalf("Len = %d", b.Len())
+	}
+	mustOK(t, db.Write(b))
+	for k, want := range map[string]string{"a": "1", "b": "2", "": ""} {
+		v, err := db.Get([]byte(k))
+		mustOK(t, err)
+		if string(v) != want {
+			t.Fatalf("%q = %q", k, v)
+		}
+	}
+	if ok, _ := db.Has([]byte("gone")); ok {
+		t.Fatal("batch delete not applied")
+	}
+	_, ok, _ := db.TTL([]byte("b"))
+	if !ok {
+		t.Fatal("batch TTL not applied")
+	}
+	// An invalid operation fails the whole batch.
+	b.Reset()
+	if b.Len() != 0 {
+		t.Fatal("Reset left operations")
+	}
+	b.Put([]byte("c"), []byte("3"))
+	b.PutTTL([]byte("d"), []byte("4"), -time.Second)
+	wantErr(t, db.Write(b), ErrInvalidArgument)
+	if ok, _ := db.Has([]byte("c")); ok {
+		t.Fatal("a failed batch was partly applied")
+	}
+	wantErr(t, db.Write(nil), ErrInvalidArgument)
+	var zero Batch
+	mustOK(t, db.Write(&zero)) // the zero value is an empty batch
+}
+
+func TestMultiGet(t *testing.T) {
+	db := openTest(t, nil)
+	mustOK(t, db.Put([]byte("a"), []byte("1")))
+	mustOK(t, db.Put([]byte("c"), bytes.Repeat([]byte("c"), 1000)))
+	mustOK(t, db.Put(nil, nil))
+	vals, err := db.MultiGet([][]byte{[]byte("a"), []byte("b"), []byte("c"), {}})
+	mustOK(t, err)
+	if len(vals) != 4 || string(vals[0]) != "1" || vals[1] != nil || len(vals[2]) != 1000 || vals[3] == nil || len(vals[3]) != 0 {
+		t.Fatalf("MultiGet = %q", vals)
+	}
+	vals, err = db.MultiGet(nil)
+	mustOK(t, err)
+	if len(vals) != 0 {
+		t.Fatalf("MultiGet(nil) = %v", vals)
+	}
+	big := make([]byte, 1<<17) // over MaxKeySize
+	_, err = db.MultiGet([][]byte{[]byte("a"), big})
+	wantErr(t, err, ErrInvalidArgument)
+}
+
+func TestIterator(t *testing.T) {
+	db := openTest(t, nil)
+	for _, k := range []string{"b", "a", "c", "d"} {
+		mustOK(t, db.Put([]byte(k), []byte(strings.ToUpper(k))))
+	}
+	it := db.NewIterator()
+	defer it.Close()
+	if it.Valid() || it.Key() != nil || it.Value() != nil {
+		t.Fatal("a new iterator is positioned")
+	}
+	it.Next() // no-op when not valid
+	var keys []string
+	for it.SeekToFirst(); it.Valid(); it.Next() {
+		if string(it.Value()) != strings.ToUpper(string(it.Key())) {
+			t.Fatalf("%s = %s", it.Key(), it.Value())
+		}
+		keys = append(keys, string(it.Key()))
+	}
+	mustOK(t, it.Err())
+	if strings.Join(keys, "") != "abcd" {
+		t.Fatalf("iterated %v", keys)
+	}
+	it.Seek([]byte("bb"))
+	if !it.Valid() || string(it.Key()) != "c" {
+		t.Fatalf("Seek(bb) at %q", it.Key())
+	}
+	it.Seek([]byte("z"))
+	if it.Valid() {
+		t.Fatal("Seek past the end is valid")
+	}
+	mustOK(t, it.Close())
+	mustOK(t, it.Close()) // idempotent
+	it.SeekToFirst()
+	if it.Valid() {
+		t.Fatal("a closed iterator is valid")
+	}
+	wantErr(t, it.Err(), ErrClosed)
+}
+
+func TestScan(t *testing.T) {
+	db := openTest(t, nil)
+	for _, k := range []string{"user:2", "user:1", "user:3", "apple", "zebra"} {
+		mustOK(t, db.Put([]byte(k), []byte("v"+k)))
+	}
+	var got []string
+	mustOK(t, db.Scan([]byte("user:"), func(k, v []byte) bool {
+		if string(v) != "v"+string(k) {
+			t.Errorf("%s = %s", k, v)
+		}
+		got = append(got, string(k)) // string() copies: k is only valid during the call
+		return true
+	}))
+	if strings.Join(got, ",") != "user:1,user:2,user:3" {
+		t.Fatalf("Scan = %v", got)
+	}
+	got = nil
+	mustOK(t, db.Scan(nil, func(k, v []byte) bool { got = append(got, string(k)); return len(got) < 2 }))
+	if strings.Join(got, ",") != "apple,user:1" {
+		t.Fatalf("Scan stopped at %v", got)
+	}
+	got = nil
+	mustOK(t, db.ScanRange([]byte("user:2"), []byte("zebra"), func(k, v []byte) bool { got = append(got, string(k)); return true }))
+	if strings.Join(got, ",") != "user:2,user:3" {
+		t.Fatalf("ScanRange = %v", got)
+	}
+	// The callback may use the DB, but Close from inside it is refused.
+	mustOK(t, db.Scan([]byte("apple"), func(k, v []byte) bool {
+		if _, err := db.Get([]byte("zebra")); err != nil {
+			t.Errorf("Get inside Scan: %v", err)
+		}
+		wantErr(t, db.Close(), ErrBusy)
+		return true
+	}))
+	mustOK(t, db.Put([]byte("still"), []byte("open")))
+	// A panic in the callback reaches the caller after the scan has finished cleanly.
+	func() {
+		defer func() {
+			if r := recover(); r != "boom" {
+				t.Fatalf("recovered %v", r)
+			}
+		}()
+		_ = db.Scan(nil, func(k, v []byte) bool { panic("boom") })
+	}()
+	mustOK(t, db.Close()) // proves the panicking scan left no call in flight
+	wantErr(t, db.Scan(nil, nil), ErrInvalidArgument)
+	wantErr(t, db.ScanRange(nil, nil, nil), ErrInvalidArgument)
+}
+
+func TestStatsSyncCheckpoint(t *testing.T) {
+	db := openTest(t, nil)
+	mustOK(t, db.Put([]byte("a"), []byte("1")))
+	_, _ = db.Get([]byte("a"))
+	s, err := db.Stats()
+	mustOK(t, err)
+	if s.Keys != 1 || s.Puts != 1 || s.Hits != 1 || s.Cache.Capacity != 64<<20 {
+		t.Fatalf("Stats = %+v", s)
+	}
+	if !strings.HasPrefix(s.JSON(), "{") || !strings.Contains(s.Prometheus(), "mantis_puts_total 1") {
+		t.Fatalf("Stats text: %s\n%s", s.JSON(), s.Prometheus())
+	}
+	// Durability is not built yet: a memory-only engine says so.
+	wantErr(t, db.Sync(), ErrNotSupported)
+	wantErr(t, db.Checkpoint(), ErrNotSupported)
+}
+
+func TestErrorsCarryMessages(t *testing.T) {
+	db := openTest(t, &Options{MaxKeySize: 2})
+	err := db.Put([]byte("long"), nil)
+	var e *Error
+	if !errors.As(err, &e) || e.Code != ErrInvalidArgument || !strings.Contains(e.Message, "max_key_size") {
+		t.Fatalf("error %#v", err)
+	}
+	if parseError("Weird: text").(*Error).Code != ErrIO {
+		t.Fatal("an unknown code does not map to ErrIO")
+	}
+}
+
+// Every call after Close returns ErrClosed, for the DB, its iterators and the cache.
+func TestAfterClose(t *testing.T) {
+	db, err := Open("", nil)
+	mustOK(t, err)
+	mustOK(t, db.Put([]byte("a"), []byte("1")))
+	it := db.NewIterator()
+	defer it.Close()
+	it.SeekToFirst()
+	if !it.Valid() {
+		t.Fatal("iterator not valid before Close")
+	}
+	mustOK(t, db.Close())
+	mustOK(t, db.Close()) // idempotent
+
+	k := []byte("a")
+	_, e1 := db.Get(k)
+	_, e2 := db.Has(k)
+	_, e3 := db.MultiGet([][]byte{k})
+	_, _, e4 := db.TTL(k)
+	_, e5 := db.Size()
+	_, e6 := db.Stats()
+	for i, err := range []error{
+		db.Put(k, k), db.PutTTL(k, k, time.Second), e1, db.View(k, func([]byte) error { return nil }), e2,
+		db.Delete(k), e3, db.Write(NewBatch()), db.Expire(k, time.Second), db.Persist(k), e4,
+		db.Scan(nil, func(k, v []byte) bool { return true }), db.ScanRange(nil, nil, func(k, v []byte) bool { return true }),
+		e5, db.Clear(), db.Sync(), db.Checkpoint(), e6,
+	} {
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("call %d after Close: %v", i, err)
+		}
+	}
+	// The open iterator is invalid and says ErrClosed; a new one too.
+	it.Next()
+	it.SeekToFirst()
+	if it.Valid() {
+		t.Fatal("iterator valid after the DB closed")
+	}
+	wantErr(t, it.Err(), ErrClosed)
+	it2 := db.NewIterator()
+	it2.SeekToFirst()
+	if it2.Valid() {
+		t.Fatal("new iterator on a closed DB is valid")
+	}
+	wantErr(t, it2.Err(), ErrClosed)
+	mustOK(t, it2.Close())
+
+	c, err := NewCache(CacheOptions{})
+	mustOK(t, err)
+	mustOK(t, c.Close())
+	mustOK(t, c.Close())
+	_, e1 = c.Get(k)
+	_, e2 = c.Delete(k)
+	_, e3 = c.DeletePrefix(k)
+	_, e4 = c.Len()
+	_, e5 = c.Charge()
+	_, e6 = c.Capacity()
+	_, e7 := c.Stats()
+	for i, err := range []error{c.Put(k, k), c.PutTTL(k, k, time.Second), e1, e2, e3, c.Clear(), e4, e5, e6, e7} {
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("cache call %d after Close: %v", i, err)
+		}
+	}
+}
+
+func TestCache(t *testing.T) {
+	c, err := NewCache(CacheOptions{Capacity: 1 << 20, ShardBits: 2, Admission: Always})
+	mustOK(t, err)
+	defer c.Close()
+	_, err = c.Get([]byte("a"))
+	wantErr(t, err, ErrNotFound)
+	mustOK(t, c.Put([]byte("user:1"), []byte("ada")))
+	mustOK(t, c.PutTTL([]byte("user:2"), []byte("bob"), time.Minute))
+	mustOK(t, c.Put(nil, nil))
+	big := bytes.Repeat([]byte("b"), 1000)
+	mustOK(t, c.Put([]byte("big"), big))
+	v, err := c.Get([]byte("user:1"))
+	mustOK(t, err)
+	if string(v) != "ada" {
+		t.Fatalf("Get = %q", v)
+	}
+	v, _ = c.Get([]byte("big"))
+	if !bytes.Equal(v, big) {
+		t.Fatal("big value differs")
+	}
+	v, err = c.Get(nil)
+	mustOK(t, err)
+	if v == nil || len(v) != 0 {
+		t.Fatalf("empty value: %v", v)
+	}
+	n, _ := c.Len()
+	charge, _ := c.Charge()
+	capacity, _ := c.Capacity()
+	if n != 4 || charge <= 0 || capacity != 1<<20 {
+		t.Fatalf("Len %d Charge %d Capacity %d", n, charge, capacity)
+	}
+	removed, err := c.DeletePrefix([]byte("user:"))
+	mustOK(t, err)
+	if removed != 2 {
+		t.Fatalf("DeletePrefix = %d", removed)
+	}
+	found, err := c.Delete([]byte("big"))
+	mustOK(t, err)
+	if !found {
+		t.Fatal("Delete(big) = false")
+	}
+	found, _ = c.Delete([]byte("big"))
+	if found {
+		t.Fatal("second Delete(big) = true")
+	}
+	mustOK(t, c.Clear())
+	s, err := c.Stats()
+	mustOK(t, err)
+	if s.Hits != 3 || s.Misses != 1 || s.Inserts != 4 {
+		t.Fatalf("Stats = %+v", s)
+	}
+	wantErr(t, c.PutTTL([]byte("k"), []byte("v"), -time.Second), ErrInvalidArgument)
+	wantErr(t, c.Put([]byte("huge"), make([]byte, 1<<20)), ErrInvalidArgument) // larger than a shard
+
+	for _, opts := range []CacheOptions{{Capacity: -1}, {Admission: Admission(5)}, {ShardBits: -3}} {
+		if _, err := NewCache(opts); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("NewCache(%+v) = %v", opts, err)
+		}
+	}
+	one, err := NewCache(CacheOptions{ShardBits: OneShard, Admission: TinyLFU})
+	mustOK(t, err)
+	mustOK(t, one.Close())
+}
+
+// Many goroutines share one DB and one Cache; a Close in the middle of it all only produces ErrClosed.
+func TestConcurrent(t *testing.T) {
+	db, err := Open("", nil)
+	mustOK(t, err)
+	c, err := NewCache(CacheOptions{Capacity: 1 << 20})
+	mustOK(t, err)
+	const workers = 16
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make(chan error, workers)
+	var done atomic.Int64 // iterations completed before Close stopped the workers
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			<-start
+			for i := 0; ; i++ {
+				k := []byte(fmt.Sprintf("w%d-%d", w, i%100))
+				err := db.Put(k, k)
+				if err == nil {
+					var v []byte
+					if v, err = db.Get(k); err == nil && !bytes.Equal(v, k) {
+						err = fmt.Errorf("Get(%s) = %s", k, v)
+					}
+				}
+				if err == nil && i%10 == 0 {
+					_, err = db.MultiGet([][]byte{k, []byte("nope")})
+				}
+				if err == nil && i%25 == 0 {
+					b := NewBatch()
+					b.Put(k, k)
+					b.Delete([]byte("x"))
+					err = db.Write(b)
+				}
+				if err == nil && i%50 == 0 {
+					it := db.NewIterator()
+					for it.Seek([]byte(fmt.Sprintf("w%d-", w))); it.Valid(); it.Next() {
+					}
+					err = it.Err()
+					it.Close()
+				}
+				if err == nil {
+					err = c.Put(k, k)
+				}
+				if err == nil {
+					if _, err = c.Get(k); errors.Is(err, ErrNotFound) {
+						err = nil // evicted: fine
+					}
+				}
+				if err != nil {
+					if !errors.Is(err, ErrClosed) {
+						errs <- err
+					}
+					done.Add(int64(i))
+					return
+				}
+			}
+		}(w)
+	}
+	close(start)
+	time.Sleep(300 * time.Millisecond)
+	mustOK(t, db.Close())
+	mustOK(t, c.Close())
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if done.Load() < workers {
+		t.Fatalf("the workers completed only %d iterations before Close", done.Load())
+	}
+}
+
+// rssPages reads the resident set size (in pages) from /proc/self/statm.
+func rssPages(t *testing.T) int64 {
+	data, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		t.Skipf("no /proc/self/statm: %v", err)
+	}
+	fields := strings.Fields(string(data))
+	n, err := strconv.ParseInt(fields[1], 10, 64)
+	mustOK(t, err)
+	return n
+}
+
+// Many opens, closes, iterators, views and caches: the resident set stays bounded.
+func TestLeaks(t *testing.T) {
+	cycle := func() {
+		db, err := Open("", &Options{CacheCapacity: 1 << 20})
+		mustOK(t, err)
+		for i := 0; i < 100; i++ {
+			k := []byte(strconv.Itoa(i))
+			mustOK(t, db.Put(k, bytes.Repeat(k, 100)))
+		}
+		for i := 0; i < 10; i++ {
+			it := db.NewIterator()
+			for it.SeekToFirst(); it.Valid(); it.Next() {
+			}
+			it.Close()
+			mustOK(t, db.View([]byte("1"), func([]byte) error { return nil }))
+		}
+		leaked := db.NewIterator() // left for the finalizer
+		leaked.SeekToFirst()
+		_, _ = db.MultiGet([][]byte{[]byte("1"), []byte("x")})
+		mustOK(t, db.Close())
+		c, err := NewCache(CacheOptions{Capacity: 1 << 20})
+		mustOK(t, err)
+		mustOK(t, c.Put([]byte("k"), make([]byte, 1000)))
+		mustOK(t, c.Close())
+	}
+	settle := func() {
+		runtime.GC()
+		runtime.GC() // finalizers queued by the first GC have run by the second
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i := 0; i < 50; i++ { // warm up allocators and caches
+		cycle()
+	}
+	settle()
+	before := rssPages(t)
+	for i := 0; i < 500; i++ {
+		cycle()
+	}
+	settle()
+	after := rssPages(t)
+	pageKiB := int64(os.Getpagesize() / 1024)
+	t.Logf("RSS %d KiB -> %d KiB after 500 open/close cycles", before*pageKiB, after*pageKiB)
+	// Each cycle stores ~25 KiB and allocates far more in transient objects; a leak of even one
+	// engine per cycle would exceed this bound many times over.
+	if growth := (after - before) * pageKiB; growth > 32<<10 {
+		t.Fatalf("RSS grew by %d KiB over 500 cycles", growth)
+	}
+}

@@ -1,0 +1,920 @@
+// The C API (include/mantis/mantis.h): thin wrappers over the public C++ API. Every entry point
+// checks its arguments, runs the C++ call inside a try block and reports a Status through one
+// save_error() helper, so no exception crosses into C. One file on purpose: every entry point is a
+// few lines over the same helpers (run, check_bytes, the Gate), in the order of mantis.h.
+//
+// Close without a lock on the read path: each handle has a Gate, one atomic word holding a "closed"
+// bit and the number of calls in flight. A call enters with one fetch_add (and backs out if the bit
+// is set); close sets the bit and waits until the calls already in flight have left. All of this is
+// one atomic word, so every enter is ordered either before the close (close waits for it) or after
+// it (it sees the bit and never touches the engine).
+// Iterators and pinned values are not gated calls: they hold a reference to the engine instead, and
+// the engine is destroyed when it is closed and the last of them is gone (mantis::Engine requires
+// that no Iterator or ValueView outlives it). The handle itself has its own count, so that an
+// iterator may be destroyed after mantis_destroy.
+#include <mantis/mantis.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <memory>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+#include <mantis/cache.hpp>
+#include <mantis/engine.hpp>
+
+namespace {
+
+using mantis::Status;
+using std::chrono::milliseconds;
+
+// Stores `text` as the new *errptr (freeing the old one). Never throws. If the copy cannot be
+// allocated, an earlier message is kept so that the caller still sees an error.
+void save_error_text(char** errptr, std::string_view text) noexcept {
+  if (errptr == nullptr) return;
+  char* copy = static_cast<char*>(std::malloc(text.size() + 1));
+  if (copy == nullptr) return;
+  std::memcpy(copy, text.data(), text.size());
+  copy[text.size()] = '\0';
+  std::free(*errptr);
+  *errptr = copy;
+}
+
+// The one way errors reach C: "<Code>: <message>".
+void save_error(char** errptr, const Status& status) noexcept {
+  if (status.ok() || errptr == nullptr) return;
+  try {
+    save_error_text(errptr, status.to_string());
+  } catch (...) {
+    save_error_text(errptr, "ResourceExhausted: out of memory");
+  }
+}
+
+// An error detected by the C layer itself, formatted without allocating anything but the result.
+void fail(char** errptr, const char* code, const char* what, const char* detail) noexcept {
+  char buffer[256];
+  std::snprintf(buffer, sizeof buffer, "%s: %s: %s", code, what, detail);
+  save_error_text(errptr, buffer);
+}
+
+void fail_current_exception(char** errptr, const char* what) noexcept {
+  try {
+    throw;
+  } catch (const std::bad_alloc&) {
+    fail(errptr, "ResourceExhausted", what, "out of memory");
+  } catch (const std::exception& e) {
+    fail(errptr, "IOError", what, e.what());
+  } catch (...) {
+    fail(errptr, "IOError", what, "unknown exception");
+  }
+}
+
+// InvalidArgument unless (data, size) is a valid byte range.
+Status check_bytes(const char* what, const char* name, const char* data, std::size_t size) {
+  if (data != nullptr || size == 0) return Status();
+  return Status::invalid_argument(std::string(what) + ": " + name + " is NULL with length " + std::to_string(size));
+}
+
+Status null_argument(const char* what, const char* name) {
+  return Status::invalid_argument(std::string(what) + ": " + name + " is NULL");
+}
+
+std::string_view bytes(const char* data, std::size_t size) noexcept {
+  return data == nullptr ? std::string_view() : std::string_view(data, size);
+}
+
+// A non-NULL pointer for C even for empty data.
+const char* c_data(std::string_view data) noexcept { return data.empty() ? "" : data.data(); }
+
+// A malloc'd copy (never NULL on success, even for empty data); throws std::bad_alloc.
+char* malloc_copy(std::string_view data) {
+  char* copy = static_cast<char*>(std::malloc(data.empty() ? 1 : data.size()));
+  if (copy == nullptr) throw std::bad_alloc();
+  if (!data.empty()) std::memcpy(copy, data.data(), data.size());
+  return copy;
+}
+
+char* malloc_string(const std::string& text) {
+  char* copy = static_cast<char*>(std::malloc(text.size() + 1));
+  if (copy == nullptr) throw std::bad_alloc();
+  std::memcpy(copy, text.c_str(), text.size() + 1);
+  return copy;
+}
+
+class Gate {
+ public:
+  // Registers a call; false (and nothing registered) once closed.
+  bool enter() noexcept {
+    // acquire: a call that got in must see the fully opened handle.
+    if ((state_.fetch_add(kCall, std::memory_order_acquire) & kClosed) != 0) {
+      leave();
+      return false;
+    }
+    return true;
+  }
+  // release: the call's effects happen before close() sees the count drop.
+  void leave() noexcept { state_.fetch_sub(kCall, std::memory_order_release); }
+  bool closed() const noexcept { return (state_.load(std::memory_order_acquire) & kClosed) != 0; }
+  // Sets the closed bit and waits for the calls in flight. False if it was closed already.
+  bool close() noexcept {
+    if ((state_.fetch_or(kClosed, std::memory_order_acq_rel) & kClosed) != 0) return false;
+    // acquire: pairs with leave(), so everything the calls did happens before what close does next.
+    while (state_.load(std::memory_order_acquire) >= kCall) std::this_thread::yield();
+    return true;
+  }
+
+ private:
+  static constexpr std::uint64_t kClosed = 1;
+  static constexpr std::uint64_t kCall = 2;
+  std::atomic<std::uint64_t> state_{0};
+};
+
+// The scans running on this thread, so that mantis_close from inside a scan callback can refuse
+// instead of waiting for itself.
+struct ScanFrame {
+  const void* handle;
+  const ScanFrame* outer;
+};
+thread_local const ScanFrame* t_scans = nullptr;
+
+bool scanning(const void* handle) noexcept {
+  for (const ScanFrame* frame = t_scans; frame != nullptr; frame = frame->outer) {
+    if (frame->handle == handle) return true;
+  }
+  return false;
+}
+
+class ScanScope {
+ public:
+  explicit ScanScope(const void* handle) noexcept : frame_{handle, t_scans} { t_scans = &frame_; }
+  ScanScope(const ScanScope&) = delete;
+  ScanScope& operator=(const ScanScope&) = delete;
+  ~ScanScope() { t_scans = frame_.outer; }
+
+ private:
+  ScanFrame frame_;
+};
+
+}  // namespace
+
+struct mantis_options_t {
+  mantis::Options options;
+  bool dir_out_of_memory = false;  // set_dir could not copy the path
+};
+
+struct mantis_writeoptions_t {
+  mantis::WriteOptions options;
+};
+
+struct mantis_writebatch_t {
+  mantis::WriteBatch batch;
+  // The first operation refused by a setter (a static message), reported by mantis_write.
+  const char* error_code = nullptr;
+  const char* error = nullptr;
+};
+
+struct mantis_t {
+  Gate gate;
+  std::unique_ptr<mantis::Engine> engine;
+  // 1 while open + 1 per live iterator or pinned value; the engine is destroyed at 0.
+  std::atomic<std::uint32_t> engine_refs{1};
+  // 1 until mantis_destroy + 1 per live iterator or pinned value; the handle is freed at 0.
+  std::atomic<std::uint32_t> handle_refs{1};
+
+  static constexpr const char* kNullText = "db is NULL";
+  static constexpr const char* kClosedText = "the database is closed";
+  mantis::Engine& target() noexcept { return *engine; }
+
+  // Called by a gated call that creates an iterator or a pinned value.
+  void acquire() noexcept {
+    // relaxed: the caller is inside a gated call, so both counts are already above zero.
+    engine_refs.fetch_add(1, std::memory_order_relaxed);
+    handle_refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  void release_engine() noexcept {
+    // acq_rel: whoever drops the last reference sees every other user's accesses to the engine.
+    if (engine_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) engine.reset();
+  }
+  // May free *this.
+  void release_handle() noexcept {
+    if (handle_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+};
+
+struct mantis_iterator_t {
+  mantis_t* db;
+  std::unique_ptr<mantis::Iterator> iter;
+  const char* error = nullptr;  // a static message: a bad argument or an exception from a move
+  const char* error_code = nullptr;
+
+  bool usable() const noexcept { return error == nullptr && !db->gate.closed(); }
+};
+
+struct mantis_value_t {
+  mantis::ValueView view;
+  mantis_t* db = nullptr;  // null for cache values, which need no engine
+};
+
+struct mantis_cache_options_t {
+  mantis::CacheOptions options;
+  int admission = MANTIS_ADMISSION_ALWAYS;
+};
+
+struct mantis_cache_t {
+  Gate gate;
+  std::unique_ptr<mantis::Cache> cache;
+
+  static constexpr const char* kNullText = "cache is NULL";
+  static constexpr const char* kClosedText = "the cache is closed";
+  mantis::Cache& target() noexcept { return *cache; }
+};
+
+struct mantis_cache_stats_t {
+  mantis::CacheStats stats;
+};
+
+namespace {
+
+// Runs body(target) as one gated call on a handle: rejects NULL and closed handles, keeps close
+// waiting while it runs, and reports the returned Status or any exception through errptr.
+// Returns true on success.
+template <class Handle, class Body>
+bool run(Handle* handle, const char* what, char** errptr, Body&& body) noexcept {
+  if (handle == nullptr) {
+    fail(errptr, "InvalidArgument", what, Handle::kNullText);
+    return false;
+  }
+  if (!handle->gate.enter()) {
+    fail(errptr, "Closed", what, Handle::kClosedText);
+    return false;
+  }
+  bool ok = false;
+  try {
+    const Status status = body(handle->target());
+    ok = status.ok();
+    save_error(errptr, status);
+  } catch (...) {
+    fail_current_exception(errptr, what);
+  }
+  handle->gate.leave();
+  return ok;
+}
+
+mantis::WriteOptions write_options(const mantis_writeoptions_t* options) {
+  return options == nullptr ? mantis::WriteOptions{} : options->options;
+}
+
+// Copies a pinned or stored value out for mantis_get and friends: NULL on NotFound.
+template <class Source>
+char* get_copy(Source* handle, const char* what, const char* key, std::size_t keylen, std::size_t* vallen,
+               char** errptr) noexcept {
+  if (vallen != nullptr) *vallen = 0;
+  char* result = nullptr;
+  run(handle, what, errptr, [&](auto& target) -> Status {
+    if (vallen == nullptr) return null_argument(what, "vallen");
+    if (Status s = check_bytes(what, "key", key, keylen); !s.ok()) return s;
+    mantis::ValueView view;
+    Status s = target.get(bytes(key, keylen), &view);
+    if (s.is_not_found()) return Status();
+    if (!s.ok()) return s;
+    result = malloc_copy(view.data());
+    *vallen = view.data().size();
+    return Status();
+  });
+  return result;
+}
+
+// Pins a value for mantis_get_pinned and mantis_cache_get_pinned: NULL on NotFound.
+template <class Source>
+mantis_value_t* get_pinned(Source* handle, const char* what, const char* key, std::size_t keylen, mantis_t* owner,
+                           char** errptr) noexcept {
+  mantis_value_t* result = nullptr;
+  run(handle, what, errptr, [&](auto& target) -> Status {
+    if (Status s = check_bytes(what, "key", key, keylen); !s.ok()) return s;
+    auto value = std::make_unique<mantis_value_t>();
+    Status s = target.get(bytes(key, keylen), &value->view);
+    if (s.is_not_found()) return Status();
+    if (!s.ok()) return s;
+    if (owner != nullptr) {
+      owner->acquire();
+      value->db = owner;
+    }
+    result = value.release();
+    return Status();
+  });
+  return result;
+}
+
+void set_batch_error(mantis_writebatch_t* batch, const char* code, const char* error) noexcept {
+  if (batch->error == nullptr) {
+    batch->error_code = code;
+    batch->error = error;
+  }
+}
+
+void set_iter_error(mantis_iterator_t* iter, const char* code, const char* error) noexcept {
+  if (iter->error == nullptr) {
+    iter->error_code = code;
+    iter->error = error;
+  }
+}
+
+// Runs a move of an iterator (seek, next); an exception leaves it invalid with an error.
+template <class Move>
+void move_iter(mantis_iterator_t* iter, Move&& move) noexcept {
+  if (iter == nullptr || !iter->usable()) return;
+  try {
+    move(*iter->iter);
+  } catch (const std::bad_alloc&) {
+    set_iter_error(iter, "ResourceExhausted", "mantis_iter: out of memory");
+  } catch (...) {
+    set_iter_error(iter, "IOError", "mantis_iter: unexpected exception");
+  }
+}
+
+// key() and value() do not look at the closed bit: after valid() said yes they must stay usable even
+// if another thread closes the database meanwhile (the iterator keeps the engine alive).
+bool positioned(const mantis_iterator_t* iter) noexcept {
+  return iter != nullptr && iter->error == nullptr && iter->iter->valid();
+}
+
+int scan_callback_result(mantis_scan_fn fn, void* ctx, std::string_view key, std::string_view value) {
+  return fn(ctx, c_data(key), key.size(), c_data(value), value.size());
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* mantis_version(void) { return MANTIS_VERSION_STRING; }
+
+void mantis_free(void* ptr) { std::free(ptr); }
+
+// ---- Options ----
+
+mantis_options_t* mantis_options_create(void) { return new (std::nothrow) mantis_options_t(); }
+void mantis_options_destroy(mantis_options_t* options) { delete options; }
+
+void mantis_options_set_dir(mantis_options_t* options, const char* dir) {
+  if (options == nullptr) return;
+  try {
+    options->options.dir = dir == nullptr ? std::filesystem::path() : std::filesystem::path(dir);
+    options->dir_out_of_memory = false;
+  } catch (...) {
+    options->dir_out_of_memory = true;
+  }
+}
+void mantis_options_set_create_if_missing(mantis_options_t* options, uint8_t v) {
+  if (options != nullptr) options->options.create_if_missing = v != 0;
+}
+void mantis_options_set_error_if_exists(mantis_options_t* options, uint8_t v) {
+  if (options != nullptr) options->options.error_if_exists = v != 0;
+}
+void mantis_options_set_durability(mantis_options_t* options, int v) {
+  // Out-of-range values are passed on: mantis::Engine::open rejects them, naming the field.
+  if (options != nullptr) options->options.durability = static_cast<mantis::Durability>(v);
+}
+void mantis_options_set_sync_interval(mantis_options_t* options, int64_t ms) {
+  if (options != nullptr) options->options.sync_interval = milliseconds(ms);
+}
+void mantis_options_set_cache_capacity(mantis_options_t* options, size_t bytes) {
+  if (options != nullptr) options->options.cache_capacity = bytes;
+}
+void mantis_options_set_cache_admission(mantis_options_t* options, int v) {
+  if (options != nullptr) options->options.cache_admission = static_cast<mantis::Admission>(v);
+}
+void mantis_options_set_reaper_interval(mantis_options_t* options, int64_t ms) {
+  if (options != nullptr) options->options.reaper_interval = milliseconds(ms);
+}
+void mantis_options_set_max_key_size(mantis_options_t* options, size_t bytes) {
+  if (options != nullptr) options->options.max_key_size = bytes;
+}
+void mantis_options_set_max_value_size(mantis_options_t* options, size_t bytes) {
+  if (options != nullptr) options->options.max_value_size = bytes;
+}
+
+mantis_writeoptions_t* mantis_writeoptions_create(void) { return new (std::nothrow) mantis_writeoptions_t(); }
+void mantis_writeoptions_destroy(mantis_writeoptions_t* options) { delete options; }
+void mantis_writeoptions_set_ttl(mantis_writeoptions_t* options, int64_t ms) {
+  // A negative TTL is passed on: the write that uses it fails with InvalidArgument.
+  if (options != nullptr) options->options.ttl = milliseconds(ms);
+}
+void mantis_writeoptions_set_sync(mantis_writeoptions_t* options, uint8_t v) {
+  if (options != nullptr) options->options.sync = v != 0;
+}
+
+// ---- Database ----
+
+mantis_t* mantis_open(const mantis_options_t* options, char** errptr) {
+  if (options != nullptr && options->dir_out_of_memory) {
+    fail(errptr, "ResourceExhausted", "mantis_open", "out of memory copying the directory name");
+    return nullptr;
+  }
+  try {
+    auto db = std::make_unique<mantis_t>();
+    const Status status = mantis::Engine::open(options == nullptr ? mantis::Options{} : options->options, &db->engine);
+    if (!status.ok()) {
+      save_error(errptr, status);
+      return nullptr;
+    }
+    return db.release();
+  } catch (...) {
+    fail_current_exception(errptr, "mantis_open");
+    return nullptr;
+  }
+}
+
+void mantis_close(mantis_t* db, char** errptr) {
+  if (db == nullptr) {
+    fail(errptr, "InvalidArgument", "mantis_close", "db is NULL");
+    return;
+  }
+  if (scanning(db)) {
+    fail(errptr, "Busy", "mantis_close", "called from inside a scan callback of this database");
+    return;
+  }
+  if (db->gate.close()) db->release_engine();
+}
+
+void mantis_destroy(mantis_t* db) {
+  if (db == nullptr) return;
+  if (db->gate.close()) db->release_engine();
+  db->release_handle();
+}
+
+void mantis_put(mantis_t* db, const mantis_writeoptions_t* options, const char* key, size_t keylen, const char* val,
+                size_t vallen, char** errptr) {
+  run(db, "mantis_put", errptr, [&](mantis::Engine& engine) -> Status {
+    if (Status s = check_bytes("mantis_put", "key", key, keylen); !s.ok()) return s;
+    if (Status s = check_bytes("mantis_put", "value", val, vallen); !s.ok()) return s;
+    return engine.put(bytes(key, keylen), bytes(val, vallen), write_options(options));
+  });
+}
+
+void mantis_put_ttl(mantis_t* db, const char* key, size_t keylen, const char* val, size_t vallen, int64_t ttl_ms,
+                    char** errptr) {
+  run(db, "mantis_put_ttl", errptr, [&](mantis::Engine& engine) -> Status {
+    if (Status s = check_bytes("mantis_put_ttl", "key", key, keylen); !s.ok()) return s;
+    if (Status s = check_bytes("mantis_put_ttl", "value", val, vallen); !s.ok()) return s;
+    return engine.put(bytes(key, keylen), bytes(val, vallen), mantis::WriteOptions{.ttl = milliseconds(ttl_ms)});
+  });
+}
+
+char* mantis_get(mantis_t* db, const char* key, size_t keylen, size_t* vallen, char** errptr) {
+  return get_copy(db, "mantis_get", key, keylen, vallen, errptr);
+}
+
+mantis_value_t* mantis_get_pinned(mantis_t* db, const char* key, size_t keylen, char** errptr) {
+  return get_pinned(db, "mantis_get_pinned", key, keylen, db, errptr);
+}
+
+void mantis_multi_get(mantis_t* db, size_t n, const char* const* keys, const size_t* keylens, char** values,
+                      size_t* vallens, char** errptr) {
+  static constexpr const char* kWhat = "mantis_multi_get";
+  if (n == 0) return;
+  const bool outputs = values != nullptr && vallens != nullptr;
+  if (outputs) {
+    for (size_t i = 0; i < n; ++i) {
+      values[i] = nullptr;
+      vallens[i] = 0;
+    }
+  }
+  const bool ok = run(db, kWhat, errptr, [&](mantis::Engine& engine) -> Status {
+    if (keys == nullptr) return null_argument(kWhat, "keys");
+    if (keylens == nullptr) return null_argument(kWhat, "keylens");
+    if (values == nullptr) return null_argument(kWhat, "values");
+    if (vallens == nullptr) return null_argument(kWhat, "vallens");
+    for (size_t i = 0; i < n; ++i) {
+      if (keys[i] == nullptr && keylens[i] != 0) {
+        return Status::invalid_argument(std::string(kWhat) + ": keys[" + std::to_string(i) + "] is NULL with length " +
+                                        std::to_string(keylens[i]));
+      }
+    }
+    mantis::ValueView view;
+    for (size_t i = 0; i < n; ++i) {
+      Status s = engine.get(bytes(keys[i], keylens[i]), &view);
+      if (s.is_not_found()) continue;
+      if (!s.ok()) return s;
+      values[i] = malloc_copy(view.data());
+      vallens[i] = view.data().size();
+    }
+    return Status();
+  });
+  if (!ok && outputs) {
+    for (size_t i = 0; i < n; ++i) {
+      std::free(values[i]);
+      values[i] = nullptr;
+      vallens[i] = 0;
+    }
+  }
+}
+
+uint8_t mantis_contains(mantis_t* db, const char* key, size_t keylen, char** errptr) {
+  bool found = false;
+  run(db, "mantis_contains", errptr, [&](mantis::Engine& engine) -> Status {
+    if (Status s = check_bytes("mantis_contains", "key", key, keylen); !s.ok()) return s;
+    found = engine.contains(bytes(key, keylen));
+    return Status();
+  });
+  return found ? 1 : 0;
+}
+
+void mantis_erase(mantis_t* db, const mantis_writeoptions_t* options, const char* key, size_t keylen, char** errptr) {
+  run(db, "mantis_erase", errptr, [&](mantis::Engine& engine) -> Status {
+    if (Status s = check_bytes("mantis_erase", "key", key, keylen); !s.ok()) return s;
+    return engine.erase(bytes(key, keylen), write_options(options));
+  });
+}
+
+void mantis_write(mantis_t* db, const mantis_writeoptions_t* options, const mantis_writebatch_t* batch, char** errptr) {
+  run(db, "mantis_write", errptr, [&](mantis::Engine& engine) -> Status {
+    if (batch == nullptr) return null_argument("mantis_write", "batch");
+    if (batch->error != nullptr) {
+      const std::string message = std::string("mantis_write: the batch holds a refused operation: ") + batch->error;
+      return std::string_view(batch->error_code) == "ResourceExhausted" ? Status::resource_exhausted(message)
+                                                                        : Status::invalid_argument(message);
+    }
+    return engine.write(batch->batch, write_options(options));
+  });
+}
+
+uint8_t mantis_expire(mantis_t* db, const char* key, size_t keylen, int64_t ttl_ms, char** errptr) {
+  bool found = false;
+  run(db, "mantis_expire", errptr, [&](mantis::Engine& engine) -> Status {
+    if (Status s = check_bytes("mantis_expire", "key", key, keylen); !s.ok()) return s;
+    Status s = engine.expire(bytes(key, keylen), milliseconds(ttl_ms));
+    if (s.is_not_found()) return Status();
+    found = s.ok();
+    return s;
+  });
+  return found ? 1 : 0;
+}
+
+uint8_t mantis_persist(mantis_t* db, const char* key, size_t keylen, char** errptr) {
+  bool found = false;
+  run(db, "mantis_persist", errptr, [&](mantis::Engine& engine) -> Status {
+    if (Status s = check_bytes("mantis_persist", "key", key, keylen); !s.ok()) return s;
+    Status s = engine.persist(bytes(key, keylen));
+    if (s.is_not_found()) return Status();
+    found = s.ok();
+    return s;
+  });
+  return found ? 1 : 0;
+}
+
+int mantis_ttl(mantis_t* db, const char* key, size_t keylen, int64_t* remaining_ms, char** errptr) {
+  int result = -1;
+  if (remaining_ms != nullptr) *remaining_ms = 0;
+  run(db, "mantis_ttl", errptr, [&](mantis::Engine& engine) -> Status {
+    if (remaining_ms == nullptr) return null_argument("mantis_ttl", "remaining_ms");
+    if (Status s = check_bytes("mantis_ttl", "key", key, keylen); !s.ok()) return s;
+    std::optional<milliseconds> remaining;
+    Status s = engine.ttl(bytes(key, keylen), &remaining);
+    if (s.is_not_found()) return Status();
+    if (!s.ok()) return s;
+    result = remaining.has_value() ? 1 : 0;
+    *remaining_ms = remaining.has_value() ? remaining->count() : 0;
+    return Status();
+  });
+  return result;
+}
+
+void mantis_scan(mantis_t* db, const char* begin, size_t beginlen, const char* end, size_t endlen, mantis_scan_fn fn,
+                 void* ctx, char** errptr) {
+  run(db, "mantis_scan", errptr, [&](mantis::Engine& engine) -> Status {
+    if (fn == nullptr) return null_argument("mantis_scan", "fn");
+    if (Status s = check_bytes("mantis_scan", "begin", begin, beginlen); !s.ok()) return s;
+    if (Status s = check_bytes("mantis_scan", "end", end, endlen); !s.ok()) return s;
+    ScanScope scope(db);
+    return engine.scan(bytes(begin, beginlen), bytes(end, endlen), [&](std::string_view k, std::string_view v) {
+      return scan_callback_result(fn, ctx, k, v) != 0;
+    });
+  });
+}
+
+void mantis_scan_prefix(mantis_t* db, const char* prefix, size_t prefixlen, mantis_scan_fn fn, void* ctx,
+                        char** errptr) {
+  run(db, "mantis_scan_prefix", errptr, [&](mantis::Engine& engine) -> Status {
+    if (fn == nullptr) return null_argument("mantis_scan_prefix", "fn");
+    if (Status s = check_bytes("mantis_scan_prefix", "prefix", prefix, prefixlen); !s.ok()) return s;
+    ScanScope scope(db);
+    return engine.scan_prefix(bytes(prefix, prefixlen), [&](std::string_view k, std::string_view v) {
+      return scan_callback_result(fn, ctx, k, v) != 0;
+    });
+  });
+}
+
+uint64_t mantis_size(mantis_t* db, char** errptr) {
+  uint64_t size = 0;
+  run(db, "mantis_size", errptr, [&](mantis::Engine& engine) -> Status {
+    size = engine.size();
+    return Status();
+  });
+  return size;
+}
+
+void mantis_clear(mantis_t* db, char** errptr) {
+  run(db, "mantis_clear", errptr, [](mantis::Engine& engine) { return engine.clear(); });
+}
+
+void mantis_sync(mantis_t* db, char** errptr) {
+  run(db, "mantis_sync", errptr, [](mantis::Engine& engine) { return engine.sync(); });
+}
+
+void mantis_checkpoint(mantis_t* db, char** errptr) {
+  run(db, "mantis_checkpoint", errptr, [](mantis::Engine& engine) { return engine.checkpoint(); });
+}
+
+char* mantis_stats_json(mantis_t* db, char** errptr) {
+  char* text = nullptr;
+  run(db, "mantis_stats_json", errptr, [&](mantis::Engine& engine) -> Status {
+    text = malloc_string(engine.stats().to_json());
+    return Status();
+  });
+  return text;
+}
+
+char* mantis_stats_prometheus(mantis_t* db, char** errptr) {
+  char* text = nullptr;
+  run(db, "mantis_stats_prometheus", errptr, [&](mantis::Engine& engine) -> Status {
+    text = malloc_string(engine.stats().to_prometheus());
+    return Status();
+  });
+  return text;
+}
+
+// ---- Write batches ----
+
+mantis_writebatch_t* mantis_writebatch_create(void) { return new (std::nothrow) mantis_writebatch_t(); }
+void mantis_writebatch_destroy(mantis_writebatch_t* batch) { delete batch; }
+
+void mantis_writebatch_put_ttl(mantis_writebatch_t* batch, const char* key, size_t keylen, const char* val,
+                               size_t vallen, int64_t ttl_ms) {
+  if (batch == nullptr) return;
+  if (key == nullptr && keylen != 0) return set_batch_error(batch, "InvalidArgument", "put: key is NULL");
+  if (val == nullptr && vallen != 0) return set_batch_error(batch, "InvalidArgument", "put: value is NULL");
+  try {
+    batch->batch.put(bytes(key, keylen), bytes(val, vallen), milliseconds(ttl_ms));
+  } catch (...) {
+    set_batch_error(batch, "ResourceExhausted", "put: out of memory");
+  }
+}
+
+void mantis_writebatch_put(mantis_writebatch_t* batch, const char* key, size_t keylen, const char* val, size_t vallen) {
+  mantis_writebatch_put_ttl(batch, key, keylen, val, vallen, 0);
+}
+
+void mantis_writebatch_erase(mantis_writebatch_t* batch, const char* key, size_t keylen) {
+  if (batch == nullptr) return;
+  if (key == nullptr && keylen != 0) return set_batch_error(batch, "InvalidArgument", "erase: key is NULL");
+  try {
+    batch->batch.erase(bytes(key, keylen));
+  } catch (...) {
+    set_batch_error(batch, "ResourceExhausted", "erase: out of memory");
+  }
+}
+
+void mantis_writebatch_clear(mantis_writebatch_t* batch) {
+  if (batch == nullptr) return;
+  batch->batch.clear();
+  batch->error = nullptr;
+  batch->error_code = nullptr;
+}
+
+size_t mantis_writebatch_count(const mantis_writebatch_t* batch) { return batch == nullptr ? 0 : batch->batch.count(); }
+
+// ---- Iterators ----
+
+mantis_iterator_t* mantis_iter_create(mantis_t* db, char** errptr) {
+  mantis_iterator_t* result = nullptr;
+  run(db, "mantis_iter_create", errptr, [&](mantis::Engine& engine) -> Status {
+    auto iter = std::make_unique<mantis_iterator_t>();
+    iter->db = db;
+    iter->iter = engine.new_iterator();
+    db->acquire();
+    result = iter.release();
+    return Status();
+  });
+  return result;
+}
+
+void mantis_iter_destroy(mantis_iterator_t* iter) {
+  if (iter == nullptr) return;
+  mantis_t* db = iter->db;
+  iter->iter.reset();  // before the engine can go
+  delete iter;
+  db->release_engine();
+  db->release_handle();
+}
+
+void mantis_iter_seek_to_first(mantis_iterator_t* iter) {
+  move_iter(iter, [](mantis::Iterator& it) { it.seek_to_first(); });
+}
+
+void mantis_iter_seek(mantis_iterator_t* iter, const char* key, size_t keylen) {
+  if (iter != nullptr && key == nullptr && keylen != 0) {
+    return set_iter_error(iter, "InvalidArgument", "mantis_iter_seek: key is NULL with a nonzero length");
+  }
+  move_iter(iter, [&](mantis::Iterator& it) { it.seek(bytes(key, keylen)); });
+}
+
+uint8_t mantis_iter_valid(const mantis_iterator_t* iter) {
+  return iter != nullptr && iter->usable() && iter->iter->valid() ? 1 : 0;
+}
+
+void mantis_iter_next(mantis_iterator_t* iter) {
+  if (mantis_iter_valid(iter) == 0) return;
+  move_iter(iter, [](mantis::Iterator& it) { it.next(); });
+}
+
+const char* mantis_iter_key(const mantis_iterator_t* iter, size_t* keylen) {
+  const bool valid = positioned(iter);
+  if (keylen != nullptr) *keylen = valid ? iter->iter->key().size() : 0;
+  return valid ? c_data(iter->iter->key()) : nullptr;
+}
+
+const char* mantis_iter_value(const mantis_iterator_t* iter, size_t* vallen) {
+  const bool valid = positioned(iter);
+  if (vallen != nullptr) *vallen = valid ? iter->iter->value().size() : 0;
+  return valid ? c_data(iter->iter->value()) : nullptr;
+}
+
+void mantis_iter_get_error(const mantis_iterator_t* iter, char** errptr) {
+  if (iter == nullptr) return fail(errptr, "InvalidArgument", "mantis_iter_get_error", "iterator is NULL");
+  if (iter->error != nullptr) return fail(errptr, iter->error_code, "mantis_iter", iter->error);
+  if (iter->db->gate.closed()) return fail(errptr, "Closed", "mantis_iter", "the database is closed");
+  try {
+    save_error(errptr, iter->iter->status());
+  } catch (...) {
+    fail_current_exception(errptr, "mantis_iter_get_error");
+  }
+}
+
+// ---- Pinned values ----
+
+const char* mantis_value_data(const mantis_value_t* value) {
+  return value == nullptr ? nullptr : c_data(value->view.data());
+}
+
+size_t mantis_value_size(const mantis_value_t* value) { return value == nullptr ? 0 : value->view.data().size(); }
+
+void mantis_value_destroy(mantis_value_t* value) {
+  if (value == nullptr) return;
+  mantis_t* db = value->db;
+  delete value;  // unpins before the engine can go
+  if (db != nullptr) {
+    db->release_engine();
+    db->release_handle();
+  }
+}
+
+// ---- Standalone cache ----
+
+mantis_cache_options_t* mantis_cache_options_create(void) { return new (std::nothrow) mantis_cache_options_t(); }
+void mantis_cache_options_destroy(mantis_cache_options_t* options) { delete options; }
+void mantis_cache_options_set_capacity(mantis_cache_options_t* options, size_t bytes) {
+  if (options != nullptr) options->options.capacity = bytes;
+}
+void mantis_cache_options_set_admission(mantis_cache_options_t* options, int v) {
+  if (options != nullptr) options->admission = v;
+}
+void mantis_cache_options_set_shard_bits(mantis_cache_options_t* options, int bits) {
+  if (options != nullptr) options->options.shard_bits = bits;
+}
+
+mantis_cache_t* mantis_cache_create(const mantis_cache_options_t* options, char** errptr) {
+  mantis::CacheOptions cache_options;
+  if (options != nullptr) {
+    cache_options = options->options;
+    if (options->admission != MANTIS_ADMISSION_ALWAYS && options->admission != MANTIS_ADMISSION_TINYLFU) {
+      fail(errptr, "InvalidArgument", "mantis_cache_create", "admission is not a MANTIS_ADMISSION_* value");
+      return nullptr;
+    }
+    cache_options.admission =
+        options->admission == MANTIS_ADMISSION_TINYLFU ? mantis::Admission::kTinyLfu : mantis::Admission::kAlways;
+    if (cache_options.shard_bits < -1) {
+      fail(errptr, "InvalidArgument", "mantis_cache_create", "shard_bits must be -1 (automatic) or >= 0");
+      return nullptr;
+    }
+  }
+  try {
+    auto cache = std::make_unique<mantis_cache_t>();
+    cache->cache = std::make_unique<mantis::Cache>(cache_options);
+    return cache.release();
+  } catch (...) {
+    fail_current_exception(errptr, "mantis_cache_create");
+    return nullptr;
+  }
+}
+
+void mantis_cache_close(mantis_cache_t* cache, char** errptr) {
+  if (cache == nullptr) return fail(errptr, "InvalidArgument", "mantis_cache_close", "cache is NULL");
+  // Cache values need no cache, so the cache goes as soon as the calls in flight are done.
+  if (cache->gate.close()) cache->cache.reset();
+}
+
+void mantis_cache_destroy(mantis_cache_t* cache) {
+  if (cache == nullptr) return;
+  if (cache->gate.close()) cache->cache.reset();
+  delete cache;
+}
+
+void mantis_cache_put(mantis_cache_t* cache, const char* key, size_t keylen, const char* val, size_t vallen,
+                      int64_t ttl_ms, char** errptr) {
+  run(cache, "mantis_cache_put", errptr, [&](mantis::Cache& c) -> Status {
+    if (Status s = check_bytes("mantis_cache_put", "key", key, keylen); !s.ok()) return s;
+    if (Status s = check_bytes("mantis_cache_put", "value", val, vallen); !s.ok()) return s;
+    return c.put(bytes(key, keylen), bytes(val, vallen), milliseconds(ttl_ms));
+  });
+}
+
+char* mantis_cache_get(mantis_cache_t* cache, const char* key, size_t keylen, size_t* vallen, char** errptr) {
+  return get_copy(cache, "mantis_cache_get", key, keylen, vallen, errptr);
+}
+
+mantis_value_t* mantis_cache_get_pinned(mantis_cache_t* cache, const char* key, size_t keylen, char** errptr) {
+  return get_pinned(cache, "mantis_cache_get_pinned", key, keylen, nullptr, errptr);
+}
+
+uint8_t mantis_cache_erase(mantis_cache_t* cache, const char* key, size_t keylen, char** errptr) {
+  bool found = false;
+  run(cache, "mantis_cache_erase", errptr, [&](mantis::Cache& c) -> Status {
+    if (Status s = check_bytes("mantis_cache_erase", "key", key, keylen); !s.ok()) return s;
+    found = c.erase(bytes(key, keylen));
+    return Status();
+  });
+  return found ? 1 : 0;
+}
+
+size_t mantis_cache_erase_prefix(mantis_cache_t* cache, const char* prefix, size_t prefixlen, char** errptr) {
+  size_t erased = 0;
+  run(cache, "mantis_cache_erase_prefix", errptr, [&](mantis::Cache& c) -> Status {
+    if (Status s = check_bytes("mantis_cache_erase_prefix", "prefix", prefix, prefixlen); !s.ok()) return s;
+    erased = c.erase_prefix(bytes(prefix, prefixlen));
+    return Status();
+  });
+  return erased;
+}
+
+void mantis_cache_clear(mantis_cache_t* cache, char** errptr) {
+  run(cache, "mantis_cache_clear", errptr, [](mantis::Cache& c) {
+    c.clear();
+    return Status();
+  });
+}
+
+size_t mantis_cache_entries(mantis_cache_t* cache, char** errptr) {
+  size_t n = 0;
+  run(cache, "mantis_cache_entries", errptr, [&](mantis::Cache& c) {
+    n = c.entries();
+    return Status();
+  });
+  return n;
+}
+
+size_t mantis_cache_charge(mantis_cache_t* cache, char** errptr) {
+  size_t n = 0;
+  run(cache, "mantis_cache_charge", errptr, [&](mantis::Cache& c) {
+    n = c.charge();
+    return Status();
+  });
+  return n;
+}
+
+size_t mantis_cache_capacity(mantis_cache_t* cache, char** errptr) {
+  size_t n = 0;
+  run(cache, "mantis_cache_capacity", errptr, [&](mantis::Cache& c) {
+    n = c.capacity();
+    return Status();
+  });
+  return n;
+}
+
+mantis_cache_stats_t* mantis_cache_stats_create(mantis_cache_t* cache, char** errptr) {
+  mantis_cache_stats_t* result = nullptr;
+  run(cache, "mantis_cache_stats_create", errptr, [&](mantis::Cache& c) {
+    result = new mantis_cache_stats_t{c.stats()};
+    return Status();
+  });
+  return result;
+}
+
+void mantis_cache_stats_destroy(mantis_cache_stats_t* stats) { delete stats; }
+uint64_t mantis_cache_stats_hits(const mantis_cache_stats_t* stats) { return stats ? stats->stats.hits : 0; }
+uint64_t mantis_cache_stats_misses(const mantis_cache_stats_t* stats) { return stats ? stats->stats.misses : 0; }
+uint64_t mantis_cache_stats_inserts(const mantis_cache_stats_t* stats) { return stats ? stats->stats.inserts : 0; }
+uint64_t mantis_cache_stats_evictions(const mantis_cache_stats_t* stats) { return stats ? stats->stats.evictions : 0; }
+uint64_t mantis_cache_stats_expired(const mantis_cache_stats_t* stats) { return stats ? stats->stats.expired : 0; }
+double mantis_cache_stats_hit_ratio(const mantis_cache_stats_t* stats) { return stats ? stats->stats.hit_ratio : 0; }
+
+}  // extern "C"
