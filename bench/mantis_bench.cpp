@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -50,7 +51,11 @@ in the same process on the same keys. Keys are 16 bytes ("key:" + 12 digits).
                       before the others and is reported when listed
   --cache-size BYTES  Options::cache_capacity of the engine, and the capacity of the cache-phase
                       caches; K/M/G suffixes allowed (default 64M)
-  --compare LIST      peers: stdmap,cds,lru (default all; "" for mantis alone)
+  --compare LIST      peers: stdmap,cds,lru, and memory (the engine without --dir) (default: all that
+                      apply; "" for mantis alone)
+  --dir DIR           durable engines: each mantis store lives in a fresh directory under DIR (removed
+                      afterwards), with the log and snapshots; adds the recovery phases
+  --durability MODE   with --dir: none, async, sync or periodic (default async)
   --json FILE         write every result as JSON
   --csv FILE          write every result as CSV (scripts/plot_bench.sh charts it)
   --quick             a smoke run of every workload and peer in a few seconds (20000 keys, 0.1 s
@@ -82,7 +87,9 @@ struct Config {
   double seconds = 2.0;
   std::vector<Workload> workloads;
   std::size_t cache_size = Options{}.cache_capacity;
-  std::vector<std::string> compare = {"stdmap", "cds", "lru"};
+  std::vector<std::string> compare = {"stdmap", "cds", "lru", "memory"};
+  std::string dir;  // empty: engines in memory
+  Durability durability = Durability::kAsync;
   std::string json_path;
   std::string csv_path;
   bool quick = false;
@@ -91,9 +98,19 @@ struct Config {
     return std::find(workloads.begin(), workloads.end(), workload) != workloads.end();
   }
   bool compares(std::string_view peer) const {
+    if (peer == "memory" && dir.empty()) return false;  // the memory peer is the engine without --dir
     return std::find(compare.begin(), compare.end(), peer) != compare.end();
   }
+  bool durable() const { return !dir.empty(); }
 };
+
+std::optional<Durability> parse_durability(std::string_view text) {
+  if (text == "none") return Durability::kNone;
+  if (text == "async") return Durability::kAsync;
+  if (text == "sync") return Durability::kSync;
+  if (text == "periodic") return Durability::kPeriodic;
+  return std::nullopt;
+}
 
 std::vector<std::string> split_list(std::string_view text) {
   std::vector<std::string> items;
@@ -213,8 +230,15 @@ bool parse_flags(int argc, char** argv, Config* config, bool* help) {
     } else if (name == "compare") {
       config->compare = split_list(value);
       for (const std::string& peer : config->compare) {
-        if (peer != "stdmap" && peer != "cds" && peer != "lru") return fail(name, peer);
+        if (peer != "stdmap" && peer != "cds" && peer != "lru" && peer != "memory") return fail(name, peer);
       }
+    } else if (name == "dir") {
+      if (value.empty()) return fail(name, value);
+      config->dir = value;
+    } else if (name == "durability") {
+      const auto durability = parse_durability(value);
+      if (!durability) return fail(name, value);
+      config->durability = *durability;
     } else if (name == "json") {
       config->json_path = value;
     } else if (name == "csv") {
@@ -373,7 +397,7 @@ class Bench {
  private:
   std::vector<std::string> kv_impls() const {
     std::vector<std::string> impls = {"mantis"};
-    for (std::string_view peer : {"stdmap", "cds"}) {
+    for (std::string_view peer : {"memory", "stdmap", "cds"}) {
       if (config_.compares(peer)) impls.emplace_back(peer);
     }
     return impls;
@@ -394,6 +418,7 @@ class Bench {
     total += kv * thread_counts * per_group;
     if (config_.runs(Workload::kConcurrent)) total += kv;
     if (config_.runs(Workload::kCacheHits)) total += static_cast<int>(cache_impls().size()) * thread_counts;
+    if (config_.durable() && config_.runs(Workload::kRecovery)) ++total;
     return total;
   }
 
@@ -402,6 +427,11 @@ class Bench {
     if (impl == "cds") return std::make_unique<CdsTarget>();
     Options options;
     options.cache_capacity = config_.cache_size;
+    if (impl == "mantis" && config_.durable()) {
+      options.dir = std::filesystem::path(config_.dir) /
+                    ("mantis-bench-" + std::to_string(::getpid()) + "-" + std::to_string(next_dir_++));
+      options.durability = config_.durability;
+    }
     return std::make_unique<MantisTarget>(options);
   }
 
@@ -477,6 +507,35 @@ class Bench {
       record(impl, "concurrent", kConcurrentWorkers,
              run_timed_phase(*target, Workload::kConcurrent, kConcurrentWorkers, phase));
     }
+    if (with_concurrent && impl == "mantis" && config_.durable() && config_.runs(Workload::kRecovery)) {
+      progress_.begin(impl, "recovery", 1);
+      run_recovery(static_cast<MantisTarget&>(*target));
+    }
+  }
+
+  // Durable engines: how long opening takes after everything the group wrote (the whole log replayed),
+  // how long a checkpoint of the store takes, and how long opening from that snapshot takes. ops = keys
+  // in the store; rss_delta_bytes = how much the open grew the process (records point into the mapped
+  // snapshot, so values are not copied).
+  void run_recovery(MantisTarget& target) {
+    auto timed = [&](std::string_view name, const std::function<Status()>& step) {
+      Measurement m;
+      const double rss_before = resident_bytes();
+      const auto start = SteadyClock::now();
+      const Status status = step();
+      m.seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
+      m.rss_delta_bytes = resident_bytes() - rss_before;
+      m.peak_rss_bytes = peak_resident_bytes();
+      m.ops = target.size();
+      if (!status.ok()) {
+        m.errors = 1;
+        std::cerr << "mantis-bench: " << name << ": " << status.to_string() << "\n";
+      }
+      record("mantis", name, 1, m);
+    };
+    timed("recovery_log", [&] { return target.reopen(); });
+    timed("checkpoint", [&] { return target.checkpoint(); });
+    timed("recovery_snapshot", [&] { return target.reopen(); });
   }
 
   void run_cache_phases() {
@@ -503,6 +562,7 @@ class Bench {
   KeySpace keys_;
   ScrambledZipfian zipf_;
   std::atomic<std::uint64_t> next_fresh_key_{0};
+  mutable std::uint64_t next_dir_ = 0;  // names the durable engines' directories
   TimingCalibration timing_;
   Progress progress_;
   Results results_;

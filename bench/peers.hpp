@@ -1,6 +1,8 @@
 // The key-value implementations mantis-bench measures, behind one small interface (KvTarget):
-//   mantis  mantis::Engine, memory only, default options except Options::cache_capacity (the read-through
-//           cache tier), used exactly as a user would (public API only).
+//   mantis  mantis::Engine, default options except Options::cache_capacity (the read-through cache tier)
+//           and, with --dir, Options::dir and Options::durability; used exactly as a user would (public
+//           API only).
+//   memory  with --dir: the same engine in memory (no dir), the peer a durable engine is measured against.
 //   stdmap  std::map<std::string, std::string> under one std::shared_mutex: the "map + RWMutex"
 //           design MantisDB replaced. Readers take the lock shared, writers exclusive.
 //   cds     libcds SkipListMap<cds::gc::DHP, std::string, std::string>, off the shelf. It has no
@@ -18,6 +20,7 @@
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -73,10 +76,28 @@ inline void init_cds_runtime() {
 
 class MantisTarget final : public KvTarget {
  public:
-  explicit MantisTarget(const Options& options) {
+  // With options.dir set, the directory belongs to the target: it is removed when the target is.
+  explicit MantisTarget(const Options& options) : options_(options) {
     const Status status = Engine::open(options, &engine_);
     if (!status.ok()) throw std::runtime_error("mantis::Engine::open: " + status.to_string());
   }
+  ~MantisTarget() override {
+    engine_.reset();
+    if (!options_.dir.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(options_.dir, ignored);
+    }
+  }
+  MantisTarget(const MantisTarget&) = delete;
+  MantisTarget& operator=(const MantisTarget&) = delete;
+
+  // Durable engines: closes the engine and opens its directory again (recovery).
+  Status reopen() {
+    engine_.reset();
+    return Engine::open(options_, &engine_);
+  }
+  Status checkpoint() { return engine_->checkpoint(); }
+  std::size_t size() const { return engine_->size(); }
 
   bool put(std::string_view key, std::string_view value) override { return engine_->put(key, value).ok(); }
   Lookup get(std::string_view key, std::string* value) override {
@@ -94,6 +115,7 @@ class MantisTarget final : public KvTarget {
   bool atomic_overwrite() const override { return true; }
 
  private:
+  const Options options_;
   std::unique_ptr<Engine> engine_;
 };
 
