@@ -32,6 +32,11 @@
 //
 // All integers are little-endian. Keys are strictly ascending across the whole file, and each entry's
 // expires_at_ms equals its record's. A reader rejects anything else, including bytes after the footer.
+//
+// What SnapshotWriter::add does with an entry that breaks these rules (a key not strictly greater than
+// the previous one, a record that is not a Record flatbuffer with this expires_at_ms, key + record over
+// kMaxSnapshotEntryBytes): it returns InvalidArgument, in every build, without adding the entry; that
+// error is not sticky, the writer stays usable. Only I/O errors are sticky.
 #pragma once
 
 #include <cstddef>
