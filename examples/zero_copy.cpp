@@ -9,7 +9,7 @@
 
 #include <mantis/engine.hpp>
 // Generated into the build tree from examples/user.fbs by mantis_add_flatbuffers_header().
-#include <mantis/user_generated.h>
+#include "examples/user_generated.h"
 
 int main() {
   std::unique_ptr<mantis::Engine> db;

@@ -208,8 +208,9 @@ type DB struct {
 	h *C.mantis_t // immutable; freed by the finalizer once nothing references the DB
 }
 
-// Open opens an engine. dir "" means memory only (no files at all). Durable engines are not
-// available yet: a non-empty dir fails with ErrNotSupported. opts nil means the defaults.
+// Open opens an engine. dir "" means memory only (no files at all); otherwise the engine is durable
+// in dir (write-ahead log and snapshots, Options.Durability), and a second Open of the same dir is
+// ErrBusy while the first is open. opts nil means the defaults.
 func Open(dir string, opts *Options) (*DB, error) {
 	copts := C.mantis_options_create()
 	if copts == nil {

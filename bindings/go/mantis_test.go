@@ -66,11 +66,42 @@ func TestOpenOptions(t *testing.T) {
 			t.Errorf("%s: Open returned %v, want ErrInvalidArgument", name, err)
 		}
 	}
-	// Durable engines are not available yet.
-	_, err := Open(t.TempDir(), nil)
-	wantErr(t, err, ErrNotSupported)
-	_, err = Open("bad\x00dir", nil)
+	_, err := Open("bad\x00dir", nil)
 	wantErr(t, err, ErrInvalidArgument)
+}
+
+func TestDurable(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, &Options{Durability: Sync})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Put([]byte("durable"), []byte("yes")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Put([]byte("after"), []byte("checkpoint")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, nil); !errors.Is(err, ErrBusy) {
+		t.Fatalf("second Open of a held dir returned %v, want ErrBusy", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for key, want := range map[string]string{"durable": "yes", "after": "checkpoint"} {
+		got, err := db.Get([]byte(key))
+		if err != nil || string(got) != want {
+			t.Errorf("Get(%q) after reopen = %q, %v; want %q", key, got, err, want)
+		}
+	}
 }
 
 func TestPutGetDelete(t *testing.T) {

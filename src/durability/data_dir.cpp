@@ -144,7 +144,9 @@ Status DataDir::close() {
   background_wake_.notify_all();
   if (background_.joinable()) background_.join();
   Status s;
-  if (wal_ == nullptr) {
+  if (!recovered_) {
+    // open() failed: nothing of this session may reach the disk.
+  } else if (wal_ == nullptr) {
     s = checkpoint();  // kNone: the store persists only through snapshots
   } else {
     s = wal_->close();
@@ -172,6 +174,7 @@ Status DataDir::recover(Recovered* recovered) {
   }
   next_segment_ = next_segment;
   remove_obsolete_files();
+  recovered_ = true;
   return Status::ok_status();
 }
 

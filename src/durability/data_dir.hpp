@@ -96,6 +96,7 @@ class DataDir {
   std::unique_ptr<WriteAheadLog> wal_;  // null with Durability::kNone
   std::uint64_t next_lsn_ = 1;         // the LSN after the last one recovered
   std::uint64_t next_segment_ = 1;     // the segment after the last one recovered (kNone's manifests)
+  bool recovered_ = false;             // recover() succeeded: close() may write
 
   std::mutex checkpoint_mutex_;  // one checkpoint at a time
   Manifest manifest_;            // guarded by checkpoint_mutex_
