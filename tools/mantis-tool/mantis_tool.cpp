@@ -4,12 +4,10 @@
 // the directory's lock (a directory held by a running engine gives Busy), recovers it the same way
 // (a torn log tail left by a crash is truncated, as any open would), and repairs nothing silently.
 // Errors print the Status text on stderr; exit status 0 success, 1 error, 2 bad usage.
-#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,7 +16,7 @@
 
 #include <mantis/engine.hpp>
 
-#include "dump_format.hpp"
+#include "tool_commands.hpp"
 
 namespace fs = std::filesystem;
 using mantis::Engine;
@@ -29,9 +27,7 @@ using mantis::WriteOptions;
 
 namespace {
 
-constexpr int kExitError = 1;
 constexpr int kExitUsage = 2;
-constexpr std::size_t kLoadBatch = 1000;
 
 constexpr const char* kHelp = R"(usage: mantis-tool COMMAND DIR [ARGS] [OPTIONS]
 
@@ -59,7 +55,7 @@ key and value are escaped: bytes 0x20..0x7e stand for themselves except the back
 every other byte (TAB, LF, CR, NUL, 0x7f, 0x80..0xff) is \xNN with two lowercase hex digits. ttl is
 the time to live left when the dump was taken, in milliseconds, or - for none; load applies it from
 the moment it loads. An empty key or value is an empty field. load stops at the first malformed line
-(naming it): the whole batches before that line are written, nothing after it.
+(naming it): every line before it is written, nothing after it.
 
 Exit status: 0 success, 1 error (the Status text is on stderr), 2 bad usage.
 )";
@@ -139,10 +135,7 @@ Command parse(int argc, char** argv) {
   usage("unknown command '" + command.name + "'");
 }
 
-int fail(const Status& s) {
-  std::fprintf(stderr, "%s\n", s.to_string().c_str());
-  return kExitError;
-}
+int fail(const Status& s) { return mantis::tool::fail(s, mantis::tool::Streams{}); }
 
 // Makes what this command wrote durable before the tool exits: a sync of the log, or, without a log
 // (kNone), a snapshot.
@@ -159,160 +152,33 @@ Status open(const Command& command, std::unique_ptr<Engine>* engine) {
   return Engine::open(options, engine);
 }
 
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
-}
-
-int stats(const Command& command, Engine& engine) {
-  const fs::path dir = command.positional[0];
-  std::string files = "[";
-  std::uintmax_t total = 0;
-  std::error_code ec;
-  std::vector<std::pair<std::string, std::uintmax_t>> listing;
-  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    const std::uintmax_t size = it->file_size(ec);
-    if (ec) break;
-    listing.emplace_back(fs::relative(it->path(), dir).string(), size);
-  }
-  if (ec) return fail(Status::io_error(dir.string() + ": listing the directory: " + ec.message()));
-  std::sort(listing.begin(), listing.end());
-  for (const auto& [name, size] : listing) {
-    if (files.size() > 1) files += ",";
-    files += "{\"name\":" + json_string(name) + ",\"bytes\":" + std::to_string(size) + "}";
-    total += size;
-  }
-  files += "]";
-  std::printf("{\"dir\":%s,\"size\":%zu,\"engine\":%s,\"files\":%s,\"file_bytes\":%ju}\n",
-              json_string(dir.string()).c_str(), engine.size(), engine.stats().to_json().c_str(), files.c_str(), total);
-  return 0;
-}
-
-int verify(Engine& engine) {
-  std::uint64_t keys = 0;
-  std::uint64_t bytes = 0;
-  std::string value;
-  auto it = engine.new_iterator();
-  for (it->seek_to_first(); it->valid(); it->next()) {
-    ++keys;
-    bytes += it->key().size() + it->value().size();
-    // Read every value a second way: a point read must agree with the iterator (or find the key
-    // expired meanwhile).
-    const Status s = engine.get(it->key(), &value);
-    if (s.is_not_found()) continue;
-    if (!s.ok()) return fail(s);
-    if (value != it->value()) {
-      return fail(Status::corruption("key '" + mantis::tool::escape(it->key()) +
-                                     "': the iterator and a point read return different values"));
-    }
-  }
-  if (!it->status().ok()) return fail(it->status());
-  std::printf("ok: %llu keys, %llu bytes of keys and values\n", static_cast<unsigned long long>(keys),
-              static_cast<unsigned long long>(bytes));
-  return 0;
-}
-
-int dump(const Command& command, Engine& engine) {
-  const std::string prefix = command.prefix.value_or("");
-  auto it = engine.new_iterator();
-  std::string out;
-  for (it->seek(prefix); it->valid() && it->key().substr(0, prefix.size()) == prefix; it->next()) {
-    std::optional<std::chrono::milliseconds> remaining;
-    const Status s = engine.ttl(it->key(), &remaining);
-    if (s.is_not_found()) continue;  // expired since the iterator saw it
-    if (!s.ok()) return fail(s);
-    out += mantis::tool::format_line(it->key(), it->value(), remaining);
-    if (out.size() >= (1u << 16)) {
-      std::fwrite(out.data(), 1, out.size(), stdout);
-      out.clear();
-    }
-  }
-  if (!it->status().ok()) return fail(it->status());
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  if (std::fflush(stdout) != 0) return fail(Status::io_error("stdout: write failed"));
-  return 0;
-}
-
-int load(const Command& command, Engine& engine) {
-  WriteBatch batch;
-  std::uint64_t loaded = 0;
-  std::uint64_t line_number = 0;
-  std::string line;
-  mantis::tool::DumpEntry entry;
-  auto flush = [&]() -> Status {
-    if (batch.count() == 0) return Status::ok_status();
-    Status s = engine.write(batch);
-    if (s.ok()) loaded += batch.count();
-    batch.clear();
-    return s;
-  };
-  while (std::getline(std::cin, line)) {
-    ++line_number;
-    if (auto why = mantis::tool::parse_line(line, &entry)) {
-      const Status written = flush();
-      std::fprintf(stderr, "mantis-tool load: stdin line %llu: %s; %llu keys before it were loaded\n",
-                   static_cast<unsigned long long>(line_number), why->c_str(), static_cast<unsigned long long>(loaded));
-      if (!written.ok()) return fail(written);
-      return kExitError;
-    }
-    batch.put(entry.key, entry.value, entry.ttl.value_or(std::chrono::milliseconds(0)));
-    if (batch.count() >= kLoadBatch) {
-      if (Status s = flush(); !s.ok()) return fail(s);
-    }
-  }
-  if (std::cin.bad()) return fail(Status::io_error("stdin: read failed"));
-  if (Status s = flush(); !s.ok()) return fail(s);
-  if (Status s = make_durable(command, engine); !s.ok()) return fail(s);
-  std::printf("loaded %llu keys\n", static_cast<unsigned long long>(loaded));
-  return 0;
-}
-
 int run(const Command& command) {
+  namespace tool = mantis::tool;
+  const tool::Streams io;
   std::unique_ptr<Engine> engine;
   if (Status s = open(command, &engine); !s.ok()) return fail(s);
   const std::string& name = command.name;
   const auto& args = command.positional;
-  const WriteOptions write_options{.ttl = std::chrono::milliseconds(command.ttl_ms.value_or(0))};
-  if (name == "stats") return stats(command, *engine);
-  if (name == "verify") return verify(*engine);
-  if (name == "dump") return dump(command, *engine);
-  if (name == "load") return load(command, *engine);
+  if (name == "stats") return tool::stats(*engine, args[0], io);
+  if (name == "verify") return tool::verify(*engine, io);
+  if (name == "dump") return tool::dump(*engine, command.prefix.value_or(""), io);
+  if (name == "get") return tool::get(*engine, args[1], io);
   if (name == "checkpoint") {
-    if (Status s = engine->checkpoint(); !s.ok()) return fail(s);
-    return 0;
+    const Status s = engine->checkpoint();
+    return s.ok() ? 0 : fail(s);
   }
-  if (name == "get") {
-    std::string value;
-    if (Status s = engine->get(args[1], &value); !s.ok()) return fail(s);
-    value += '\n';
-    std::fwrite(value.data(), 1, value.size(), stdout);
-    return std::fflush(stdout) == 0 ? 0 : fail(Status::io_error("stdout: write failed"));
-  }
-  if (name == "put") {
-    if (Status s = engine->put(args[1], args[2], write_options); !s.ok()) return fail(s);
-    if (Status s = make_durable(command, *engine); !s.ok()) return fail(s);
-    return 0;
-  }
-  if (name == "del") {
+  int status = 0;
+  if (name == "load") {
+    status = tool::load(*engine, io);
+  } else if (name == "put") {
+    const Status s = engine->put(args[1], args[2], WriteOptions{.ttl = std::chrono::milliseconds(command.ttl_ms.value_or(0))});
+    if (!s.ok()) return fail(s);
+  } else if (name == "del") {
     if (Status s = engine->erase(args[1]); !s.ok()) return fail(s);
-    if (Status s = make_durable(command, *engine); !s.ok()) return fail(s);
-    return 0;
   }
-  return kExitUsage;
+  // What load wrote before a malformed line is made durable too.
+  if (Status s = make_durable(command, *engine); !s.ok()) return fail(s);
+  return status;
 }
 
 }  // namespace
