@@ -3,20 +3,22 @@
 // keep their absolute deadlines across restarts, a second opener gets Busy (G6), the open flags
 // (create_if_missing, error_if_exists) and file modes behave as documented, and damage inside a data
 // file fails open with Corruption naming the file. Crashes (kill -9 at random moments) are the job of
-// tests/crash/crash_loop.cpp; power loss and failed writes need the fault-injecting file layer and are
-// tested there.
+// tests/crash/crash_loop.cpp; power loss needs the fault-injecting file layer and is tested there.
+// A failed write (G5) is provoked here with RLIMIT_FSIZE, in a child process.
 //
 // Every case works in its own directory under std::filesystem::temp_directory_path(), removed at the
 // end. A database directory is always created by the engine (create_if_missing), never by the test,
 // so the modes checked are the engine's own.
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <poll.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -879,4 +881,107 @@ TEST_CASE("durable: damage inside a data file fails open with Corruption naming 
   REQUIRE(s.is_corruption());
   REQUIRE(db == nullptr);
   REQUIRE(s.to_string().find(largest.filename().string()) != std::string::npos);
+}
+
+namespace {
+// What the child of the G5 test saw, sent back in one write.
+struct FailedWriteReport {
+  char opened = 0;                // the engine opened
+  int acknowledged = 0;           // puts k0..k(n-1) returned OK
+  char failed = 0;                // some put failed
+  mantis::Status::Code first_failure = mantis::Status::Code::kOk;
+  char failed_key_visible = 0;    // the failed put's key was readable right after the failure
+  mantis::Status::Code later[3] = {};  // put, erase and write after the failure
+  char reads_ok = 0;              // get of an acknowledged key still worked
+  char message[240] = {};         // the first failure's Status text
+};
+std::string failed_write_key(int i) { return numbered("k", i); }
+std::string failed_write_value(int i) { return std::string(1024, static_cast<char>('a' + i % 26)) + std::to_string(i); }
+}  // namespace
+
+TEST_CASE("durable: a write that fails on I/O is not acknowledged, and later writes are refused until reopen",
+          "[durability][io-error]") {
+  TempDir tmp;
+  Options options = durable_options(tmp.db());
+  options.reaper_interval = 0ms;  // no background thread while this process forks
+  {
+    auto db = open_engine(options);
+    require_ok(db->put("before", "x"));
+  }
+  int report_pipe[2];
+  REQUIRE(::pipe(report_pipe) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // The child's files may not grow past a limit a little above their size now: the log write that
+    // crosses it fails (EFBIG; SIGXFSZ is ignored). The child then exits without closing the engine.
+    ::close(report_pipe[0]);
+    std::signal(SIGXFSZ, SIG_IGN);
+    FailedWriteReport report;
+    std::unique_ptr<Engine> db;
+    const Status opened = Engine::open(options, &db);
+    if (opened.ok()) {
+      report.opened = 1;
+      std::uintmax_t largest = 0;
+      for (const auto& file : files_under(tmp.db())) largest = std::max(largest, fs::file_size(file));
+      const rlimit limit{largest + (64u << 10), largest + (64u << 10)};
+      ::setrlimit(RLIMIT_FSIZE, &limit);
+      for (int i = 0; i < 100'000; ++i) {
+        const Status s = db->put(failed_write_key(i), failed_write_value(i));
+        if (s.ok()) {
+          report.acknowledged = i + 1;
+          continue;
+        }
+        report.failed = 1;
+        report.first_failure = s.code();
+        std::snprintf(report.message, sizeof report.message, "%s", s.to_string().c_str());
+        report.failed_key_visible = db->contains(failed_write_key(i)) ? 1 : 0;
+        report.later[0] = db->put("after", "refused?").code();
+        report.later[1] = db->erase(failed_write_key(0)).code();
+        WriteBatch batch;
+        batch.put("after-batch", "refused?");
+        report.later[2] = db->write(batch).code();
+        std::string value;
+        report.reads_ok = db->get(failed_write_key(0), &value).ok() && value == failed_write_value(0) ? 1 : 0;
+        break;
+      }
+    } else {
+      std::snprintf(report.message, sizeof report.message, "%s", opened.to_string().c_str());
+    }
+    const bool sent = ::write(report_pipe[1], &report, sizeof report) == static_cast<ssize_t>(sizeof report);
+    ::_exit(sent ? 0 : 1);  // like a crash: no close, no flush
+  }
+  ::close(report_pipe[1]);
+  FailedWriteReport report;
+  const ssize_t got = ::read(report_pipe[0], &report, sizeof report);
+  ::close(report_pipe[0]);
+  int wait_status = 0;
+  REQUIRE(::waitpid(child, &wait_status, 0) == child);
+  REQUIRE(got == static_cast<ssize_t>(sizeof report));
+  INFO("child: " << report.message);
+  REQUIRE(report.opened == 1);
+  REQUIRE(report.failed == 1);
+  REQUIRE(report.first_failure == Status::Code::kIOError);
+  REQUIRE(report.failed_key_visible == 0);
+  for (const Status::Code later : report.later) {
+    INFO("a write after the failure answered " << Status::code_name(later) << " (IOError expected until reopen)");
+    REQUIRE(later == Status::Code::kIOError);
+  }
+  REQUIRE(report.reads_ok == 1);
+
+  // Reopened without the limit: everything acknowledged is there; the failed put is absent or whole;
+  // nothing written after the failure exists; writes work again.
+  auto db = open_engine(options);
+  REQUIRE(value_of(*db, "before") == "x");
+  for (int i = 0; i < report.acknowledged; ++i) {
+    INFO("acknowledged key " << failed_write_key(i));
+    REQUIRE(value_of(*db, failed_write_key(i)) == failed_write_value(i));
+  }
+  const std::string failed_value = value_of(*db, failed_write_key(report.acknowledged));
+  REQUIRE((failed_value == "<absent>" || failed_value == failed_write_value(report.acknowledged)));
+  REQUIRE_FALSE(db->contains("after"));
+  REQUIRE_FALSE(db->contains("after-batch"));
+  REQUIRE(value_of(*db, failed_write_key(report.acknowledged + 1)) == "<absent>");
+  require_ok(db->put("after-reopen", "works"));
+  REQUIRE(value_of(*db, "after-reopen") == "works");
 }
