@@ -35,15 +35,23 @@ void require(bool condition) {
   if (!condition) std::abort();
 }
 
+// A private directory, removed with its files at exit.
+struct WorkDir {
+  WorkDir() {
+    path = (std::filesystem::exists("/dev/shm") ? std::string("/dev/shm") : std::string("/tmp")) +
+           "/mantis-snapshot-fuzz-XXXXXX";
+    require(::mkdtemp(path.data()) != nullptr);
+  }
+  ~WorkDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  std::string path;
+};
+
 const std::string& work_dir() {
-  static const std::string dir = [] {
-    std::string pattern = (std::filesystem::exists("/dev/shm") ? std::string("/dev/shm") : std::string("/tmp")) +
-                          "/mantis-snapshot-fuzz-XXXXXX";
-    require(::mkdtemp(pattern.data()) != nullptr);
-    std::atexit([] { std::filesystem::remove_all(work_dir()); });
-    return pattern;
-  }();
-  return dir;
+  static const WorkDir dir;
+  return dir.path;
 }
 
 std::string record_bytes(std::string_view value, std::uint64_t expires_at_ms) {
