@@ -6,6 +6,9 @@
 // tests/crash/crash_loop.cpp; power loss needs the fault-injecting file layer and is tested there.
 // A failed write (G5) is provoked here with RLIMIT_FSIZE, in a child process.
 //
+// One file, past the usual size, because it is the one place that states the durable engine's
+// contract as seen through the public API; each TEST_CASE is one guarantee and reads on its own.
+//
 // Every case works in its own directory under std::filesystem::temp_directory_path(), removed at the
 // end. A database directory is always created by the engine (create_if_missing), never by the test,
 // so the modes checked are the engine's own.
