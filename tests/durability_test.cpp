@@ -6,20 +6,23 @@
 // tests/crash/crash_loop.cpp; power loss needs the fault-injecting file layer and is tested there.
 // A failed write (G5) is provoked here with RLIMIT_FSIZE, in a child process.
 //
+// One file, past the usual size, because it is the one place that states the durable engine's
+// contract as seen through the public API; each TEST_CASE is one guarantee and reads on its own.
+//
 // Every case works in its own directory under std::filesystem::temp_directory_path(), removed at the
 // end. A database directory is always created by the engine (create_if_missing), never by the test,
 // so the modes checked are the engine's own.
 #include <catch2/catch.hpp>
 
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -170,7 +173,7 @@ std::vector<fs::path> files_under(const fs::path& dir) {
 }
 
 unsigned permission_bits(const fs::path& path) {
-  struct stat st{};
+  struct stat st {};
   REQUIRE(::stat(path.c_str(), &st) == 0);
   return static_cast<unsigned>(st.st_mode) & 07777u;
 }
@@ -829,8 +832,7 @@ TEST_CASE("durable: memory-only engines refuse sync() and checkpoint() with NotS
   REQUIRE(db->checkpoint().is_not_supported());
 }
 
-TEST_CASE("durable: invalid durable options are refused with InvalidArgument and create nothing",
-          "[durability]") {
+TEST_CASE("durable: invalid durable options are refused with InvalidArgument and create nothing", "[durability]") {
   TempDir tmp;
   Options options = durable_options(tmp.db(), Durability::kPeriodic);
   options.sync_interval = 0ms;
@@ -886,14 +888,14 @@ TEST_CASE("durable: damage inside a data file fails open with Corruption naming 
 namespace {
 // What the child of the G5 test saw, sent back in one write.
 struct FailedWriteReport {
-  char opened = 0;                // the engine opened
-  int acknowledged = 0;           // puts k0..k(n-1) returned OK
-  char failed = 0;                // some put failed
+  char opened = 0;       // the engine opened
+  int acknowledged = 0;  // puts k0..k(n-1) returned OK
+  char failed = 0;       // some put failed
   mantis::Status::Code first_failure = mantis::Status::Code::kOk;
-  char failed_key_visible = 0;    // the failed put's key was readable right after the failure
+  char failed_key_visible = 0;         // the failed put's key was readable right after the failure
   mantis::Status::Code later[3] = {};  // put, erase and write after the failure
-  char reads_ok = 0;              // get of an acknowledged key still worked
-  char message[240] = {};         // the first failure's Status text
+  char reads_ok = 0;                   // get of an acknowledged key still worked
+  char message[240] = {};              // the first failure's Status text
 };
 std::string failed_write_key(int i) { return numbered("k", i); }
 std::string failed_write_value(int i) { return std::string(1024, static_cast<char>('a' + i % 26)) + std::to_string(i); }

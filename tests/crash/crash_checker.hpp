@@ -21,6 +21,7 @@
 // Live checks, while applying operations: expire/persist answered NotFound only for absent keys.
 // Any violation stops the loop; the report names the key, what was acknowledged (and what the
 // in-flight operation would have made of it), what was found, and the key's operations in the cycle.
+// One room: the rules and the code that applies them belong side by side.
 #pragma once
 
 #include <algorithm>
@@ -85,8 +86,9 @@ struct Journal {
   }
   std::size_t acked_count() const {
     std::size_t n = 0;
-    for (const auto& thread_ops : ops) n += static_cast<std::size_t>(std::count_if(
-                                            thread_ops.begin(), thread_ops.end(), [](const JournalOp& op) { return op.acked; }));
+    for (const auto& thread_ops : ops)
+      n += static_cast<std::size_t>(
+          std::count_if(thread_ops.begin(), thread_ops.end(), [](const JournalOp& op) { return op.acked; }));
     return n;
   }
 };
@@ -101,8 +103,8 @@ struct Observed {
 
 struct Observation {
   std::vector<Observed> keys = std::vector<Observed>(kKeys);
-  std::int64_t start_ms = 0;  // wall clock before the first read
-  std::int64_t end_ms = 0;    // after the last
+  std::int64_t start_ms = 0;          // wall clock before the first read
+  std::int64_t end_ms = 0;            // after the last
   std::vector<std::string> problems;  // R1 and R2 violations, read errors
 };
 
@@ -150,8 +152,8 @@ inline Observation observe(const Engine& engine) {
       }
       const auto version = parse_value(*key, it->value());
       if (!version) {
-        obs.problems.push_back("torn or unknown value under " + key_name(*key) + " (scan): '" +
-                               printable(it->value()) + "'");
+        obs.problems.push_back("torn or unknown value under " + key_name(*key) + " (scan): '" + printable(it->value()) +
+                               "'");
         continue;
       }
       scanned[*key] = version;
@@ -185,9 +187,10 @@ inline Observation observe(const Engine& engine) {
     }
     const bool may_have_expired = is_short_ttl_key(key) && !o.present;
     if (scanned[key].has_value() != o.present && !may_have_expired) {
-      obs.problems.push_back("scan and get disagree on " + name + ": scan " +
-                             (scanned[key] ? "found version " + hex_version(*scanned[key]) : std::string("found nothing")) +
-                             ", get " + (o.present ? "found version " + hex_version(o.version) : std::string("found nothing")));
+      obs.problems.push_back(
+          "scan and get disagree on " + name + ": scan " +
+          (scanned[key] ? "found version " + hex_version(*scanned[key]) : std::string("found nothing")) + ", get " +
+          (o.present ? "found version " + hex_version(o.version) : std::string("found nothing")));
     } else if (scanned[key] && o.present && *scanned[key] != o.version) {
       obs.problems.push_back("scan and get disagree on " + name + ": versions " + hex_version(*scanned[key]) + " and " +
                              hex_version(o.version));
@@ -200,9 +203,12 @@ inline Observation observe(const Engine& engine) {
 inline std::string describe(const Observed& o) {
   if (!o.present) return "absent";
   std::string out = "version " + hex_version(o.version);
-  if (o.ttl_ms) out += ", ttl " + std::to_string(*o.ttl_ms) + " ms left";
-  else if (o.ttl_not_found) out += ", expired before ttl() could read it";
-  else out += ", no ttl";
+  if (o.ttl_ms)
+    out += ", ttl " + std::to_string(*o.ttl_ms) + " ms left";
+  else if (o.ttl_not_found)
+    out += ", expired before ttl() could read it";
+  else
+    out += ", no ttl";
   return out;
 }
 
@@ -227,8 +233,8 @@ inline std::optional<std::string> mismatch(const KeyState& s, const Observed& o,
   }
   if (surely_expired) return std::string("visible after its ttl ran out");
   if (o.version != s.version) return std::string("wrong version");
-  if (o.ttl_not_found) return surely_alive ? std::optional<std::string>("ttl() said NotFound before the deadline")
-                                           : std::nullopt;
+  if (o.ttl_not_found)
+    return surely_alive ? std::optional<std::string>("ttl() said NotFound before the deadline") : std::nullopt;
   if (!o.ttl_ms) return std::string("lost its ttl");
   if (*o.ttl_ms > s.expires_hi - obs.start_ms + kSlackMs || *o.ttl_ms < s.expires_lo - obs.end_ms - kSlackMs) {
     return std::string("ttl outside the bounds the write allows");
@@ -295,8 +301,8 @@ inline bool touches(const Msg& m, unsigned key) {
 
 struct CheckOutcome {
   bool ok = true;
-  std::string report;        // the violation, when !ok
-  std::size_t acked = 0;     // acknowledged operations in the cycle
+  std::string report;     // the violation, when !ok
+  std::size_t acked = 0;  // acknowledged operations in the cycle
   std::size_t in_flight = 0;
   std::size_t in_flight_applied = 0;  // in-flight operations that must have been applied
   std::size_t in_flight_lost = 0;     // ... that must have been lost
@@ -376,10 +382,9 @@ inline CheckOutcome check_cycle(std::vector<KeyState>& model, const Journal& jou
         std::vector<std::string> history;
         for (std::size_t k = 0; k < m; ++k) {
           if (!touches(ops[k].intent, key)) continue;
-          history.push_back("#" + std::to_string(k + 1) + " " + op_name(ops[k].intent.op) + " " +
-                            hex_version(ops[k].intent.version) +
-                            (ops[k].acked ? (ops[k].result == AckResult::kOk ? " acked" : " acked NotFound")
-                                          : " in flight"));
+          history.push_back(
+              "#" + std::to_string(k + 1) + " " + op_name(ops[k].intent.op) + " " + hex_version(ops[k].intent.version) +
+              (ops[k].acked ? (ops[k].result == AckResult::kOk ? " acked" : " acked NotFound") : " in flight"));
         }
         report += "    operations this cycle (" + std::to_string(history.size()) + ", last 6):";
         for (std::size_t i = history.size() > 6 ? history.size() - 6 : 0; i < history.size(); ++i) {
@@ -426,9 +431,9 @@ inline CheckOutcome check_cycle(std::vector<KeyState>& model, const Journal& jou
       if (lost.ack_seq < survived.intent_seq) {
         return fail("not a prefix of log order: thread " + std::to_string(u) + "'s " + op_name(lost.intent.op) + " " +
                     hex_version(lost.intent.version) + " (operation #" + std::to_string(kmax[u] + 1) +
-                    ", acknowledged) is lost, but thread " + std::to_string(t) + "'s " +
-                    op_name(survived.intent.op) + " " + hex_version(survived.intent.version) + " (operation #" +
-                    std::to_string(kmin[t]) + "), started after that acknowledgement, survived\n");
+                    ", acknowledged) is lost, but thread " + std::to_string(t) + "'s " + op_name(survived.intent.op) +
+                    " " + hex_version(survived.intent.version) + " (operation #" + std::to_string(kmin[t]) +
+                    "), started after that acknowledgement, survived\n");
       }
     }
   }

@@ -105,10 +105,12 @@ inline std::optional<std::string> parse_line(std::string_view line, DumpEntry* e
   }
   std::int64_t ms = 0;
   for (const char c : ttl) {
-    if (c < '0' || c > '9' || ms > (std::int64_t{1} << 50)) return "ttl: expected '-' or milliseconds, got '" + std::string(ttl) + "'";
+    if (c < '0' || c > '9' || ms > (std::int64_t{1} << 50))
+      return "ttl: expected '-' or milliseconds, got '" + std::string(ttl) + "'";
     ms = ms * 10 + (c - '0');
   }
-  if (ttl.empty() || ms <= 0) return "ttl: expected '-' or a positive number of milliseconds, got '" + std::string(ttl) + "'";
+  if (ttl.empty() || ms <= 0)
+    return "ttl: expected '-' or a positive number of milliseconds, got '" + std::string(ttl) + "'";
   entry->ttl = std::chrono::milliseconds(ms);
   return std::nullopt;
 }

@@ -93,15 +93,21 @@ Command parse(int argc, char** argv) {
       const std::string text = value();
       char* end = nullptr;
       const long long ms = std::strtoll(text.c_str(), &end, 10);
-      if (text.empty() || *end != '\0' || ms <= 0) usage("--ttl needs a positive number of milliseconds, got '" + text + "'");
+      if (text.empty() || *end != '\0' || ms <= 0)
+        usage("--ttl needs a positive number of milliseconds, got '" + text + "'");
       command.ttl_ms = ms;
     } else if (!options_done && arg == "--durability") {
       const std::string mode = value();
-      if (mode == "none") command.durability = mantis::Durability::kNone;
-      else if (mode == "async") command.durability = mantis::Durability::kAsync;
-      else if (mode == "sync") command.durability = mantis::Durability::kSync;
-      else if (mode == "periodic") command.durability = mantis::Durability::kPeriodic;
-      else usage("--durability must be none, async, sync or periodic, not '" + mode + "'");
+      if (mode == "none")
+        command.durability = mantis::Durability::kNone;
+      else if (mode == "async")
+        command.durability = mantis::Durability::kAsync;
+      else if (mode == "sync")
+        command.durability = mantis::Durability::kSync;
+      else if (mode == "periodic")
+        command.durability = mantis::Durability::kPeriodic;
+      else
+        usage("--durability must be none, async, sync or periodic, not '" + mode + "'");
     } else if (!options_done && arg.size() > 2 && arg.compare(0, 2, "--") == 0) {
       usage("unknown option '" + arg + "'");
     } else if (command.name.empty()) {
@@ -116,10 +122,9 @@ Command parse(int argc, char** argv) {
     std::size_t arguments;  // after DIR
     bool prefix, ttl;
   };
-  static constexpr Shape kShapes[] = {{"stats", 0, false, false},      {"verify", 0, false, false},
-                                      {"dump", 0, true, false},        {"load", 0, false, false},
-                                      {"checkpoint", 0, false, false}, {"get", 1, false, false},
-                                      {"put", 2, false, true},         {"del", 1, false, false}};
+  static constexpr Shape kShapes[] = {
+      {"stats", 0, false, false},      {"verify", 0, false, false}, {"dump", 0, true, false}, {"load", 0, false, false},
+      {"checkpoint", 0, false, false}, {"get", 1, false, false},    {"put", 2, false, true},  {"del", 1, false, false}};
   for (const Shape& shape : kShapes) {
     if (command.name != shape.name) continue;
     if (command.positional.empty()) usage(command.name + " needs a data directory");
@@ -171,7 +176,8 @@ int run(const Command& command) {
   if (name == "load") {
     status = tool::load(*engine, io);
   } else if (name == "put") {
-    const Status s = engine->put(args[1], args[2], WriteOptions{.ttl = std::chrono::milliseconds(command.ttl_ms.value_or(0))});
+    const Status s =
+        engine->put(args[1], args[2], WriteOptions{.ttl = std::chrono::milliseconds(command.ttl_ms.value_or(0))});
     if (!s.ok()) return fail(s);
   } else if (name == "del") {
     if (Status s = engine->erase(args[1]); !s.ok()) return fail(s);

@@ -105,9 +105,9 @@ inline int verify(Engine& engine, const Streams& io) {
     if (s.is_not_found()) continue;
     if (!s.ok()) return fail(s, io);
     if (value != it->value()) {
-      return fail(Status::corruption("key '" + escape(it->key()) +
-                                     "': the iterator and a point read return different values"),
-                  io);
+      return fail(
+          Status::corruption("key '" + escape(it->key()) + "': the iterator and a point read return different values"),
+          io);
     }
   }
   if (!it->status().ok()) return fail(it->status(), io);
