@@ -794,8 +794,8 @@ TEST_CASE("durable: sync() and checkpoint() succeed in every durability mode", "
         }
       }
       auto db = open_engine(options);
-      // kNone keeps no log: what it guarantees is what a checkpoint wrote. (Whether a clean close
-      // also keeps later writes is up to the engine's documentation; this test does not assume it.)
+      // kNone keeps no log: what it guarantees is what a checkpoint wrote (and a clean close, which
+      // writes a last snapshot: see the next test).
       Contents expected = {{"before-checkpoint", "1"}};
       if (durability != Durability::kNone) {
         expected.insert({{"sync-write", "2"}, {"after-checkpoint", "3"}, {"synced-by-sync", "4"}});
@@ -824,6 +824,20 @@ TEST_CASE("durable: kNone keeps what checkpoints wrote across several reopen cyc
     expected.erase(numbered("k", cycle * 100));
     require_ok(db->checkpoint());
   }
+}
+
+TEST_CASE("durable: a clean close of a kNone engine writes a last snapshot; writes since it survive", "[durability]") {
+  TempDir tmp;
+  const Options options = durable_options(tmp.db(), Durability::kNone);
+  {
+    auto db = open_engine(options);
+    require_ok(db->put("checkpointed", "1"));
+    require_ok(db->checkpoint());
+    require_ok(db->put("only-in-memory-until-close", "2"));
+    require_ok(db->erase("checkpointed"));
+  }
+  auto db = open_engine(options);
+  require_contents(*db, Contents{{"only-in-memory-until-close", "2"}});
 }
 
 TEST_CASE("durable: memory-only engines refuse sync() and checkpoint() with NotSupported", "[durability]") {
