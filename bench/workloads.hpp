@@ -71,7 +71,8 @@ inline constexpr std::array kWorkloads = {
     WorkloadInfo{Workload::kYcsbB, "ycsb_b", "YCSB B: 95% read / 5% update, Zipf 0.99"},
     WorkloadInfo{Workload::kYcsbC, "ycsb_c", "YCSB C: 100% read, Zipf 0.99"},
     WorkloadInfo{Workload::kYcsbE, "ycsb_e", "YCSB E: 95% scan of 1-100 keys / 5% insert, Zipf 0.99"},
-    WorkloadInfo{Workload::kRecovery, "recovery", "with --dir: reopen from the log, checkpoint, reopen from the snapshot"},
+    WorkloadInfo{Workload::kRecovery, "recovery",
+                 "with --dir: reopen from the log, checkpoint, reopen from the snapshot"},
 };
 
 inline std::string_view workload_name(Workload workload) {

@@ -20,7 +20,7 @@ int main() {
   const std::filesystem::path dir = std::filesystem::temp_directory_path() / "mantis-example-durable";
   std::filesystem::remove_all(dir);
   mantis::Options options;
-  options.dir = dir;  // durable: a write-ahead log and snapshots live here
+  options.dir = dir;                               // durable: a write-ahead log and snapshots live here
   options.durability = mantis::Durability::kSync;  // every acknowledged write is fdatasync'ed
 
   std::unique_ptr<mantis::Engine> db;

@@ -44,8 +44,7 @@ Options durable(const std::string& dir, Durability durability = Durability::kAsy
 
 std::unique_ptr<Engine> open_on(const Options& options, Env* env) {
   std::unique_ptr<Engine> engine;
-  const Status s =
-      mantis::detail::EngineTesting::open(options, mantis::detail::SystemClock::instance(), &engine, env);
+  const Status s = mantis::detail::EngineTesting::open(options, mantis::detail::SystemClock::instance(), &engine, env);
   INFO(s.to_string());
   REQUIRE(s.ok());
   return engine;
@@ -54,12 +53,14 @@ std::unique_ptr<Engine> open_on(const Options& options, Env* env) {
 // Every live key with its value and whether it has a TTL.
 std::map<std::string, std::string> contents(const Engine& engine) {
   std::map<std::string, std::string> all;
-  REQUIRE(engine.scan({}, {}, [&](std::string_view key, std::string_view value) {
-                  std::optional<std::chrono::milliseconds> ttl;
-                  REQUIRE(engine.ttl(key, &ttl).ok());
-                  all.emplace(std::string(key), std::string(value) + (ttl ? "+ttl" : ""));
-                  return true;
-                })
+  REQUIRE(engine
+              .scan({}, {},
+                    [&](std::string_view key, std::string_view value) {
+                      std::optional<std::chrono::milliseconds> ttl;
+                      REQUIRE(engine.ttl(key, &ttl).ok());
+                      all.emplace(std::string(key), std::string(value) + (ttl ? "+ttl" : ""));
+                      return true;
+                    })
               .ok());
   return all;
 }
@@ -176,8 +177,7 @@ TEST_CASE("G2: writes acknowledged as synced survive a power cut", "[durability]
   }
 }
 
-TEST_CASE("G3: concurrent writers of the same keys recover to exactly the state readers saw",
-          "[durability][threads]") {
+TEST_CASE("G3: concurrent writers of the same keys recover to exactly the state readers saw", "[durability][threads]") {
   TempDir dir;
   std::map<std::string, std::string> before;
   {

@@ -250,7 +250,8 @@ TEST_CASE("readers, writers, erasers and scanners on a small key range", "[stres
   fixture.run(/*readers=*/3, /*scanners=*/2);
 }
 
-TEST_CASE("the same on a durable engine, with group commit and checkpoints while it runs", "[stress][threads][durability]") {
+TEST_CASE("the same on a durable engine, with group commit and checkpoints while it runs",
+          "[stress][threads][durability]") {
   const mantis::Durability durability = GENERATE(mantis::Durability::kAsync, mantis::Durability::kSync);
   mantis::test::TempDir dir;
   mantis::Options options;

@@ -272,7 +272,8 @@ void DataDir::remove_obsolete_files() {
   std::vector<std::uint64_t> segments;
   if (list_segments(env_, wal_dir, &segments).ok()) {
     for (std::uint64_t segment : segments) {
-      if (segment < manifest_.first_log_segment) static_cast<void>(env_->remove_file(dir_ + "/" + log_file_name(segment)));
+      if (segment < manifest_.first_log_segment)
+        static_cast<void>(env_->remove_file(dir_ + "/" + log_file_name(segment)));
     }
   }
 }

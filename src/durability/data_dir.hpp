@@ -94,12 +94,12 @@ class DataDir {
   Store& store_;
   const std::unique_ptr<FileLock> lock_;
   std::unique_ptr<WriteAheadLog> wal_;  // null with Durability::kNone
-  std::uint64_t next_lsn_ = 1;         // the LSN after the last one recovered
-  std::uint64_t next_segment_ = 1;     // the segment after the last one recovered (kNone's manifests)
-  bool recovered_ = false;             // recover() succeeded: close() may write
+  std::uint64_t next_lsn_ = 1;          // the LSN after the last one recovered
+  std::uint64_t next_segment_ = 1;      // the segment after the last one recovered (kNone's manifests)
+  bool recovered_ = false;              // recover() succeeded: close() may write
 
-  std::mutex checkpoint_mutex_;  // one checkpoint at a time
-  Manifest manifest_;            // guarded by checkpoint_mutex_
+  std::mutex checkpoint_mutex_;                    // one checkpoint at a time
+  Manifest manifest_;                              // guarded by checkpoint_mutex_
   std::atomic<std::uint64_t> snapshot_bytes_{0};   // the last snapshot's size (the growth trigger reads it)
   std::atomic<std::uint64_t> unlogged_writes_{0};  // kNone: writes since the last checkpoint
 

@@ -23,11 +23,11 @@ namespace mantis {
 namespace {
 
 using detail::CacheTier;
-using detail::LogOp;
-using detail::LogOpType;
 using detail::kFirstScanBatch;
 using detail::kLargestScanBatch;
 using detail::kMaxTtlMs;
+using detail::LogOp;
+using detail::LogOpType;
 using detail::Record;
 using detail::Store;
 static_assert(detail::kLargestScanBatch <= Store::kMaxCollect, "a scan batch is one collect() call");
@@ -212,9 +212,10 @@ struct Engine::Impl {
           [&](const Record& published, const auto& is_current) {
             cache_tier.write_through(key, published, is_current, retired);
           });
-      return outcome == Store::UpdateOutcome::kOutOfMemory ? Status::resource_exhausted("out of memory in " +
-                                                                                          std::string(op == LogOpType::kExpire ? "expire" : "persist"))
-                                                           : Status::ok_status();
+      return outcome == Store::UpdateOutcome::kOutOfMemory
+                 ? Status::resource_exhausted("out of memory in " +
+                                              std::string(op == LogOpType::kExpire ? "expire" : "persist"))
+                 : Status::ok_status();
     });
     if (!s.ok()) return s;
     return outcome == Store::UpdateOutcome::kNotFound ? Status::not_found() : Status::ok_status();
