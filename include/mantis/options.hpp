@@ -24,9 +24,8 @@ enum class Admission {
 };
 
 struct Options {
-  // Directory for the write-ahead log and snapshots.
-  // Default: empty = memory only, no files at all. Durable engines are not available yet: a
-  // non-empty dir makes open() return NotSupported.
+  // Directory of a durable engine: its write-ahead log, snapshots, MANIFEST and LOCK (docs/DURABILITY.md).
+  // Default: empty = memory only, no files at all.
   std::filesystem::path dir;
   // Default: true. Create `dir` if it does not exist.
   bool create_if_missing = true;
@@ -47,9 +46,10 @@ struct Options {
   // Default: 64 MiB. Larger values are refused with InvalidArgument. 0 .. kMaxValueSizeLimit.
   std::size_t max_value_size = 64u << 20;
 
-  // Hard upper bounds for max_key_size and max_value_size (a record is one flatbuffer, capped at 2 GiB).
+  // Hard upper bounds for max_key_size and max_value_size: a record is one flatbuffer, and a snapshot
+  // keeps a key and its record in one flatbuffer chunk, both capped at 2 GiB.
   static constexpr std::size_t kMaxKeySizeLimit = 16u << 20;
-  static constexpr std::size_t kMaxValueSizeLimit = (std::size_t{1} << 31) - (std::size_t{1} << 20);
+  static constexpr std::size_t kMaxValueSizeLimit = (std::size_t{1} << 31) - (std::size_t{32} << 20);
 };
 
 struct WriteOptions {

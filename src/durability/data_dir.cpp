@@ -11,6 +11,7 @@
 #include "durability/log_reader.hpp"
 #include "durability/log_record.hpp"
 #include "durability/lsn_chain.hpp"
+#include "durability/snapshot_format.hpp"
 #include "durability/snapshot_reader.hpp"
 #include "durability/snapshot_writer.hpp"
 #include "store/record.hpp"
@@ -18,6 +19,12 @@
 
 namespace mantis::detail {
 namespace {
+
+// Every entry the engine accepts fits a snapshot chunk: the largest key plus the largest value plus its
+// Record's framing (a few dozen bytes; 1 MiB of slack).
+static_assert(Options::kMaxKeySizeLimit + Options::kMaxValueSizeLimit + (std::uint64_t{1} << 20) <=
+                  kMaxSnapshotEntryBytes,
+              "the largest key and value must fit one snapshot entry");
 
 Status out_of_memory(std::string_view what) { return Status::resource_exhausted("out of memory " + std::string(what)); }
 
