@@ -395,7 +395,7 @@ func TestStatsSyncCheckpoint(t *testing.T) {
 	if !strings.HasPrefix(s.JSON(), "{") || !strings.Contains(s.Prometheus(), "mantis_puts_total 1") {
 		t.Fatalf("Stats text: %s\n%s", s.JSON(), s.Prometheus())
 	}
-	// Durability is not built yet: a memory-only engine says so.
+	// A memory-only engine has nothing to sync or checkpoint.
 	wantErr(t, db.Sync(), ErrNotSupported)
 	wantErr(t, db.Checkpoint(), ErrNotSupported)
 }

@@ -93,8 +93,8 @@ MANTIS_EXPORT void mantis_free(void* ptr);
  * options are no-ops. Values are checked by mantis_open, which names the bad field. ---- */
 MANTIS_EXPORT mantis_options_t* mantis_options_create(void);
 MANTIS_EXPORT void mantis_options_destroy(mantis_options_t* options);
-/* NUL-terminated path; NULL or "" = memory only (default). Durable engines are not available yet: a
- * non-empty dir makes mantis_open fail with NotSupported. */
+/* NUL-terminated path; NULL or "" = memory only (default). Otherwise the engine is durable in that
+ * directory (write-ahead log and snapshots; a second open of it is Busy while the first is open). */
 MANTIS_EXPORT void mantis_options_set_dir(mantis_options_t* options, const char* dir);
 MANTIS_EXPORT void mantis_options_set_create_if_missing(mantis_options_t* options, uint8_t v); /* default 1 */
 MANTIS_EXPORT void mantis_options_set_error_if_exists(mantis_options_t* options, uint8_t v);   /* default 0 */
