@@ -21,6 +21,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -51,6 +52,8 @@ class WriteAheadLog {
   };
   // A group holds at most this many payload bytes (a single larger write forms a group of its own).
   static constexpr std::size_t kMaxGroupBytes = 1u << 20;
+  // How long a queued writer yields, polling for its turn, before it sleeps on its condition variable.
+  static constexpr std::chrono::microseconds kSpinBeforeSleep{50};
   // Bytes at the head of every payload that write() overwrites with the record's LSN (little-endian).
   static constexpr std::size_t kLsnBytes = 8;
 
@@ -97,6 +100,9 @@ class WriteAheadLog {
     std::uint64_t segment = 0;  // kRotate: the new segment
     Status status;
     bool done = false;
+    // Set (after done, or when the writer becomes the leader) by whoever changes that, so that a
+    // waiting writer can poll it before it sleeps.
+    std::atomic<bool> turn{false};
     std::condition_variable cv;
   };
 
