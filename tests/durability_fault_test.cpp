@@ -29,18 +29,11 @@ using mantis::WriteBatch;
 using mantis::WriteOptions;
 using mantis::detail::Env;
 using mantis::detail::FaultInjectionEnv;
+using mantis::test::durable_options;
 using mantis::test::TempDir;
 using namespace std::chrono_literals;
 
 namespace {
-
-Options durable(const std::string& dir, Durability durability = Durability::kAsync) {
-  Options options;
-  options.dir = dir;
-  options.durability = durability;
-  options.reaper_interval = 0ms;
-  return options;
-}
 
 std::unique_ptr<Engine> open_on(const Options& options, Env* env) {
   std::unique_ptr<Engine> engine;
@@ -93,7 +86,7 @@ TEST_CASE("G5: a write the log cannot take is refused, never acknowledged, and s
   TempDir dir;
   FaultInjectionEnv env(Env::posix());
   {
-    auto db = open_on(durable(dir.path()), &env);
+    auto db = open_on(durable_options(dir.path()), &env);
     for (int i = 0; i < 10; ++i) REQUIRE(db->put("k" + std::to_string(i), "v" + std::to_string(i)).ok());
     env.fail_appends_from(1, ENOSPC);
     const Status failed = db->put("x", "never");
@@ -112,7 +105,7 @@ TEST_CASE("G5: a write the log cannot take is refused, never acknowledged, and s
     CHECK(mantis::test::value_of(*db, "x") == "<absent>");
     CHECK(db->size() == 10);
   }
-  auto db = open_on(durable(dir.path()), Env::posix());
+  auto db = open_on(durable_options(dir.path()), Env::posix());
   for (int i = 0; i < 10; ++i) CHECK(mantis::test::value_of(*db, "k" + std::to_string(i)) == "v" + std::to_string(i));
   CHECK(mantis::test::value_of(*db, "x") == "<absent>");  // half written, then cut off as a torn tail
   CHECK(mantis::test::value_of(*db, "y") == "<absent>");
@@ -122,7 +115,7 @@ TEST_CASE("G5: a write the log cannot take is refused, never acknowledged, and s
 TEST_CASE("G5: a failed fdatasync fails the sync write and every later write", "[durability][faults]") {
   TempDir dir;
   FaultInjectionEnv env(Env::posix());
-  auto db = open_on(durable(dir.path(), Durability::kSync), &env);
+  auto db = open_on(durable_options(dir.path(), Durability::kSync), &env);
   REQUIRE(db->put("a", "1").ok());
   env.fail_syncs_from(1, EIO);
   CHECK(db->put("b", "2").is_io_error());
@@ -139,7 +132,7 @@ TEST_CASE("G2: writes acknowledged as synced survive a power cut", "[durability]
   std::map<std::string, std::string> durable_writes;
   {
     FaultInjectionEnv env(Env::posix());
-    auto db = open_on(durable(dir.path(), mode), &env);
+    auto db = open_on(durable_options(dir.path(), mode), &env);
     std::vector<std::thread> writers;
     constexpr int kThreads = 4;
     constexpr int kWrites = 150;
@@ -159,7 +152,7 @@ TEST_CASE("G2: writes acknowledged as synced survive a power cut", "[durability]
     REQUIRE(db->put("t0-0", "overwritten-late").ok());
     REQUIRE(env.drop_unsynced_data().ok());  // the power cut, before the engine could sync on close
   }
-  auto db = open_on(durable(dir.path(), mode), Env::posix());
+  auto db = open_on(durable_options(dir.path(), mode), Env::posix());
   const auto recovered = contents(*db);
   for (const auto& [key, value] : durable_writes) {
     INFO(key);
@@ -181,7 +174,7 @@ TEST_CASE("G3: concurrent writers of the same keys recover to exactly the state 
   TempDir dir;
   std::map<std::string, std::string> before;
   {
-    auto db = open_on(durable(dir.path()), Env::posix());
+    auto db = open_on(durable_options(dir.path()), Env::posix());
     std::vector<std::thread> writers;
     for (int t = 0; t < 4; ++t) {
       writers.emplace_back([&, t] {
@@ -223,7 +216,7 @@ TEST_CASE("G3: concurrent writers of the same keys recover to exactly the state 
     for (std::thread& w : writers) w.join();
     before = contents(*db);
   }
-  auto db = open_on(durable(dir.path()), Env::posix());
+  auto db = open_on(durable_options(dir.path()), Env::posix());
   CHECK(contents(*db) == before);
 }
 
@@ -231,7 +224,7 @@ TEST_CASE("recovery after a checkpoint taken while writers run reproduces the fi
   TempDir dir;
   std::map<std::string, std::string> before;
   {
-    auto db = open_on(durable(dir.path()), Env::posix());
+    auto db = open_on(durable_options(dir.path()), Env::posix());
     std::atomic<bool> stop{false};
     std::thread writer([&] {
       for (int i = 0; !stop.load(); ++i) {
@@ -247,27 +240,27 @@ TEST_CASE("recovery after a checkpoint taken while writers run reproduces the fi
     writer.join();
     before = contents(*db);
   }
-  auto db = open_on(durable(dir.path()), Env::posix());
+  auto db = open_on(durable_options(dir.path()), Env::posix());
   CHECK(contents(*db) == before);
 }
 
 TEST_CASE("G4: a torn write at the end of the log is cut off; the records before it recover", "[durability]") {
   TempDir dir;
   {
-    auto db = open_on(durable(dir.path()), Env::posix());
+    auto db = open_on(durable_options(dir.path()), Env::posix());
     for (int i = 0; i < 100; ++i) REQUIRE(db->put("k" + std::to_string(i), std::string(50, 'v')).ok());
   }
   const std::string segment = dir / "wal/000001.log";
   const auto size = std::filesystem::file_size(segment);
   std::filesystem::resize_file(segment, size - 20);  // into the last record
   {
-    auto db = open_on(durable(dir.path()), Env::posix());
+    auto db = open_on(durable_options(dir.path()), Env::posix());
     for (int i = 0; i < 99; ++i) CHECK(mantis::test::value_of(*db, "k" + std::to_string(i)) == std::string(50, 'v'));
     CHECK(mantis::test::value_of(*db, "k99") == "<absent>");
     REQUIRE(db->put("k99", "again").ok());
   }
   CHECK(std::filesystem::file_size(segment) < size - 20);  // truncated to the last whole record
-  auto db = open_on(durable(dir.path()), Env::posix());
+  auto db = open_on(durable_options(dir.path()), Env::posix());
   CHECK(mantis::test::value_of(*db, "k99") == "again");
   CHECK(mantis::test::value_of(*db, "k98") == std::string(50, 'v'));
 }
@@ -276,14 +269,14 @@ TEST_CASE("damage anywhere but a torn tail fails open with Corruption naming the
           "[durability]") {
   TempDir dir;
   {
-    auto db = open_on(durable(dir.path()), Env::posix());
+    auto db = open_on(durable_options(dir.path()), Env::posix());
     for (int i = 0; i < 2000; ++i) REQUIRE(db->put("k" + std::to_string(i), std::string(100, 'v')).ok());
   }
   const std::string damaged = GENERATE(std::string("wal/000001.log"), std::string("MANIFEST"));
   flip_byte(dir / damaged, damaged == "MANIFEST" ? 20 : 1000);
   const auto files_before = files_of(dir.path());
   std::unique_ptr<Engine> db;
-  const Status s = Engine::open(durable(dir.path()), &db);
+  const Status s = Engine::open(durable_options(dir.path()), &db);
   INFO(s.to_string());
   CHECK(s.is_corruption());
   CHECK(s.message().find(damaged + " offset") != std::string_view::npos);

@@ -34,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "printable.hpp"
 #include "test_util.hpp"
 
 namespace fs = std::filesystem;
@@ -43,7 +44,9 @@ using mantis::Options;
 using mantis::Status;
 using mantis::WriteBatch;
 using mantis::WriteOptions;
+using mantis::test::durable_options;
 using mantis::test::open_engine;
+using mantis::test::printable;
 using mantis::test::value_of;
 using namespace std::chrono_literals;
 
@@ -75,13 +78,6 @@ class TempDir {
   fs::path root_;
 };
 
-Options durable_options(const fs::path& dir, Durability durability = Durability::kAsync) {
-  Options options;
-  options.dir = dir;
-  options.durability = durability;
-  return options;
-}
-
 const char* durability_name(Durability durability) {
   switch (durability) {
     case Durability::kNone:
@@ -94,23 +90,6 @@ const char* durability_name(Durability durability) {
       return "kPeriodic";
   }
   return "?";
-}
-
-// Bytes made printable for test messages: \xNN for anything outside printable ASCII.
-std::string printable(std::string_view bytes, std::size_t limit = 80) {
-  std::string out;
-  for (std::size_t i = 0; i < bytes.size() && i < limit; ++i) {
-    const auto c = static_cast<unsigned char>(bytes[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    }
-  }
-  if (bytes.size() > limit) out += "...(" + std::to_string(bytes.size()) + " bytes)";
-  return out;
 }
 
 void require_ok(const Status& s) {

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "crash_workload.hpp"
+#include "printable.hpp"
 
 namespace mantis::crash {
 
@@ -108,21 +109,7 @@ struct Observation {
   std::vector<std::string> problems;  // R1 and R2 violations, read errors
 };
 
-inline std::string printable(std::string_view bytes, std::size_t limit = 48) {
-  std::string out;
-  for (std::size_t i = 0; i < bytes.size() && i < limit; ++i) {
-    const auto c = static_cast<unsigned char>(bytes[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    }
-  }
-  if (bytes.size() > limit) out += "... (" + std::to_string(bytes.size()) + " bytes)";
-  return out;
-}
+using mantis::test::printable;
 
 inline std::string hex_version(std::uint64_t version) {
   char buf[24];

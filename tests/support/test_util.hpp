@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -12,6 +13,14 @@
 #include "engine/engine_testing.hpp"
 
 namespace mantis::test {
+
+// Options of a durable engine in `dir` (the other fields at their defaults).
+inline Options durable_options(const std::filesystem::path& dir, Durability durability = Durability::kAsync) {
+  Options options;
+  options.dir = dir;
+  options.durability = durability;
+  return options;
+}
 
 // Options for tests that control expiry: the background reaper is off (expired keys go only when a
 // read meets them), and the cache tier holds `cache_capacity` bytes (0 turns it off).
