@@ -542,13 +542,7 @@ class Bench {
     m.seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
     ::close(fd);
     ::unlink(path.c_str());
-    m.ops = latencies.count();
-    m.mean_ns = latencies.mean();
-    m.p50_ns = latencies.percentile(0.50);
-    m.p95_ns = latencies.percentile(0.95);
-    m.p99_ns = latencies.percentile(0.99);
-    m.p999_ns = latencies.percentile(0.999);
-    m.max_ns = latencies.max();
+    record_latencies(latencies, m);
     record("disk", "fdatasync", 1, m);
   }
 

@@ -146,6 +146,17 @@ struct Measurement {
   double ops_per_sec() const noexcept { return seconds > 0 ? static_cast<double>(ops) / seconds : 0.0; }
 };
 
+// Fills m's operation count and latency figures from `latencies`.
+inline void record_latencies(const LatencyHistogram& latencies, Measurement& m) {
+  m.ops = latencies.count();
+  m.mean_ns = latencies.mean();
+  m.p50_ns = latencies.percentile(0.50);
+  m.p95_ns = latencies.percentile(0.95);
+  m.p99_ns = latencies.percentile(0.99);
+  m.p999_ns = latencies.percentile(0.999);
+  m.max_ns = latencies.max();
+}
+
 // Per-worker state: its random source, histogram and counters, and reusable buffers.
 class Worker {
  public:
@@ -246,14 +257,8 @@ Measurement run_workers(int threads, std::optional<double> seconds, const Timing
     m.errors += worker->errors;
     m.misses += worker->misses;
   }
-  m.ops = merged.count();
+  record_latencies(merged, m);
   m.seconds = static_cast<double>(last_end_ns.load()) / 1e9;
-  m.mean_ns = merged.mean();
-  m.p50_ns = merged.percentile(0.50);
-  m.p95_ns = merged.percentile(0.95);
-  m.p99_ns = merged.percentile(0.99);
-  m.p999_ns = merged.percentile(0.999);
-  m.max_ns = merged.max();
   m.peak_rss_bytes = peak_resident_bytes();
   m.rss_delta_bytes = resident_bytes() - rss_start;
   // The clock reads' share of the CPU time the phase had: wall time x the cores its workers could use.
