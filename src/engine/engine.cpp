@@ -129,8 +129,9 @@ struct Engine::Impl {
     return &payload;
   }
   static std::string& log_buffer() {
-    thread_local std::string buffer;  // kept for its capacity
+    thread_local std::string buffer;  // kept for its capacity, unless a large write grew it
     buffer.clear();
+    if (buffer.capacity() > (std::size_t{1} << 20)) buffer.shrink_to_fit();
     return buffer;
   }
 
