@@ -42,11 +42,8 @@ class FileReader {
   FileReader& operator=(const FileReader&) = delete;
 
   Status open() {
-    fd_ = retry_on_eintr([&] { return ::open(path_.c_str(), O_RDONLY | O_CLOEXEC); });
-    if (fd_ < 0) return io_status(path_, "open", errno);
-    struct stat st {};
-    if (::fstat(fd_, &st) != 0) return io_status(path_, "fstat", errno);
-    size_ = static_cast<std::uint64_t>(st.st_size);
+    Status s = open_file(path_, O_RDONLY | O_CLOEXEC, 0, &fd_, &size_);
+    if (!s.ok()) return s;
     static_cast<void>(::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL));  // a hint: more readahead
     return Status::ok_status();
   }

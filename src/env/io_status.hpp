@@ -1,7 +1,10 @@
-// The one way the env layer turns a failed system call into a Status, and its EINTR retry loop.
+// The one way the env layer turns a failed system call into a Status, its EINTR retry loop, and the
+// open-and-measure step every file type starts with.
 #pragma once
 
 #include <cerrno>
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 #include <mantis/status.hpp>
@@ -21,5 +24,9 @@ auto retry_on_eintr(Call call) {
   } while (rc < 0 && errno == EINTR);
   return rc;
 }
+
+// open(path, flags, mode) (EINTR retried), then fstat: *fd is the open descriptor and *size the file's
+// size. On failure nothing stays open and the IOError names the path and the call that failed.
+Status open_file(const std::string& path, int flags, int mode, int* fd, std::uint64_t* size);
 
 }  // namespace mantis::detail

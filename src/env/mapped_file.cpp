@@ -4,7 +4,6 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "env/io_status.hpp"
@@ -12,15 +11,11 @@
 namespace mantis::detail {
 
 Status MappedFile::open(const std::string& path, std::shared_ptr<const MappedFile>* file) {
-  const int fd = retry_on_eintr([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); });
-  if (fd < 0) return io_status(path, "open", errno);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return io_status(path, "fstat", err);
-  }
-  const auto size = static_cast<std::size_t>(st.st_size);
+  int fd = -1;
+  std::uint64_t file_size = 0;
+  Status s = open_file(path, O_RDONLY | O_CLOEXEC, 0, &fd, &file_size);
+  if (!s.ok()) return s;
+  const auto size = static_cast<std::size_t>(file_size);
   const char* data = nullptr;
   if (size > 0) {
     void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);

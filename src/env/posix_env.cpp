@@ -18,6 +18,20 @@ Status io_status(std::string_view path, std::string_view operation, int err) {
   return Status::io_error(message);
 }
 
+Status open_file(const std::string& path, int flags, int mode, int* fd, std::uint64_t* size) {
+  const int opened = retry_on_eintr([&] { return ::open(path.c_str(), flags, mode); });
+  if (opened < 0) return io_status(path, "open", errno);
+  struct stat st {};
+  if (::fstat(opened, &st) != 0) {
+    const int err = errno;
+    ::close(opened);
+    return io_status(path, "fstat", err);
+  }
+  *fd = opened;
+  *size = static_cast<std::uint64_t>(st.st_size);
+  return Status::ok_status();
+}
+
 namespace {
 
 class PosixEnv final : public Env {

@@ -3,7 +3,6 @@
 #include <cerrno>
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "env/io_status.hpp"
@@ -68,15 +67,11 @@ class PosixWritableFile final : public WritableFile {
 
 Status open_posix_writable_file(const std::string& path, bool create_new, std::unique_ptr<WritableFile>* file) {
   const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (create_new ? O_EXCL : 0);
-  const int fd = retry_on_eintr([&] { return ::open(path.c_str(), flags, 0600); });
-  if (fd < 0) return io_status(path, "open", errno);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return io_status(path, "fstat", err);
-  }
-  *file = std::make_unique<PosixWritableFile>(path, fd, static_cast<std::uint64_t>(st.st_size));
+  int fd = -1;
+  std::uint64_t size = 0;
+  Status s = open_file(path, flags, 0600, &fd, &size);
+  if (!s.ok()) return s;
+  *file = std::make_unique<PosixWritableFile>(path, fd, size);
   return Status::ok_status();
 }
 
