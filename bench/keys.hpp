@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <numeric>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +39,28 @@ class KeySpace {
  private:
   std::uint64_t count_;
   std::vector<char> bytes_;
+};
+
+// The order in which a load inserts keys [0, count): ascending (index order, which places a skiplist's
+// nodes in key order in memory) or a fixed pseudo-random permutation (how users' data arrives).
+class LoadOrder {
+ public:
+  static LoadOrder ascending() { return LoadOrder(); }
+  // The same permutation in every run (a fixed seed), so runs compare.
+  static LoadOrder shuffled(std::uint64_t count) {
+    LoadOrder order;
+    order.permutation_.resize(count);
+    std::iota(order.permutation_.begin(), order.permutation_.end(), std::uint64_t{0});
+    std::mt19937_64 random(0x6d616e746973);  // "mantis"
+    std::shuffle(order.permutation_.begin(), order.permutation_.end(), random);
+    return order;
+  }
+  // The index of the i-th key to insert.
+  std::uint64_t operator[](std::uint64_t i) const noexcept { return permutation_.empty() ? i : permutation_[i]; }
+
+ private:
+  LoadOrder() = default;
+  std::vector<std::uint64_t> permutation_;  // empty: ascending
 };
 
 // The value written for `key`: `size` bytes, the key's bytes first.

@@ -5,8 +5,9 @@
 //
 // Order of a run: timing calibration; then forked children, one per implementation, for the memory
 // measurements (bytes per key after loading --keys keys; memory_pressure), while the parent still has
-// no other thread; then, per thread count and implementation, a fresh store is loaded (seq_write) and
-// the time-bounded phases run on it; then the cache phase. Exit status: 0 when every operation
+// no other thread; then, per thread count and implementation, a store loaded in ascending key order
+// (seq_write) for seq_read, and a fresh store loaded in a shuffled order (rand_insert) on which the other
+// time-bounded phases run; then the cache phase. Exit status: 0 when every operation
 // succeeded, 1 on any error, 2 on bad flags.
 #include <fcntl.h>
 #include <unistd.h>
@@ -48,8 +49,9 @@ in the same process on the same keys. Keys are 16 bytes ("key:" + 12 digits).
   --value-size N      value bytes (default 100)
   --threads LIST      thread counts, e.g. 1,2,40 (default 1,2,40); `concurrent` always uses 40
   --seconds S         duration of each time-bounded phase (default 2)
-  --workloads LIST    phases to run (default: all; listed below). The load, seq_write, always runs
-                      before the others and is reported when listed
+  --workloads LIST    phases to run (default: all; listed below). The shuffled load, rand_insert,
+                      always runs before the other phases and is reported when listed; seq_write
+                      (an ascending load into a store of its own) runs when it or seq_read is listed
   --cache-size BYTES  Options::cache_capacity of the engine, and the capacity of the cache-phase
                       caches; K/M/G suffixes allowed (default 64M)
   --compare LIST      peers: stdmap,cds,lru, and memory (the engine without --dir) (default: all that
@@ -368,15 +370,17 @@ std::string load_average() {
 }
 
 // The time-bounded phases run on each loaded store, in this order (ycsb_e last: it inserts keys).
-constexpr Workload kTimedOrder[] = {Workload::kSeqRead,        Workload::kRandRead, Workload::kRandWrite,
-                                    Workload::kHighThroughput, Workload::kYcsbC,    Workload::kYcsbB,
-                                    Workload::kYcsbA,          Workload::kYcsbE};
+// seq_read runs apart, on the store seq_write loaded in ascending order.
+constexpr Workload kTimedOrder[] = {Workload::kRandRead, Workload::kRandWrite, Workload::kHighThroughput,
+                                    Workload::kYcsbC,    Workload::kYcsbB,     Workload::kYcsbA,
+                                    Workload::kYcsbE};
 
 class Bench {
  public:
   explicit Bench(const Config& config)
       : config_(config),
         keys_(config.keys),
+        shuffled_(LoadOrder::shuffled(config.keys)),
         zipf_(config.keys),
         timing_(calibrate_timing()),
         progress_(planned_phases()) {}
@@ -415,13 +419,18 @@ class Bench {
     const auto thread_counts = static_cast<int>(config_.threads.size());
     int total = kv;  // footprint children
     if (config_.runs(Workload::kMemoryPressure)) total += kv * thread_counts;
-    int per_group = 1;  // the load
+    int per_group = 1;  // the shuffled load
+    if (runs_ascending_store()) per_group += config_.runs(Workload::kSeqRead) ? 2 : 1;
     for (Workload workload : kTimedOrder) per_group += config_.runs(workload) ? 1 : 0;
     total += kv * thread_counts * per_group;
     if (config_.runs(Workload::kConcurrent)) total += kv;
     if (config_.runs(Workload::kCacheHits)) total += static_cast<int>(cache_impls().size()) * thread_counts;
     if (config_.durable() && config_.runs(Workload::kRecovery)) ++total;
     return total;
+  }
+
+  bool runs_ascending_store() const {
+    return config_.runs(Workload::kSeqWrite) || config_.runs(Workload::kSeqRead);
   }
 
   std::unique_ptr<KvTarget> make_kv(std::string_view impl) const {
@@ -456,7 +465,8 @@ class Bench {
       progress_.begin(impl, "footprint", 1);
       const auto load = run_in_child([&] {
         auto target = make_kv(impl);
-        Measurement m = run_load(*target, 1, config_.keys, config_.value_size, context(config_.value_size, progress));
+        Measurement m =
+            run_load(*target, 1, config_.keys, config_.value_size, shuffled_, context(config_.value_size, progress));
         m.in_child = true;
         return m;
       });
@@ -475,7 +485,8 @@ class Bench {
         const auto m = run_in_child([&] {
           auto target = make_kv(impl);
           Measurement result =
-              run_load(*target, threads, large_keys, kLargeValueSize, context(kLargeValueSize, progress));
+              run_load(*target, threads, large_keys, kLargeValueSize, LoadOrder::shuffled(large_keys),
+                       context(kLargeValueSize, progress));
           result.in_child = true;
           return result;
         });
@@ -488,15 +499,27 @@ class Bench {
     }
   }
 
-  // A fresh store of `impl`, loaded by `threads` threads, then every selected time-bounded phase.
+  // For `impl` and `threads` threads: a store loaded in ascending order (seq_write) for seq_read, then a
+  // fresh store loaded in a shuffled order (rand_insert) and every other selected time-bounded phase.
   void run_store_group(const std::string& impl, int threads, bool with_concurrent) {
     const ProgressFn progress = progress_fn();
     const PhaseContext phase = context(config_.value_size, progress);
     next_fresh_key_.store(config_.keys);
+    if (runs_ascending_store()) {
+      auto ascending_target = make_kv(impl);
+      progress_.begin(impl, "seq_write", threads);
+      const Measurement load =
+          run_load(*ascending_target, threads, config_.keys, config_.value_size, LoadOrder::ascending(), phase);
+      if (config_.runs(Workload::kSeqWrite) || load.errors != 0) record(impl, "seq_write", threads, load);
+      if (config_.runs(Workload::kSeqRead)) {
+        progress_.begin(impl, "seq_read", threads);
+        record(impl, "seq_read", threads, run_timed_phase(*ascending_target, Workload::kSeqRead, threads, phase));
+      }
+    }
     auto target = make_kv(impl);
-    progress_.begin(impl, "seq_write", threads);
-    const Measurement load = run_load(*target, threads, config_.keys, config_.value_size, phase);
-    if (config_.runs(Workload::kSeqWrite) || load.errors != 0) record(impl, "seq_write", threads, load);
+    progress_.begin(impl, "rand_insert", threads);
+    const Measurement load = run_load(*target, threads, config_.keys, config_.value_size, shuffled_, phase);
+    if (config_.runs(Workload::kRandInsert) || load.errors != 0) record(impl, "rand_insert", threads, load);
     for (Workload workload : kTimedOrder) {
       if (!config_.runs(workload)) continue;
       progress_.begin(impl, workload_name(workload), threads);
@@ -593,6 +616,7 @@ class Bench {
 
   const Config& config_;
   KeySpace keys_;
+  LoadOrder shuffled_;  // the order of every load but seq_write's
   ScrambledZipfian zipf_;
   std::atomic<std::uint64_t> next_fresh_key_{0};
   mutable std::uint64_t next_dir_ = 0;  // names the durable engines' directories

@@ -38,6 +38,7 @@ using SteadyClock = std::chrono::steady_clock;
 
 enum class Workload {
   kSeqWrite,
+  kRandInsert,
   kSeqRead,
   kRandWrite,
   kRandRead,
@@ -59,8 +60,10 @@ struct WorkloadInfo {
 };
 
 inline constexpr std::array kWorkloads = {
-    WorkloadInfo{Workload::kSeqWrite, "seq_write", "load every key once, ascending, slices per thread"},
-    WorkloadInfo{Workload::kSeqRead, "seq_read", "get, ascending within each thread's slice"},
+    WorkloadInfo{Workload::kSeqWrite, "seq_write", "load every key once, ascending, slices per thread (own store)"},
+    WorkloadInfo{Workload::kSeqRead, "seq_read", "get, ascending within each thread's slice (seq_write's store)"},
+    WorkloadInfo{Workload::kRandInsert, "rand_insert",
+                 "load every key once in a shuffled order: the store every later phase runs on"},
     WorkloadInfo{Workload::kRandWrite, "rand_write", "put (overwrite), uniform random keys"},
     WorkloadInfo{Workload::kRandRead, "rand_read", "get, uniform random keys"},
     WorkloadInfo{Workload::kHighThroughput, "high_throughput", "80% get / 20% put, uniform, all threads"},
@@ -328,13 +331,14 @@ inline void account_read(Lookup lookup, std::string_view key, std::size_t value_
 }
 
 // Puts keys [0, count) with `value_size`-byte values, each worker an ascending slice. Not time-bounded.
+// Inserts keys [0, count) in `order`, each thread a slice of it.
 inline Measurement run_load(KvTarget& target, int threads, std::uint64_t count, std::size_t value_size,
-                            const PhaseContext& context) {
+                            const LoadOrder& order, const PhaseContext& context) {
   return run_workers(
       threads, std::nullopt, context.timing, [&] { target.attach_thread(); }, [&] { target.detach_thread(); },
       [&](Worker& worker) {
         for (std::uint64_t i = worker.slice_begin(count); i < worker.slice_end(count); ++i) {
-          const std::string_view key = context.keys.key(i);
+          const std::string_view key = context.keys.key(order[i]);
           fill_value(key, value_size, &worker.value);
           worker.timed([&] {
             if (!target.put(key, worker.value)) ++worker.errors;

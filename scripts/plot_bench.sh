@@ -8,7 +8,7 @@ csv=${1:?usage: plot_bench.sh results.csv [out.svg]}
 out=${2:-docs/bench_threads.svg}
 command -v gnuplot >/dev/null || { echo "plot_bench.sh: gnuplot not found (sudo apt-get install gnuplot-nox)" >&2; exit 1; }
 
-workloads="seq_write seq_read rand_read rand_write high_throughput ycsb_a ycsb_b ycsb_c ycsb_e"
+workloads="seq_write seq_read rand_insert rand_read rand_write high_throughput ycsb_a ycsb_b ycsb_c ycsb_e"
 impls="mantis stdmap cds"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
