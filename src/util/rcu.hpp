@@ -1,55 +1,128 @@
-// Safe memory reclamation for mantis's lock-free structures: libcds's general-purpose buffered
-// user-space RCU (cds::urcu::general_buffered).
+// Safe memory reclamation for mantis's lock-free structures: epoch-based RCU whose grace periods run
+// on a background reclaimer thread, never on a writer's.
 //
-// Readers wrap each operation in one RcuReadLock (one per operation, not per node visited). An
-// object unlinked from a shared structure is handed to rcu_retire(); libcds frees it only after
-// every read-side critical section that could still see it has ended.
+// Readers wrap each operation in one RcuReadLock (one per operation, not per node visited). An object
+// unlinked from a shared structure is handed to rcu_retire(); it is freed only after every read-side
+// critical section that could still see it has ended.
+//
+// How (in the manner of crossbeam-epoch and Fraser's epoch-based reclamation):
+// - A global epoch counter. Each thread has a slot that says "outside", or "inside a critical section
+//   that began at epoch e". Entering is one atomic exchange on the thread's own slot; leaving is one
+//   release store. Readers never wait and write no shared memory but their own slot.
+// - rcu_retire() appends to the calling thread's bag (no atomic operation). A full bag (kBagCapacity
+//   objects) is sealed with the current epoch and pushed onto a lock-free list with one CAS.
+// - The reclaimer thread collects pushed bags, advances the epoch when every thread inside a critical
+//   section has announced the current one, and frees a bag sealed at epoch e once the epoch is e + 2:
+//   by then every critical section that began before the bag's objects were unlinked has ended.
+//
+// Guarantees:
+// G1. No writer waits for a reader or for a grace period: rcu_retire() never blocks (except when
+//     memory is exhausted, below).
+// G2. Bound on memory awaiting reclamation: while readers progress, a few reclaimer passes' worth of
+//     retirements (a pass runs every kPassInterval while work is pending) plus at most one partial bag
+//     per thread. Past kHelpThreshold objects pending, a writer that pushes a bag also runs a
+//     reclamation pass itself, unless one is already running (it never waits for it). A reader that
+//     stays inside a critical section holds back every object retired since it entered, however many:
+//     they are freed within a few passes of its leaving.
+// G3. A thread's partial bag is handed over when the thread exits, or by rcu_flush_thread().
+// G4. Objects pending when the process exits are not freed (they stay reachable: no leak report).
 //
 // Rules:
-// - Any thread may use these helpers: the first use attaches the thread to libcds (libcds detaches
-//   it through its pthread-key destructor when the thread exits).
-// - Never call rcu_retire() inside an RcuReadLock: a full retire buffer waits for a grace period,
-//   which would wait for the caller itself.
-// - The libcds runtime and the RCU singleton are process-wide and are never torn down (hosts and other
-//   libraries in the process may share them).
+// - Any thread may use these helpers: the first use registers the thread (its slot is reused by a
+//   later thread once it exits).
+// - Never call rcu_retire() inside an RcuReadLock: when memory for a new bag is exhausted it waits for
+//   a grace period, which would wait for the caller itself.
+// - The epoch domain and its reclaimer thread are process-wide and are never torn down.
 #pragma once
 
-#include <cds/init.h>
-#include <cds/urcu/general_buffered.h>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
 
 namespace mantis::detail {
 
-using Rcu = cds::urcu::gc<cds::urcu::general_buffered<>>;
+namespace rcu_internal {
 
-// Initializes libcds and the RCU singleton once per process. Thread-safe; cheap after the first call.
-void rcu_init_process();
-// Attaches the calling thread to libcds if it is not attached yet.
-void rcu_attach_thread_slow();
+struct Retired {
+  void* object;
+  void (*dispose)(void*) noexcept;
+};
 
-inline void rcu_attach_thread() {
-  thread_local bool attached = false;
-  if (!attached) [[unlikely]] {
-    rcu_attach_thread_slow();
-    attached = true;
-  }
+inline constexpr std::size_t kBagCapacity = 126;
+
+// Objects retired by one thread, freed together.
+struct Bag {
+  Bag* next = nullptr;
+  std::uint64_t epoch = 0;  // the global epoch when the bag was sealed
+  std::uint32_t count = 0;
+  Retired items[kBagCapacity];
+};
+
+// One registered thread. Slots are never freed: an exited thread's slot is reused by a later one.
+struct alignas(64) Slot {
+  // 0 outside a critical section; (epoch << 1) | 1 inside one that began at `epoch`. Written only by
+  // the owning thread; read by reclamation passes.
+  std::atomic<std::uint64_t> state{0};
+  std::atomic<bool> in_use{false};
+  Slot* next = nullptr;  // the registry's list; immutable once the slot is published
+  // Owned by the thread that holds the slot.
+  std::uint32_t nesting = 0;
+  Bag* bag = nullptr;
+};
+
+extern std::atomic<std::uint64_t> global_epoch;
+// The calling thread's slot; nullptr until registered, and again once released at thread exit.
+inline constinit thread_local Slot* current_slot = nullptr;
+
+// Registers the calling thread: sets and returns current_slot.
+Slot* register_thread();
+inline Slot* this_thread_slot() {
+  Slot* slot = current_slot;
+  if (slot == nullptr) [[unlikely]] slot = register_thread();
+  return slot;
 }
+
+// Seals and pushes the thread's full bag and gives it an empty one.
+void hand_off(Slot* slot);
+
+}  // namespace rcu_internal
+
+// Starts the reclaimer once per process. Thread-safe; cheap after the first call.
+void rcu_init_process();
 
 // A read-side critical section. Nests. Never blocks.
 class RcuReadLock {
  public:
-  RcuReadLock() {
-    rcu_attach_thread();
-    Rcu::thread_gc::access_lock();
+  RcuReadLock() : slot_(rcu_internal::this_thread_slot()) {
+    if (slot_->nesting++ == 0) {
+      // seq_cst exchange: the announcement is visible to a reclamation pass before any shared pointer
+      // this section loads (the store-load order a plain store would not give).
+      const std::uint64_t epoch = rcu_internal::global_epoch.load(std::memory_order_relaxed);
+      slot_->state.exchange((epoch << 1) | 1, std::memory_order_seq_cst);
+    }
   }
-  ~RcuReadLock() { Rcu::thread_gc::access_unlock(); }
+  // release: everything this section read happens before a pass that sees the slot empty.
+  ~RcuReadLock() {
+    if (--slot_->nesting == 0) slot_->state.store(0, std::memory_order_release);
+  }
   RcuReadLock(const RcuReadLock&) = delete;
   RcuReadLock& operator=(const RcuReadLock&) = delete;
+
+ private:
+  rcu_internal::Slot* slot_;
 };
 
 // Frees `p` with `dispose(p)` once no reader can hold it. REQUIRES: not inside an RcuReadLock.
 inline void rcu_retire(void* p, void (*dispose)(void*) noexcept) {
-  rcu_attach_thread();
-  Rcu::retire_ptr(p, dispose);
+  rcu_internal::Slot* slot = rcu_internal::this_thread_slot();
+  if (slot->bag->count == rcu_internal::kBagCapacity) [[unlikely]] rcu_internal::hand_off(slot);
+  slot->bag->items[slot->bag->count++] = {p, dispose};
 }
+
+// Hands the calling thread's partial bag to the reclaimer (G3).
+void rcu_flush_thread();
+
+// Objects retired (in bags handed over) and not freed yet. For tests and stats.
+std::uint64_t rcu_pending();
 
 }  // namespace mantis::detail
