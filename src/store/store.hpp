@@ -8,7 +8,9 @@
 //   logical (the node's record pointer becomes kDead, by exactly one CAS winner, "the remover"), then
 //   physical (every level of the tower is marked top-down, then unlinked by find(), which snips marked
 //   nodes it passes).
-// - Memory is reclaimed with libcds RCU (util/rcu.hpp): every operation runs in one read-side
+// - Point operations (get, overwrite, expire, erase) find the key's node through a hash index beside
+//   the list (point_index.hpp) in O(1); ordered operations (scans, inserts) walk the list.
+// - Memory is reclaimed with epoch-based RCU (util/rcu.hpp): every operation runs in one read-side
 //   critical section; unlinked nodes and replaced records go to a RetireList, retired after it ends.
 //
 // Invariants:
@@ -25,6 +27,14 @@
 //     that drops the count to zero retires the node, which by then is unreachable at every level.
 // I5. A record reachable from a node stays allocated for the whole critical section in which it was
 //     loaded (the node's reference is dropped only through RCU), so ref() inside that section is safe.
+// I6. Inserting a key is serialized by its index shard's writer lock: the inserter holds it from
+//     before it searches the list until the new node is in the index. So a key has at most one index
+//     entry, and a node that is live when its put returns is indexed; a node stays indexed until its
+//     remover (or the next inserter of its key, under the lock) drops the entry after the record
+//     became kDead. Overwrites stay lock-free: one CAS on the indexed node's record.
+// I7. A node is retired only after it left both the list and the index (its remover unlinks it from
+//     both before releasing its owner count), so a node found through the index is valid for the
+//     critical section, and a dead one means the key was absent at some moment of the lookup.
 //
 // Memory orders: every load of a `next` word or a `record` pointer is acquire, pairing with the release
 // half of the acq_rel CAS (or fetch_or) that wrote it, so a reader that sees a node or record also sees
@@ -46,6 +56,7 @@
 #include <string_view>
 #include <utility>
 
+#include "store/point_index.hpp"
 #include "store/record.hpp"
 #include "store/scan_batch.hpp"
 #include "util/clock.hpp"
@@ -74,7 +85,7 @@ class Store {
 
   explicit Store(const Clock& clock = SystemClock::instance()) : clock_(clock) {
     rcu_init_process();
-    head_ = Node::create({}, nullptr, kMaxHeight);
+    head_ = Node::create({}, 0, nullptr, kMaxHeight);
     if (head_ == nullptr) throw std::bad_alloc();
   }
   Store(const Store&) = delete;
@@ -261,8 +272,13 @@ class Store {
     // key; the store is unchanged and the caller keeps the record then, and on kOutOfMemory.
     Appended append(std::string_view key, Record* record) {
       if (last_[0] != store_.head_ && key <= last_[0]->key()) return Appended::kOutOfOrder;
-      Node* node = Node::create(key, record, random_height());
+      const IndexHash hash = IndexHash::of(key);
+      Node* node = Node::create(key, hash.home(), record, random_height());
       if (node == nullptr) return Appended::kOutOfMemory;
+      if (!store_.index_.insert_unshared(node, hash)) {
+        Node::destroy(node);
+        return Appended::kOutOfMemory;
+      }
       for (int level = 0; level < node->height; ++level) {
         last_[level]->next(level).store(word_of(node), std::memory_order_relaxed);
         last_[level] = node;
@@ -319,6 +335,7 @@ class Store {
     std::atomic<Record*> record;
     std::atomic<std::uint8_t> owners;  // I4: inserter + remover
     std::uint8_t height;
+    std::uint16_t home;  // IndexHash::home() of the key, for index rebuilds
     std::uint32_t key_size;
     // Followed by std::atomic<std::uintptr_t> next[height], then the key bytes.
 
@@ -330,8 +347,9 @@ class Store {
       const auto* bytes = reinterpret_cast<const char*>(this + 1) + height * sizeof(std::uintptr_t);
       return {bytes, key_size};
     }
+    std::uint16_t index_home() const noexcept { return home; }
 
-    static Node* create(std::string_view key, Record* record, int height) noexcept {
+    static Node* create(std::string_view key, std::uint16_t home, Record* record, int height) noexcept {
       const std::size_t size = sizeof(Node) + height * sizeof(std::uintptr_t) + key.size();
       void* memory = detail::allocate(size);
       if (memory == nullptr) return nullptr;
@@ -339,6 +357,7 @@ class Store {
       node->record.store(record, std::memory_order_relaxed);
       node->owners.store(2, std::memory_order_relaxed);
       node->height = static_cast<std::uint8_t>(height);
+      node->home = home;
       node->key_size = static_cast<std::uint32_t>(key.size());
       for (int level = 0; level < height; ++level) new (&node->next(level)) std::atomic<std::uintptr_t>(0);
       if (!key.empty()) std::memcpy(const_cast<char*>(node->key().data()), key.data(), key.size());
@@ -350,7 +369,8 @@ class Store {
     }
     static void destroy_opaque(void* node) noexcept { destroy(static_cast<Node*>(node)); }
   };
-  static_assert(sizeof(Node) == 16, "node header: record pointer + owners/height/key_size");
+  static_assert(sizeof(Node) == 16, "node header: record pointer + owners/height/home/key_size");
+  static_assert(alignof(std::max_align_t) >= 16, "the index tags node addresses in their low 4 bits");
   static_assert(alignof(Node) >= 2, "the low bit of a node address is the deletion mark");
 
   enum Counter : std::size_t { kKeys, kBytes, kExpired };
@@ -386,11 +406,9 @@ class Store {
     if (level > 0) __builtin_prefetch(node_of(pred->next(level - 1).load(std::memory_order_relaxed)));
   }
 
-  // Read-only search: the unmarked node holding `key`, or nullptr. Never writes shared memory.
-  Node* find_for_read(std::string_view key) const {
-    Node* node = seek(key);
-    return node != nullptr && node->key() == key ? node : nullptr;
-  }
+  // The node indexed for `key` (its record may be kDead), or nullptr: an O(1) lookup that never
+  // writes shared memory (I6, I7).
+  Node* find_for_read(std::string_view key) const { return index_.find(key, IndexHash::of(key)); }
 
   // The first unmarked node at level 0 with key >= `key`, or nullptr.
   Node* seek(std::string_view key) const {
@@ -485,8 +503,24 @@ class Store {
     Node* preds[kMaxHeight];
     Node* succs[kMaxHeight];
     find(node->key(), preds, succs);
+    typename PointIndex<Node>::Locked(index_, IndexHash::of(node->key())).erase(node);  // I7
     release_owner(node, retired);
     return true;
+  }
+
+  // Makes `record` the live node's value with one CAS (taking over the caller's reference). False
+  // when the node is dead.
+  bool replace_record(Node* node, Record* record, RetireList& retired) {
+    Record* current = node->record.load(std::memory_order_acquire);
+    while (current != kDead) {
+      // acq_rel: publishes the record's bytes to readers that load it with acquire.
+      if (node->record.compare_exchange_weak(current, record, std::memory_order_acq_rel, std::memory_order_acquire)) {
+        account_replace(*current, *record);
+        retired.add(current, &Record::unref_opaque);
+        return true;
+      }
+    }
+    return false;
   }
 
   void account_replace(const Record& old_record, const Record& new_record) {
@@ -504,29 +538,34 @@ class Store {
 
   // Sets *published to the node that now holds `record` (unless out of memory).
   PutOutcome put_locked(std::string_view key, Record* record, RetireList& retired, Node** published) {
+    const IndexHash hash = IndexHash::of(key);
+    // Overwrite, lock-free: a live node of the key is indexed (I6).
+    if (Node* node = index_.find(key, hash); node != nullptr && replace_record(node, record, retired)) {
+      *published = node;
+      return PutOutcome::kReplaced;
+    }
+    // Insert, under the key's index shard lock (I6).
+    typename PointIndex<Node>::Locked shard(index_, hash);
+    if (Node* node = shard.find(key)) {
+      if (replace_record(node, record, retired)) {  // inserted since the lock-free look
+        *published = node;
+        return PutOutcome::kReplaced;
+      }
+      shard.erase(node);  // dead: its remover unlinks it from the list; the key gets one entry again below
+    }
+    if (!shard.reserve_one(retired)) return PutOutcome::kOutOfMemory;
     Node* preds[kMaxHeight];
     Node* succs[kMaxHeight];
     Node* fresh = nullptr;  // allocated once, reused across retries
     while (true) {
       Node* node = find(key, preds, succs);
       if (node != nullptr) {
-        Record* current = node->record.load(std::memory_order_acquire);
-        while (current != kDead) {
-          // acq_rel: publishes the record's bytes to readers that load it with acquire.
-          if (node->record.compare_exchange_weak(current, record, std::memory_order_acq_rel,
-                                                 std::memory_order_acquire)) {
-            account_replace(*current, *record);
-            retired.add(current, &Record::unref_opaque);
-            if (fresh != nullptr) Node::destroy(fresh);  // never published
-            *published = node;
-            return PutOutcome::kReplaced;
-          }
-        }
-        mark_tower(node);  // dead: help its remover so find() snips it (I2), then insert anew
+        // Under the lock only a dead node of this key can be in the list (I6).
+        mark_tower(node);  // help its remover so find() snips it (I2), then insert anew
         continue;
       }
       if (fresh == nullptr) {
-        fresh = Node::create(key, record, random_height());
+        fresh = Node::create(key, hash.home(), record, random_height());
         if (fresh == nullptr) return PutOutcome::kOutOfMemory;
       }
       for (int level = 0; level < fresh->height; ++level) {
@@ -542,6 +581,7 @@ class Store {
       counters_.add(kBytes, key.size() + record->value().size());
       note_ttl(*record);
       build_tower(fresh, key, preds, succs);
+      shard.insert(fresh);
       release_owner(fresh, retired);
       *published = fresh;
       return PutOutcome::kInserted;
@@ -578,6 +618,7 @@ class Store {
 
   const Clock& clock_;
   Node* head_ = nullptr;
+  PointIndex<Node> index_;
   std::atomic<int> max_height_{1};
   std::atomic<bool> has_ttls_{false};
   StripedCounters<3> counters_;

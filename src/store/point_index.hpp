@@ -1,0 +1,248 @@
+// PointIndex: the store's hash index from key to skiplist node, so that point operations find a key in
+// O(1) instead of walking the skiplist (as Redis keeps a dict beside its sorted-set skiplist).
+//
+// Layout: kShards shards, chosen by the top bits of the key's 64-bit hash. Each shard has an
+// open-addressing table (linear probing) of 8-byte entries and a mutex that only its writers take.
+// An entry is a node address (16-byte aligned) with 4 hash bits in its low bits as a tag, so that a
+// probe dereferences a node only when the tag matches; 0 is an empty slot, kTombstone a deleted one.
+//
+// Concurrency:
+// - Readers never lock: inside an RCU read-side critical section they load the shard's table and probe
+//   it. A table replaced by a rebuild, and every node the index drops, are retired through RCU, so a
+//   reader's table and the node it found stay valid for its section.
+// - Writers (insert, erase, rebuild) hold the shard mutex. Each entry is written with one release
+//   store, after which readers see it with the node's contents.
+// - A table is rebuilt (to kRebuildLoad) when live + deleted entries would pass kMaxLoad: probe
+//   sequences always reach an empty slot.
+//
+// The store keeps these invariants with it (store.hpp, I6-I7): every key has at most one entry, and a
+// key's node is inserted into the index by its inserter, under the shard mutex, before the put returns.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <new>
+#include <string_view>
+
+#include "util/hash.hpp"
+#include "util/memory.hpp"
+#include "util/retire_list.hpp"
+
+namespace mantis::detail {
+
+// The hash bits the index takes from a key. `home` (the top 16 bits of `slot_hash`) is what a node
+// keeps, so a rebuild of a table of at most 2^16 slots places entries without rehashing their keys.
+struct IndexHash {
+  std::uint32_t shard;
+  std::uint32_t slot_hash;
+  std::uintptr_t tag;
+
+  static IndexHash of(std::string_view key) noexcept {
+    const std::uint64_t h = hash_key(key);
+    return {static_cast<std::uint32_t>(h >> 56), static_cast<std::uint32_t>(h), (h >> 32) & 0xf};
+  }
+  std::uint16_t home() const noexcept { return static_cast<std::uint16_t>(slot_hash >> 16); }
+};
+
+// Node: any type with `std::string_view key() const` and `std::uint16_t index_home() const` (the
+// IndexHash::home() of its key), allocated 16-byte aligned.
+template <class Node>
+class PointIndex {
+ public:
+  static constexpr std::size_t kShards = 256;
+  static constexpr std::size_t kMinSlots = 8;
+  // A table is rebuilt when live + deleted entries would exceed 85% of its slots, to 60% live.
+  static constexpr std::size_t kMaxLoadPercent = 85;
+  static constexpr std::size_t kRebuildLoadPercent = 60;
+
+ private:
+  static constexpr std::uintptr_t kTombstone = 1;
+  static constexpr std::uintptr_t kTagMask = 0xf;
+
+  struct Table {
+    std::size_t slot_count;
+    // Followed by slot_count entries.
+
+    static std::size_t bytes_for(std::size_t slot_count) noexcept {
+      return sizeof(Table) + slot_count * sizeof(std::atomic<std::uintptr_t>);
+    }
+    static Table* create(std::size_t slot_count) noexcept {
+      void* memory = allocate(bytes_for(slot_count));
+      if (memory == nullptr) return nullptr;
+      auto* table = new (memory) Table{slot_count};
+      for (std::size_t i = 0; i < slot_count; ++i) new (&table->slot(i)) std::atomic<std::uintptr_t>(0);
+      return table;
+    }
+    static void destroy(void* table) noexcept { deallocate(table); }
+
+    std::atomic<std::uintptr_t>& slot(std::size_t i) noexcept {
+      return reinterpret_cast<std::atomic<std::uintptr_t>*>(this + 1)[i];
+    }
+    const std::atomic<std::uintptr_t>& slot(std::size_t i) const noexcept {
+      return reinterpret_cast<const std::atomic<std::uintptr_t>*>(this + 1)[i];
+    }
+    std::size_t next(std::size_t i) const noexcept { return i + 1 == slot_count ? 0 : i + 1; }
+    // Multiply-shift maps the hash onto [0, slot_count) without a power-of-two size. Tables of up to
+    // 2^16 slots use only the top 16 bits (IndexHash::home()), which nodes keep for rebuilds.
+    std::size_t home(std::uint32_t slot_hash) const noexcept {
+      if (slot_count <= (std::size_t{1} << 16)) return ((slot_hash >> 16) * slot_count) >> 16;
+      return static_cast<std::size_t>((std::uint64_t{slot_hash} * slot_count) >> 32);
+    }
+
+    // The node of `key` and (if `slot_index`) its slot, or nullptr. Terminates because a table always
+    // has an empty slot (kMaxLoadPercent < 100).
+    Node* find(std::string_view key, const IndexHash& hash, std::size_t* slot_index) const noexcept {
+      for (std::size_t i = home(hash.slot_hash);; i = next(i)) {
+        // acquire: pairs with the release store that published the entry.
+        const std::uintptr_t entry = slot(i).load(std::memory_order_acquire);
+        if (entry == 0) return nullptr;
+        if (entry == kTombstone || (entry & kTagMask) != hash.tag) continue;
+        Node* node = reinterpret_cast<Node*>(entry & ~kTagMask);
+        if (node->key() == key) {
+          if (slot_index != nullptr) *slot_index = i;
+          return node;
+        }
+      }
+    }
+  };
+
+  struct alignas(64) Shard {
+    std::atomic<Table*> table{nullptr};
+    std::mutex mutex;
+    // Guarded by mutex.
+    std::size_t live = 0;
+    std::size_t deleted = 0;
+  };
+
+ public:
+
+  PointIndex() {
+    for (Shard& shard : shards_) {
+      Table* table = Table::create(kMinSlots);
+      if (table == nullptr) {
+        destroy_tables();
+        throw std::bad_alloc();
+      }
+      shard.table.store(table, std::memory_order_relaxed);
+    }
+  }
+  PointIndex(const PointIndex&) = delete;
+  PointIndex& operator=(const PointIndex&) = delete;
+  // Frees the tables (not the nodes). REQUIRES: no concurrent use.
+  ~PointIndex() { destroy_tables(); }
+
+  // The node indexed for `key`, or nullptr. Never blocks. REQUIRES: inside an RcuReadLock, for as long
+  // as the node is used.
+  Node* find(std::string_view key, const IndexHash& hash) const noexcept {
+    const Table* table = shards_[hash.shard].table.load(std::memory_order_acquire);
+    return table->find(key, hash, nullptr);
+  }
+
+  // One shard's writer lock, and the writes made under it.
+  class Locked {
+   public:
+    Locked(PointIndex& index, const IndexHash& hash) : shard_(index.shards_[hash.shard]), hash_(hash), lock_(shard_.mutex) {}
+
+    Node* find(std::string_view key) const noexcept {
+      return shard_.table.load(std::memory_order_relaxed)->find(key, hash_, nullptr);
+    }
+    // Makes room for one more entry (rebuilding the table if needed), so that insert() cannot fail.
+    // False when memory is exhausted; the index is unchanged then.
+    bool reserve_one(RetireList& retired) noexcept {
+      Table* table = shard_.table.load(std::memory_order_relaxed);
+      if ((shard_.live + shard_.deleted + 1) * 100 <= table->slot_count * kMaxLoadPercent) return true;
+      return rebuild(shard_, shard_.live + 1, retired);
+    }
+    // Adds `node` (whose key has no entry). REQUIRES: reserve_one() returned true under this lock.
+    void insert(Node* node) noexcept {
+      Table* table = shard_.table.load(std::memory_order_relaxed);
+      std::size_t i = table->home(hash_.slot_hash);
+      while (table->slot(i).load(std::memory_order_relaxed) > kTombstone) i = table->next(i);
+      if (table->slot(i).load(std::memory_order_relaxed) == kTombstone) --shard_.deleted;
+      // release: a reader that loads the entry sees the node's contents.
+      table->slot(i).store(reinterpret_cast<std::uintptr_t>(node) | hash_.tag, std::memory_order_release);
+      ++shard_.live;
+    }
+    // Drops `node`'s entry, if it has one.
+    void erase(Node* node) noexcept {
+      Table* table = shard_.table.load(std::memory_order_relaxed);
+      std::size_t slot = 0;
+      if (table->find(node->key(), hash_, &slot) != node) return;
+      table->slot(slot).store(kTombstone, std::memory_order_release);
+      --shard_.live;
+      ++shard_.deleted;
+    }
+
+   private:
+    Shard& shard_;
+    IndexHash hash_;
+    std::lock_guard<std::mutex> lock_;
+  };
+
+  // Inserts `node` with no other thread using the index (a bulk load). False when memory is exhausted.
+  bool insert_unshared(Node* node, const IndexHash& hash) noexcept {
+    Shard& shard = shards_[hash.shard];
+    Table* table = shard.table.load(std::memory_order_relaxed);
+    if ((shard.live + shard.deleted + 1) * 100 > table->slot_count * kMaxLoadPercent) {
+      RetireList retired;  // nothing reads concurrently; the old table is freed after a grace period anyway
+      if (!rebuild(shard, shard.live + 1, retired)) return false;
+      table = shard.table.load(std::memory_order_relaxed);
+    }
+    std::size_t i = table->home(hash.slot_hash);
+    while (table->slot(i).load(std::memory_order_relaxed) > kTombstone) i = table->next(i);
+    table->slot(i).store(reinterpret_cast<std::uintptr_t>(node) | hash.tag, std::memory_order_relaxed);
+    ++shard.live;
+    return true;
+  }
+
+  // Bytes of every table (slots and headers). Approximate while writers run.
+  std::size_t memory_bytes() const noexcept {
+    std::size_t bytes = 0;
+    for (const Shard& shard : shards_) bytes += Table::bytes_for(shard.table.load(std::memory_order_relaxed)->slot_count);
+    return bytes;
+  }
+
+ private:
+  // Replaces the shard's table with one sized for `live` entries at kRebuildLoadPercent, without
+  // tombstones; the old table goes to `retired`. REQUIRES: the shard mutex, or no concurrent use.
+  static bool rebuild(Shard& shard, std::size_t live, RetireList& retired) noexcept {
+    Table* old_table = shard.table.load(std::memory_order_relaxed);
+    const std::size_t slot_count = std::max(kMinSlots, live * 100 / kRebuildLoadPercent + 1);
+    Table* table = Table::create(slot_count);
+    if (table == nullptr) return false;
+    try {
+      retired.add(old_table, &Table::destroy);
+    } catch (const std::bad_alloc&) {
+      Table::destroy(table);
+      return false;
+    }
+    for (std::size_t i = 0; i < old_table->slot_count; ++i) {
+      const std::uintptr_t entry = old_table->slot(i).load(std::memory_order_relaxed);
+      if (entry <= kTombstone) continue;
+      const Node* node = reinterpret_cast<const Node*>(entry & ~kTagMask);
+      const std::uint32_t slot_hash = slot_count <= (std::size_t{1} << 16)
+                                          ? std::uint32_t{node->index_home()} << 16
+                                          : IndexHash::of(node->key()).slot_hash;
+      std::size_t j = table->home(slot_hash);
+      while (table->slot(j).load(std::memory_order_relaxed) != 0) j = table->next(j);
+      table->slot(j).store(entry, std::memory_order_relaxed);
+    }
+    // release: readers that load the new table see its entries.
+    shard.table.store(table, std::memory_order_release);
+    shard.deleted = 0;
+    return true;
+  }
+
+  void destroy_tables() noexcept {
+    for (Shard& shard : shards_) {
+      if (Table* table = shard.table.load(std::memory_order_relaxed)) Table::destroy(table);
+    }
+  }
+
+  Shard shards_[kShards];
+};
+
+}  // namespace mantis::detail
