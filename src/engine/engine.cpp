@@ -13,7 +13,6 @@
 #include "engine/engine_tuning.hpp"
 #include "store/reaper.hpp"
 #include "store/record.hpp"
-#include "store/scan_batch.hpp"
 #include "store/store.hpp"
 #include "util/clock.hpp"
 #include "util/retire_list.hpp"
@@ -23,14 +22,12 @@ namespace mantis {
 namespace {
 
 using detail::CacheTier;
-using detail::kFirstScanBatch;
-using detail::kLargestScanBatch;
+using detail::kScanRunEntries;
 using detail::kMaxTtlMs;
 using detail::LogOp;
 using detail::LogOpType;
 using detail::Record;
 using detail::Store;
-static_assert(detail::kLargestScanBatch <= Store::kMaxCollect, "a scan batch is one collect() call");
 
 std::string describe_size(std::string_view what, std::size_t size, std::string_view limit_name, std::size_t limit) {
   return std::string(what) + " of " + std::to_string(size) + " bytes exceeds " + std::string(limit_name) + " (" +
@@ -418,20 +415,14 @@ std::unique_ptr<Iterator> Engine::new_iterator() const {
 }
 
 Status Engine::scan_range(std::string_view begin, std::string_view end, ScanFn fn) const {
-  detail::ScanBatch batch;
-  const bool bounded = !end.empty();
+  // Runs of kScanRunEntries, each in one store critical section: fn sees keys and values in place.
   std::string from(begin);
   bool inclusive = true;
-  for (std::size_t batch_size = kFirstScanBatch;; batch_size = std::min(batch_size * 2, kLargestScanBatch)) {
-    impl_->store.collect(from, inclusive, end, bounded, batch_size, batch);
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      const Record& record = batch.record(i);
-      // Re-checked here: an entry may expire between the copy and the callback.
-      if (impl_->store.expired(record)) continue;
-      if (!fn(batch.key(i), record.value())) return Status::ok_status();
-    }
-    if (batch.exhausted) return Status::ok_status();
-    from.assign(batch.resume_key());
+  while (true) {
+    const Store::Visited visited = impl_->store.visit(
+        from, inclusive, end, !end.empty(), kScanRunEntries, &from,
+        [&fn](std::string_view key, const Record& record) { return fn(key, record.value()); });
+    if (visited != Store::Visited::kMore) return Status::ok_status();
     inclusive = false;
   }
 }

@@ -9,9 +9,9 @@ namespace mantis::detail {
 // TTLs longer than this (about 10,000 years) are refused: expires_at must not overflow.
 inline constexpr std::int64_t kMaxTtlMs = std::int64_t{315'360'000'000'000};
 
-// Entries a scan copies out per RCU critical section: the first batch is small, so that short scans
-// copy little beyond what they use; each next batch doubles, up to the largest.
-inline constexpr std::size_t kFirstScanBatch = 64;
-inline constexpr std::size_t kLargestScanBatch = 256;
+// Entries Engine::scan visits per store critical section (Store::visit): the callback sees them in
+// place, so a short scan pays for what it consumes only. A longer scan re-seeks once per run, which
+// bounds how long one section holds back reclamation.
+inline constexpr std::size_t kScanRunEntries = 1024;
 
 }  // namespace mantis::detail

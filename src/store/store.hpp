@@ -228,6 +228,47 @@ class Store {
     if (!batch.exhausted) batch.set_resume_key(found[count - 1].node->key());
   }
 
+  enum class Visited { kStopped, kExhausted, kMore };
+  // Calls fn(key, record) for the live, unexpired entries in key order from `start` (or after it when
+  // !inclusive) below `end` when `bounded`, visiting at most `limit` entries, all inside one critical
+  // section: no copy and no reference taken. fn returns false to stop. fn may call into the store
+  // (sections nest; writers never wait for this one), and must ref() a record to keep it past its
+  // return. kMore: the limit was reached, *resume holds the last key visited (resume after it).
+  // A section blocks no writer, but what is retired during it is freed only after it ends.
+  template <class Fn>
+  Visited visit(std::string_view start, bool inclusive, std::string_view end, bool bounded, std::size_t limit,
+                std::string* resume, Fn&& fn) const {
+    RcuReadLock lock;
+    const std::uint64_t now = clock_.now_ms();
+    Node* node = nullptr;
+    if (inclusive) {
+      // An indexed node unmarked at level 0 is in the list (I6), and the first node >= its key (I1).
+      Node* found = find_for_read(start);
+      if (found != nullptr && !is_marked(found->next(0).load(std::memory_order_acquire))) node = found;
+    }
+    if (node == nullptr) {
+      node = seek(start);
+      if (node != nullptr && !inclusive && node->key() == start) node = next_live(node);
+    }
+    Node* last = nullptr;
+    for (std::size_t visited = 0; node != nullptr; ++visited) {
+      if (bounded && node->key() >= end) return Visited::kExhausted;
+      if (visited == limit) {  // REQUIRES limit >= 1, so last is set
+        resume->assign(last->key());
+        return Visited::kMore;
+      }
+      Record* record = node->record.load(std::memory_order_acquire);
+      if (record != kDead) __builtin_prefetch(record);
+      Node* next = next_live(node);  // its miss overlaps the record's
+      if (record != kDead && !record->expired_at(now) && !fn(node->key(), static_cast<const Record&>(*record))) {
+        return Visited::kStopped;
+      }
+      last = node;
+      node = next;
+    }
+    return Visited::kExhausted;
+  }
+
   struct SweepResult {
     std::size_t removed = 0;
     bool reached_end = false;

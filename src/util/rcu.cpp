@@ -64,29 +64,34 @@ class Domain {
 
   // The owning thread exits: its bag goes to the reclaimer, its slot to a later thread.
   void release_slot(Slot* slot) {
-    if (slot->bag->count > 0) hand_off(slot);
+    if (slot->bag != nullptr && slot->bag->count > 0) {
+      push(slot->bag);
+      slot->bag = new_bag();
+    }
     slot->in_use.store(false, std::memory_order_release);
   }
 
-  // Seals and pushes the slot's full bag and gives it an empty one; without memory for one, waits for
-  // a grace period and frees the bag's objects here (the one case in which a writer waits: the
-  // header's rules keep it outside critical sections).
-  void hand_off(Slot* slot) {
-    Bag* empty = new_bag();
-    if (empty != nullptr) {
+  // Pushes the slot's full bag, takes an empty one and retires `p` into it (G1).
+  void retire_slow(Slot* slot, void* p, void (*dispose)(void*) noexcept) {
+    if (slot->bag != nullptr) {
       push(slot->bag);
-      slot->bag = empty;
+      slot->bag = nullptr;
+    }
+    slot->bag = new_bag();
+    if (slot->bag != nullptr) {
+      slot->bag->items[slot->bag->count++] = {p, dispose};
       return;
     }
+    if (slot->nesting > 0) return;  // cannot wait for our own section: p is never freed (G1)
     std::atomic_thread_fence(std::memory_order_seq_cst);  // as in push(): a seal
     const std::uint64_t sealed = global_epoch.load(std::memory_order_relaxed);
     // acquire: pairs with try_advance()'s release store, which followed its acquire loads of the slots.
     while (global_epoch.load(std::memory_order_acquire) < sealed + 2) {
-      if (stopped_.load(std::memory_order_relaxed)) return;  // process exit: the objects stay (G4)
+      if (stopped_.load(std::memory_order_relaxed)) return;  // process exit: p stays (G4)
       try_pass();
       std::this_thread::yield();
     }
-    dispose_all(*slot->bag);
+    dispose(p);
   }
 
   // Seals `bag` with the current epoch and hands it to the reclaimer (G1: one CAS, no wait).
@@ -106,6 +111,12 @@ class Domain {
     } else if (reclaimer_idle_.load(std::memory_order_relaxed)) {
       wake_.notify_one();
     }
+  }
+
+  // Hands the slot's partial bag over.
+  void flush(Slot* slot) {
+    push(slot->bag);
+    slot->bag = new_bag();
   }
 
   std::uint64_t pending() const {
@@ -159,7 +170,6 @@ class Domain {
 
   static void dispose_all(Bag& bag) noexcept {
     for (std::uint32_t i = 0; i < bag.count; ++i) bag.items[i].dispose(bag.items[i].object);
-    bag.count = 0;
   }
 
   // Advances the global epoch if every thread inside a critical section entered it at the current
@@ -235,7 +245,9 @@ Slot* register_thread() {
   return slot;
 }
 
-void hand_off(Slot* slot) { Domain::instance().hand_off(slot); }
+void retire_slow(Slot* slot, void* p, void (*dispose)(void*) noexcept) {
+  Domain::instance().retire_slow(slot, p, dispose);
+}
 
 }  // namespace rcu_internal
 
@@ -243,7 +255,7 @@ void rcu_init_process() { rcu_internal::Domain::instance().start_reclaimer(); }
 
 void rcu_flush_thread() {
   rcu_internal::Slot* slot = rcu_internal::this_thread_slot();
-  if (slot->bag->count > 0) rcu_internal::hand_off(slot);
+  if (slot->bag != nullptr && slot->bag->count > 0) rcu_internal::Domain::instance().flush(slot);
 }
 
 std::uint64_t rcu_pending() { return rcu_internal::Domain::instance().pending(); }

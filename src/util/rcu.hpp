@@ -16,8 +16,10 @@
 //   by then every critical section that began before the bag's objects were unlinked has ended.
 //
 // Guarantees:
-// G1. No writer waits for a reader or for a grace period: rcu_retire() never blocks (except when
-//     memory is exhausted, below).
+// G1. No writer waits for a reader or for a grace period: rcu_retire() never blocks, except when
+//     memory for a new bag is exhausted outside any critical section: then it waits for a grace period
+//     and frees the object itself. (Inside a critical section it cannot wait for itself: the object
+//     is then never freed, a leak bounded by the retirements made while memory is exhausted.)
 // G2. Bound on memory awaiting reclamation: while readers progress, a few reclaimer passes' worth of
 //     retirements (a pass runs every kPassInterval while work is pending) plus at most one partial bag
 //     per thread. Past kHelpThreshold objects pending, a writer that pushes a bag also runs a
@@ -30,8 +32,7 @@
 // Rules:
 // - Any thread may use these helpers: the first use registers the thread (its slot is reused by a
 //   later thread once it exits).
-// - Never call rcu_retire() inside an RcuReadLock: when memory for a new bag is exhausted it waits for
-//   a grace period, which would wait for the caller itself.
+// - rcu_retire() may be called inside a critical section (the object waits for that section too).
 // - The epoch domain and its reclaimer thread are process-wide and are never torn down.
 #pragma once
 
@@ -67,7 +68,7 @@ struct alignas(64) Slot {
   Slot* next = nullptr;  // the registry's list; immutable once the slot is published
   // Owned by the thread that holds the slot.
   std::uint32_t nesting = 0;
-  Bag* bag = nullptr;
+  Bag* bag = nullptr;  // nullptr when memory for one was exhausted
 };
 
 extern std::atomic<std::uint64_t> global_epoch;
@@ -82,8 +83,9 @@ inline Slot* this_thread_slot() {
   return slot;
 }
 
-// Seals and pushes the thread's full bag and gives it an empty one.
-void hand_off(Slot* slot);
+// Retires `p` when the thread's bag is full or missing: pushes the full bag and takes a new one (see
+// G1 for when memory is exhausted).
+void retire_slow(Slot* slot, void* p, void (*dispose)(void*) noexcept);
 
 }  // namespace rcu_internal
 
@@ -112,11 +114,15 @@ class RcuReadLock {
   rcu_internal::Slot* slot_;
 };
 
-// Frees `p` with `dispose(p)` once no reader can hold it. REQUIRES: not inside an RcuReadLock.
+// Frees `p` with `dispose(p)` once no reader can hold it.
 inline void rcu_retire(void* p, void (*dispose)(void*) noexcept) {
   rcu_internal::Slot* slot = rcu_internal::this_thread_slot();
-  if (slot->bag->count == rcu_internal::kBagCapacity) [[unlikely]] rcu_internal::hand_off(slot);
-  slot->bag->items[slot->bag->count++] = {p, dispose};
+  rcu_internal::Bag* bag = slot->bag;
+  if (bag == nullptr || bag->count == rcu_internal::kBagCapacity) [[unlikely]] {
+    rcu_internal::retire_slow(slot, p, dispose);
+    return;
+  }
+  bag->items[bag->count++] = {p, dispose};
 }
 
 // Hands the calling thread's partial bag to the reclaimer (G3).
