@@ -2,8 +2,9 @@
 include_guard(GLOBAL)
 find_package(Threads REQUIRED)
 
-# libcds: Debian's LibCDSConfig.cmake points at /usr/lib64 and fails, so the target is imported by hand.
-if(NOT TARGET cds::cds)
+# libcds, for mantis-bench's SkipListMap peer only (the library does not use it): Debian's
+# LibCDSConfig.cmake points at /usr/lib64 and fails, so the target is imported by hand.
+if(MANTIS_BUILD_BENCH AND NOT TARGET cds::cds)
   find_path(MANTIS_LIBCDS_INCLUDE_DIR cds/version.h REQUIRED)
   find_library(MANTIS_LIBCDS_LIBRARY NAMES cds REQUIRED)
   add_library(cds::cds SHARED IMPORTED)

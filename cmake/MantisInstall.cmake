@@ -49,7 +49,7 @@ install(TARGETS mantis_c EXPORT mantisTargets
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES include/mantis/mantis.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mantis)
 set(MANTIS_PC_PREFIX "@MANTIS_PC_PREFIX@")  # kept for the install-time pass
-set(MANTIS_PC_LIBS_PRIVATE "-lcds -lpthread")
+set(MANTIS_PC_LIBS_PRIVATE "-lpthread")
 if(MANTIS_USE_MIMALLOC)
   string(APPEND MANTIS_PC_LIBS_PRIVATE " -lmimalloc")
 endif()

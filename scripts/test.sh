@@ -46,7 +46,9 @@ case "$sanitize" in
     # Our defaults first, so that options already in the environment win.
     export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:check_initialization_order=1:strict_init_order=1:detect_stack_use_after_return=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
     export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
-    export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
+    # die_after_fork=0: tests fork children that open engines (threads) while the parent's RCU
+    # reclaimer thread runs; TSan would otherwise kill such a child.
+    export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:die_after_fork=0${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
     ;;
   *) echo "test.sh: --sanitize takes 'address' (ASan+UBSan) or 'thread' (TSan), not '$sanitize'" >&2; exit 2 ;;
 esac

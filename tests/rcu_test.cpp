@@ -126,9 +126,8 @@ TEST_CASE("readers entering and leaving all the time do not stop reclamation", "
 TEST_CASE("no object is freed while a reader can still hold it", "[rcu]") {
   // Writers swap a shared pointer and retire what they took out; readers check every object they
   // reach is still alive (ASan also catches any use after free).
-  std::vector<std::atomic<bool>> freed(kFarBeyondAnyBuffer);
-  std::atomic<bool> ignored{false};
-  std::atomic<Tracked*> shared{new Tracked{.freed = &ignored}};
+  std::vector<std::atomic<bool>> freed(kFarBeyondAnyBuffer + 1);
+  std::atomic<Tracked*> shared{new Tracked{.freed = &freed.back()}};
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> dead_seen{0};
   std::vector<std::thread> readers;
@@ -143,8 +142,8 @@ TEST_CASE("no object is freed while a reader can still hold it", "[rcu]") {
       }
     });
   }
-  for (auto& flag : freed) {
-    Tracked* old = shared.exchange(new Tracked{.freed = &flag}, std::memory_order_acq_rel);
+  for (int i = 0; i < kFarBeyondAnyBuffer; ++i) {
+    Tracked* old = shared.exchange(new Tracked{.freed = &freed[i]}, std::memory_order_acq_rel);
     rcu_retire(old, &Tracked::dispose);
   }
   stop.store(true);
@@ -152,6 +151,7 @@ TEST_CASE("no object is freed while a reader can still hold it", "[rcu]") {
   rcu_retire(shared.load(), &Tracked::dispose);
   rcu_flush_thread();
   CHECK(dead_seen.load() == 0);
+  CHECK(eventually([&] { return count_freed(freed) == freed.size(); }));  // before `freed` goes away
 }
 
 TEST_CASE("a store's puts, overwrites and erases complete while a reader is stopped, and memory returns after",

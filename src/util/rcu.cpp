@@ -1,5 +1,7 @@
 #include "util/rcu.hpp"
 
+#include <pthread.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -124,10 +126,16 @@ class Domain {
   }
 
   void start_reclaimer() {
-    std::call_once(started_, [this] {
-      std::thread([this] { reclaimer_loop(); }).detach();
+    std::call_once(registered_, [] {
       std::atexit([] { instance().stop(); });
+      pthread_atfork([] { instance().before_fork(); }, [] { instance().after_fork_in_parent(); },
+                     [] { instance().after_fork_in_child(); });
     });
+    if (reclaimer_running_.load(std::memory_order_acquire)) return;
+    std::lock_guard lock(wake_mutex_);
+    if (reclaimer_running_.load(std::memory_order_relaxed)) return;
+    std::thread([this] { reclaimer_loop(); }).detach();
+    reclaimer_running_.store(true, std::memory_order_release);
   }
 
  private:
@@ -202,6 +210,29 @@ class Domain {
     }
   }
 
+  // fork(): no pass may be running (the child would inherit a held collecting_), and the child has
+  // only the forking thread. Its copy of every other thread's slot is released (those threads do not
+  // exist there; what their bags held is left alone). The child starts its own reclaimer when it next
+  // makes a store (rcu_init_process()); until then writers' help passes (G2) reclaim.
+  void before_fork() {
+    while (collecting_.exchange(true, std::memory_order_acquire)) std::this_thread::yield();
+  }
+  void after_fork_in_parent() { collecting_.store(false, std::memory_order_release); }
+  void after_fork_in_child() {
+    for (Slot* slot = slots_.load(std::memory_order_relaxed); slot != nullptr; slot = slot->next) {
+      if (slot == current_slot) continue;
+      slot->state.store(0, std::memory_order_relaxed);
+      slot->nesting = 0;
+      slot->bag = nullptr;
+      slot->in_use.store(false, std::memory_order_relaxed);
+    }
+    new (&wake_mutex_) std::mutex;
+    new (&wake_) std::condition_variable;
+    reclaimer_running_.store(false, std::memory_order_relaxed);
+    reclaimer_idle_.store(false, std::memory_order_relaxed);
+    collecting_.store(false, std::memory_order_release);
+  }
+
   // At process exit: wait for a running pass, then never run one again (G4).
   void stop() {
     while (collecting_.exchange(true, std::memory_order_acquire)) std::this_thread::yield();
@@ -217,7 +248,8 @@ class Domain {
   std::atomic<bool> stopped_{false};     // set at process exit: no pass runs after it
   Bag* sealed_ = nullptr;  // bags awaiting their grace period
 
-  std::once_flag started_;
+  std::once_flag registered_;             // the exit and fork handlers
+  std::atomic<bool> reclaimer_running_{false};
   std::mutex wake_mutex_;
   std::condition_variable wake_;
   std::atomic<bool> reclaimer_idle_{false};

@@ -89,7 +89,8 @@ void retire_slow(Slot* slot, void* p, void (*dispose)(void*) noexcept);
 
 }  // namespace rcu_internal
 
-// Starts the reclaimer once per process. Thread-safe; cheap after the first call.
+// Starts the reclaimer if it is not running (once per process, and again in a forked child).
+// Thread-safe; one atomic load once it runs.
 void rcu_init_process();
 
 // A read-side critical section. Nests. Never blocks.
