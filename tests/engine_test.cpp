@@ -295,7 +295,8 @@ TEST_CASE("as_flatbuffer reads a flatbuffers value in place", "[engine][view]") 
   auto db = open_engine();
   mantis::detail::Record* inner = mantis::detail::Record::create("payload", 123, 4);
   REQUIRE(inner != nullptr);
-  REQUIRE(db->put("fb", inner->encoded()).ok());
+  std::string encoded;
+  REQUIRE(db->put("fb", inner->encoded(&encoded)).ok());
   mantis::detail::Record::unref(inner);
   ValueView view;
   REQUIRE(db->get("fb", &view).ok());

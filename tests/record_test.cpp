@@ -31,8 +31,10 @@ TEST_CASE("a record round-trips value, expiry and sequence number", "[record]") 
 
 TEST_CASE("the encoded bytes are a verifiable flatbuffers Record", "[record]") {
   auto r = make("hello", 0, 1);
-  const auto* bytes = reinterpret_cast<const std::uint8_t*>(r->encoded().data());
-  flatbuffers::Verifier verifier(bytes, r->encoded().size(), flatbuffers::Verifier::Options{});
+  std::string scratch;
+  const std::string_view encoded = r->encoded(&scratch);
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(encoded.data());
+  flatbuffers::Verifier verifier(bytes, encoded.size(), flatbuffers::Verifier::Options{});
   REQUIRE(mantis::fbs::VerifyRecordBuffer(verifier));
   const auto* table = mantis::fbs::GetRecord(bytes);
   CHECK(table->expires_at_ms() == 0);
@@ -92,7 +94,8 @@ TEST_CASE("a view pins a record past the last other reference", "[record][view]"
 TEST_CASE("as_flatbuffer verifies the value bytes", "[record][view]") {
   // A value that is itself a flatbuffer (here: an encoded Record) reads back through the view.
   auto inner = make("inner", 42, 9);
-  auto outer = make(inner->encoded(), 0, 1);
+  std::string scratch;
+  auto outer = make(inner->encoded(&scratch), 0, 1);
   mantis::ValueView view;
   outer->ref();
   mantis::detail::ViewAccess::assign(view, outer->value(), outer.get(), &Record::unref_opaque);
@@ -109,17 +112,19 @@ TEST_CASE("as_flatbuffer verifies the value bytes", "[record][view]") {
   CHECK(mantis::ValueView().as_flatbuffer<mantis::fbs::Record>() == nullptr);
 }
 
-TEST_CASE("copy_of rebuilds a record from its encoded bytes, and verify() checks any bytes", "[record]") {
+TEST_CASE("from_encoded rebuilds a record from its encoded bytes, and verify() checks any bytes", "[record]") {
   auto original = make(std::string("log\0ged", 7), 999, 5);
-  REQUIRE(Record::verify(original->encoded()));
-  RecordPtr copy(Record::copy_of(original->encoded()));
+  std::string encoded;
+  original->encoded(&encoded);
+  REQUIRE(Record::verify(encoded));
+  RecordPtr copy(Record::from_encoded(encoded));
   REQUIRE(copy != nullptr);
   CHECK(copy->value() == original->value());
   CHECK(copy->expires_at_ms() == 999);
   CHECK(copy->seq() == 5);
   CHECK_FALSE(Record::verify({}));
   CHECK_FALSE(Record::verify("not a flatbuffer at all"));
-  std::string truncated(original->encoded());
+  std::string truncated(encoded);
   truncated.resize(truncated.size() / 2);
   CHECK_FALSE(Record::verify(truncated));
 }
@@ -128,7 +133,8 @@ TEST_CASE("a mapped record reads its bytes in place and keeps their memory alive
   auto source = make("in place", 42, 9);
   bool released = false;
   // The "mapping": a buffer whose release the test observes. 8-aligned, as a snapshot lays records out.
-  auto* buffer = new std::string(source->encoded());
+  std::string scratch;
+  auto* buffer = new std::string(source->encoded(&scratch));
   std::shared_ptr<const void> memory(buffer, [&released](const void* p) {
     released = true;
     delete static_cast<const std::string*>(p);
@@ -142,8 +148,22 @@ TEST_CASE("a mapped record reads its bytes in place and keeps their memory alive
   CHECK_FALSE(released);
   CHECK(record->value() == "in place");
   CHECK(record->expires_at_ms() == 42);
-  CHECK(record->encoded().data() == buffer->data());  // no copy
-  CHECK(record->encoded().size() == buffer->size());
+  std::string unused;
+  CHECK(record->encoded(&unused).data() == buffer->data());  // no copy
+  CHECK(record->encoded(&unused).size() == buffer->size());
+  CHECK(unused.empty());
   Record::unref(record);
   CHECK(released);
+}
+
+TEST_CASE("in memory a record is a 24-byte header followed by its value, with no framing", "[record]") {
+  auto r = make(std::string(100, 'v'), 7, 3);
+  CHECK(r->value().data() == reinterpret_cast<const char*>(r.get()) + sizeof(Record));
+  CHECK(sizeof(Record) + r->value().size() <= 128);  // a 100-byte value fits the 128-byte size class
+  std::string scratch;
+  RecordPtr round_trip(Record::from_encoded(r->encoded(&scratch)));
+  REQUIRE(round_trip != nullptr);
+  CHECK(round_trip->value() == r->value());
+  CHECK(round_trip->expires_at_ms() == 7);
+  CHECK(round_trip->seq() == 3);
 }

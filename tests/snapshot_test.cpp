@@ -40,7 +40,8 @@ struct Entry {
 std::string encode_record(const std::string& value, std::uint64_t expires_at_ms, std::uint64_t seq = 1) {
   Record* record = Record::create(value, expires_at_ms, seq);
   REQUIRE(record != nullptr);
-  std::string encoded(record->encoded());
+  std::string encoded;
+  record->encoded(&encoded);
   Record::unref(record);
   return encoded;
 }

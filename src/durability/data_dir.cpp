@@ -36,7 +36,7 @@ Status replay(const LogRecord& record, std::string_view location, Store& store, 
         if (!Record::verify(op.record)) {
           return Status::corruption(std::string(location) + ": a put whose value is not a valid record");
         }
-        Record* fresh = Record::copy_of(op.record);
+        Record* fresh = Record::from_encoded(op.record);
         if (fresh == nullptr) return out_of_memory("replaying the log");
         *max_seq = std::max(*max_seq, fresh->seq());
         if (store.put(op.key, fresh) == Store::PutOutcome::kOutOfMemory) {
@@ -317,12 +317,17 @@ Status DataDir::checkpoint() {
   // The store's entries in key order, one batch per critical section, while writes go on.
   ScanBatch batch;
   std::string from;
+  std::string encoding;  // a record's flatbuffer, made here unless the record is mapped
   bool inclusive = true;
   do {
     store_.collect(from, inclusive, {}, /*bounded=*/false, Store::kMaxCollect, batch);
     for (std::size_t i = 0; i < batch.size() && s.ok(); ++i) {
       const Record& record = batch.record(i);
-      s = writer->add(batch.key(i), record.encoded(), record.expires_at_ms());
+      try {
+        s = writer->add(batch.key(i), record.encoded(&encoding), record.expires_at_ms());
+      } catch (const std::bad_alloc&) {
+        s = out_of_memory("encoding a record for the snapshot");
+      }
     }
     if (!s.ok()) return s;
     if (!batch.exhausted) {

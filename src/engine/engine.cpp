@@ -119,6 +119,12 @@ struct Engine::Impl {
     detail::append_log_record(&payload, 0, op);
     return &payload;
   }
+  // A put's log payload: the record's flatbuffer encoding (made only for a durable engine).
+  std::string* encode_put(std::string_view key, const Record& record) const {
+    if (!data_dir) return nullptr;
+    thread_local std::string encoding;
+    return encode(log_op(LogOpType::kPut, key, record.encoded(&reused(encoding))));
+  }
   std::string* encode_batch(std::span<const LogOp> ops) const {
     if (!data_dir) return nullptr;
     std::string& payload = log_buffer();
@@ -126,7 +132,11 @@ struct Engine::Impl {
     return &payload;
   }
   static std::string& log_buffer() {
-    thread_local std::string buffer;  // kept for its capacity, unless a large write grew it
+    thread_local std::string buffer;
+    return reused(buffer);
+  }
+  // Empties a thread's buffer, kept for its capacity unless a large write grew it past 1 MiB.
+  static std::string& reused(std::string& buffer) {
     buffer.clear();
     if (buffer.capacity() > (std::size_t{1} << 20)) buffer.shrink_to_fit();
     return buffer;
@@ -278,7 +288,7 @@ Status Engine::put(std::string_view key, std::string_view value, const WriteOpti
   Record* record = impl_->make_record(value, options.ttl);
   if (record == nullptr) return Status::resource_exhausted("out of memory encoding value");
   bool handed_over = false;  // impl_->put() owns the record once called
-  s = impl_->logged(impl_->encode(log_op(LogOpType::kPut, key, record->encoded())), options.sync, [&] {
+  s = impl_->logged(impl_->encode_put(key, *record), options.sync, [&] {
     handed_over = true;
     return impl_->put(key, record);
   });
@@ -341,24 +351,28 @@ Status Engine::write(const WriteBatch& batch, const WriteOptions& options) {
   // Encode every record before applying anything, so running out of memory changes nothing.
   std::vector<Record*> records;
   std::vector<LogOp> log_ops;
+  std::vector<std::string> encodings;  // the puts' flatbuffers, which log_ops point into
   try {
     records.reserve(batch.count());
-    if (impl_->data_dir) log_ops.reserve(batch.count());
-  } catch (const std::bad_alloc&) {
-    return Status::resource_exhausted("out of memory encoding a batch");
-  }
-  for (const Op& op : batch.ops()) {
-    if (op.kind == Op::Kind::kPut) {
-      Record* record = impl_->make_record(op.value, op.ttl);
-      if (record == nullptr) {
-        for (Record* r : records) Record::unref(r);
-        return Status::resource_exhausted("out of memory encoding a batch");
-      }
-      records.push_back(record);
-      if (impl_->data_dir) log_ops.push_back(log_op(LogOpType::kPut, op.key, record->encoded()));
-    } else if (impl_->data_dir) {
-      log_ops.push_back(log_op(LogOpType::kErase, op.key));
+    if (impl_->data_dir) {
+      log_ops.reserve(batch.count());
+      encodings.reserve(batch.count());  // never reallocated below: log_ops' views stay valid
     }
+    for (const Op& op : batch.ops()) {
+      if (op.kind == Op::Kind::kPut) {
+        Record* record = impl_->make_record(op.value, op.ttl);
+        if (record == nullptr) throw std::bad_alloc();
+        records.push_back(record);
+        if (impl_->data_dir) {
+          log_ops.push_back(log_op(LogOpType::kPut, op.key, record->encoded(&encodings.emplace_back())));
+        }
+      } else if (impl_->data_dir) {
+        log_ops.push_back(log_op(LogOpType::kErase, op.key));
+      }
+    }
+  } catch (const std::bad_alloc&) {
+    for (Record* r : records) Record::unref(r);
+    return Status::resource_exhausted("out of memory encoding a batch");
   }
   std::size_t handed_over = 0;  // records impl_->put() owns
   Status s = impl_->logged(impl_->encode_batch(log_ops), options.sync, [&] {

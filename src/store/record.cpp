@@ -27,41 +27,53 @@ constexpr std::size_t kKeptBuilderBytes = 256u << 10;
 }  // namespace
 
 Record* Record::create(std::string_view value, std::uint64_t expires_at_ms, std::uint64_t seq) noexcept {
+  if (value.size() >= kMappedBit) return nullptr;
+  void* memory = detail::allocate(sizeof(Record) + value.size());
+  if (memory == nullptr) return nullptr;
+  auto* record = new (memory) Record;
+  record->size_ = static_cast<std::uint32_t>(value.size());
+  record->fields_.own = {expires_at_ms, seq};
+  if (!value.empty()) std::memcpy(static_cast<char*>(memory) + sizeof(Record), value.data(), value.size());
+  return record;
+}
+
+Record* Record::from_encoded(std::string_view encoded) noexcept {
+  const auto* table = flatbuffers::GetRoot<fbs::Record>(encoded.data());
+  const auto* bytes = table->value();
+  const std::string_view value =
+      bytes == nullptr ? std::string_view() : std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+  return create(value, table->expires_at_ms(), table->seq());
+}
+
+Record* Record::mapped(std::string_view encoded, RecordBacking* backing) noexcept {
+  void* memory = detail::allocate(sizeof(Record));
+  if (memory == nullptr) return nullptr;
+  auto* record = new (memory) Record;
+  record->size_ = static_cast<std::uint32_t>(encoded.size()) | kMappedBit;
+  record->fields_.mapped = {reinterpret_cast<const std::uint8_t*>(encoded.data()), backing};
+  backing->ref();
+  return record;
+}
+
+std::string_view Record::encoded(std::string* scratch) const {
+  if (is_mapped()) return {reinterpret_cast<const char*>(fields_.mapped.bytes), mapped_size()};
   static BuilderAllocator builder_allocator;
   thread_local flatbuffers::FlatBufferBuilder builder(1024, &builder_allocator);
   try {
     builder.Clear();
-    // 8-byte alignment of the value bytes, so values that are flatbuffers themselves read aligned.
-    builder.ForceVectorAlignment(value.size(), 1, 8);
-    const auto bytes = builder.CreateVector(reinterpret_cast<const std::uint8_t*>(value.data()), value.size());
-    builder.Finish(fbs::CreateRecord(builder, bytes, expires_at_ms, seq));
-    const std::size_t size = builder.GetSize();
-    void* memory = detail::allocate(sizeof(Record) + size);
-    Record* record = memory == nullptr ? nullptr : new (memory) Record(static_cast<std::uint32_t>(size));
-    if (record != nullptr) std::memcpy(static_cast<char*>(memory) + sizeof(Record), builder.GetBufferPointer(), size);
-    if (size > kKeptBuilderBytes) builder.Reset();
-    return record;
+    const std::string_view bytes = value();
+    // 8-byte alignment of the value bytes, so values that are flatbuffers themselves read aligned where
+    // the encoding is mapped (snapshots).
+    builder.ForceVectorAlignment(bytes.size(), 1, 8);
+    const auto vector = builder.CreateVector(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+    builder.Finish(fbs::CreateRecord(builder, vector, expires_at_ms(), seq()));
+    scratch->assign(reinterpret_cast<const char*>(builder.GetBufferPointer()), builder.GetSize());
   } catch (const std::bad_alloc&) {
     builder.Reset();
-    return nullptr;
+    throw;
   }
-}
-
-Record* Record::copy_of(std::string_view encoded) noexcept {
-  void* memory = detail::allocate(sizeof(Record) + encoded.size());
-  if (memory == nullptr) return nullptr;
-  auto* record = new (memory) Record(static_cast<std::uint32_t>(encoded.size()));
-  std::memcpy(static_cast<char*>(memory) + sizeof(Record), encoded.data(), encoded.size());
-  return record;
-}
-
-Record* Record::mapped(std::string_view encoded, RecordBacking* backing) noexcept {
-  void* memory = detail::allocate(sizeof(Record) + sizeof(MappedPart));
-  if (memory == nullptr) return nullptr;
-  auto* record = new (memory) Record(static_cast<std::uint32_t>(encoded.size()) | kMappedBit);
-  new (&record->mapped_part()) MappedPart{reinterpret_cast<const std::uint8_t*>(encoded.data()), backing};
-  backing->ref();
-  return record;
+  if (builder.GetSize() > kKeptBuilderBytes) builder.Reset();
+  return *scratch;
 }
 
 bool Record::verify(std::string_view encoded) noexcept {
@@ -72,7 +84,7 @@ bool Record::verify(std::string_view encoded) noexcept {
 }
 
 void Record::destroy(Record* record) noexcept {
-  RecordBacking* backing = record->is_mapped() ? record->mapped_part().backing : nullptr;
+  RecordBacking* backing = record->is_mapped() ? record->fields_.mapped.backing : nullptr;
   record->~Record();
   detail::deallocate(record);
   if (backing != nullptr) RecordBacking::unref(backing);

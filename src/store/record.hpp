@@ -1,15 +1,19 @@
-// Record: the immutable, reference-counted encoding of one stored value.
+// Record: the immutable, reference-counted form of one stored value.
 //
-// Layout: an 8-byte header {refs, size} followed by a flatbuffers `mantis.fbs.Record` (record.fbs)
-// holding the value bytes, expires_at_ms and seq. A record is encoded once per write and never changed:
-// a new value, or a new TTL, is a new record that replaces the old one atomically.
+// In memory a record is a 24-byte header {refs, value size, expires_at_ms, seq} followed by the value
+// bytes (8-byte aligned): one allocation, no framing, so a 100-byte value takes a 128-byte size class.
+// On disk (the write-ahead log's puts, snapshots) a record is a flatbuffers `mantis.fbs.Record`
+// (record.fbs) with the same three fields: encoded() produces it, from_encoded() reads it back. A record
+// is made once per write and never changed: a new value, or a new TTL, is a new record that replaces
+// the old one atomically.
 //
 // Ownership: whoever creates a record holds one reference; the store keeps it while the record is a
 // key's current value, and retires it through RCU when replaced or removed; every pinned ValueView
 // holds one more. The last unref() frees it.
 //
 // Mapped records (recovery): the flatbuffer stays where it is, in a read-only mapping of a snapshot
-// file, and the record is a 24-byte header {refs, size | kMappedBit, bytes, backing}. Each mapped record
+// file, and the record is a 24-byte header {refs, size | kMappedBit, bytes, backing}; its fields are
+// read from the flatbuffer, so values are never copied. Each mapped record
 // holds a reference on its RecordBacking, which keeps the mapping alive; so a mapping lives exactly as
 // long as any record (in the store, a view or a scan batch) points into it.
 #pragma once
@@ -50,9 +54,9 @@ class Record {
  public:
   // A new record with one reference, or nullptr when memory is exhausted. Thread-safe.
   static Record* create(std::string_view value, std::uint64_t expires_at_ms, std::uint64_t seq) noexcept;
-  // A new record holding a copy of `encoded`, flatbuffer bytes that verify() accepted (a log record's
+  // A new record with the fields of `encoded`, flatbuffer bytes that verify() accepted (a log record's
   // body), or nullptr when memory is exhausted. Thread-safe.
-  static Record* copy_of(std::string_view encoded) noexcept;
+  static Record* from_encoded(std::string_view encoded) noexcept;
   // A new record whose bytes are `encoded` in place (8-byte aligned, verified, inside the memory
   // `backing` keeps alive), holding a reference on `backing`; nullptr when memory is exhausted.
   static Record* mapped(std::string_view encoded, RecordBacking* backing) noexcept;
@@ -67,20 +71,22 @@ class Record {
   }
 
   std::string_view value() const noexcept {
+    if (!is_mapped()) [[likely]] return {reinterpret_cast<const char*>(this + 1), size_};
     const auto* bytes = table()->value();
     if (bytes == nullptr) return {};
     return {reinterpret_cast<const char*>(bytes->data()), bytes->size()};
   }
   // 0 = never expires.
-  std::uint64_t expires_at_ms() const noexcept { return table()->expires_at_ms(); }
-  std::uint64_t seq() const noexcept { return table()->seq(); }
+  std::uint64_t expires_at_ms() const noexcept { return is_mapped() ? table()->expires_at_ms() : fields_.own.expires_at_ms; }
+  std::uint64_t seq() const noexcept { return is_mapped() ? table()->seq() : fields_.own.seq; }
   // True when the record has a TTL that has passed at `now_ms` (expired from that millisecond on).
   bool expired_at(std::uint64_t now_ms) const noexcept {
     const std::uint64_t at = expires_at_ms();
     return at != 0 && now_ms >= at;
   }
-  // The flatbuffer bytes (what a log or snapshot stores).
-  std::string_view encoded() const noexcept { return {reinterpret_cast<const char*>(bytes()), size_ & ~kMappedBit}; }
+  // The flatbuffer bytes (what a log or snapshot stores): a mapped record's own bytes, or an encoding
+  // made into *scratch (replacing its contents). Throws std::bad_alloc.
+  std::string_view encoded(std::string* scratch) const;
 
   // Adds a reference. REQUIRES: the caller already holds a reference or is inside an RCU read-side
   // critical section in which the record was reachable.
@@ -96,27 +102,29 @@ class Record {
   Record& operator=(const Record&) = delete;
 
  private:
-  explicit Record(std::uint32_t size) noexcept : size_(size) {}
+  Record() noexcept = default;
   ~Record() = default;
   static void destroy(Record* record) noexcept;
 
   static constexpr std::uint32_t kMappedBit = std::uint32_t{1} << 31;  // sizes stay below 2 GiB
-  // What follows the header of a mapped record.
-  struct MappedPart {
-    const std::uint8_t* bytes;
-    RecordBacking* backing;
-  };
 
   bool is_mapped() const noexcept { return (size_ & kMappedBit) != 0; }
-  MappedPart& mapped_part() const noexcept { return *reinterpret_cast<MappedPart*>(const_cast<Record*>(this) + 1); }
-  const std::uint8_t* bytes() const noexcept {
-    return is_mapped() ? mapped_part().bytes : reinterpret_cast<const std::uint8_t*>(this + 1);
-  }
-  const fbs::Record* table() const noexcept { return flatbuffers::GetRoot<fbs::Record>(bytes()); }
+  std::size_t mapped_size() const noexcept { return size_ & ~kMappedBit; }
+  const fbs::Record* table() const noexcept { return flatbuffers::GetRoot<fbs::Record>(fields_.mapped.bytes); }
 
   RefCount refs_;
-  std::uint32_t size_;  // the flatbuffer's size, | kMappedBit for a mapped record
+  std::uint32_t size_ = 0;  // the value's size; for a mapped record, the flatbuffer's size | kMappedBit
+  union Fields {
+    struct Own {  // a record in memory; the value bytes follow the header
+      std::uint64_t expires_at_ms;
+      std::uint64_t seq;
+    } own;
+    struct Mapped {  // a mapped record: its flatbuffer, and what keeps it mapped
+      const std::uint8_t* bytes;
+      RecordBacking* backing;
+    } mapped;
+  } fields_{};
 };
-static_assert(sizeof(Record) == 8, "the flatbuffer follows an 8-byte header, so it starts 8-aligned");
+static_assert(sizeof(Record) == 24, "the value follows a 24-byte header, so it starts 8-aligned");
 
 }  // namespace mantis::detail
