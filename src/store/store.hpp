@@ -353,6 +353,8 @@ class Store {
   std::size_t size() const noexcept { return static_cast<std::size_t>(counters_.sum(kKeys)); }
   // Key + value bytes of the records in the store.
   std::uint64_t bytes() const noexcept { return counters_.sum(kBytes); }
+  // Bytes of the point index's tables (approximate while writers run).
+  std::size_t index_bytes() const noexcept { return index_.memory_bytes(); }
   // Records removed because they had expired.
   std::uint64_t expired_removals() const noexcept { return counters_.sum(kExpired); }
   // True once any record with a TTL was written: the reaper sleeps until then.
