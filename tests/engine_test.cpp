@@ -334,6 +334,30 @@ TEST_CASE("scan covers [begin, end), stops when asked, and may write", "[engine]
   CHECK(value_of(*db, "k0299") == "<absent>");
 }
 
+TEST_CASE("a scan longer than one run of the store sees every key once, in order", "[engine][scan]") {
+  auto db = open_engine();
+  for (int i = 0; i < 5000; ++i) {
+    char key[16];
+    std::snprintf(key, sizeof key, "k%05d", i);
+    REQUIRE(db->put(key, std::to_string(i)).ok());
+  }
+  int next = 0;
+  bool in_order = true;
+  REQUIRE(db->scan({}, {}, [&](std::string_view k, std::string_view v) {
+              char key[16];
+              std::snprintf(key, sizeof key, "k%05d", next);
+              in_order = in_order && k == key && v == std::to_string(next);
+              ++next;
+              return true;
+            }).ok());
+  CHECK(in_order);
+  CHECK(next == 5000);
+  // Starting at a key that is absent, and past a run boundary.
+  int from_absent = 0;
+  REQUIRE(db->scan("k01500x", "k03000", [&](std::string_view, std::string_view) { return ++from_absent, true; }).ok());
+  CHECK(from_absent == 1499);
+}
+
 TEST_CASE("scan_prefix handles 0xff prefixes and the empty prefix", "[engine][scan]") {
   auto db = open_engine();
   const std::string ff("\xff", 1);

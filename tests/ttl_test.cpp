@@ -183,12 +183,13 @@ TEST_CASE("the reaper stops promptly when the engine closes", "[ttl][reaper]") {
 TEST_CASE("scans and iterators do not stop at a run of expired keys longer than a batch", "[ttl][scan]") {
   ManualClock clock(5000);
   auto db = open_engine(lazy_expiry_options(), &clock);
-  for (int i = 0; i < 1000; ++i) {
+  // Scans visit runs of kScanRunEntries (1024) entries, iterators batches of up to 256.
+  for (int i = 0; i < 3500; ++i) {
     char key[16];
     std::snprintf(key, sizeof key, "k%04d", i);
-    REQUIRE(db->put(key, "v", WriteOptions{i < 900 ? 10ms : 0ms}).ok());
+    REQUIRE(db->put(key, "v", WriteOptions{i < 3400 ? 10ms : 0ms}).ok());
   }
-  clock.advance(10);  // k0000..k0899 expire: several whole batches of expired keys, then 100 live ones
+  clock.advance(10);  // k0000..k3399 expire: several whole runs of expired keys, then 100 live ones
   int scanned = 0;
   REQUIRE(db->scan({}, {}, [&](std::string_view, std::string_view) { return ++scanned, true; }).ok());
   CHECK(scanned == 100);

@@ -52,7 +52,6 @@ struct CacheStats {
 //
 // Keys and values are arbitrary bytes. A cache may drop any entry at any time to make room, so a miss
 // is never an error. An entry with a TTL is invisible from the millisecond it expires (wall clock).
-// REQUIRES of every method: not called from inside a mantis::detail::RcuReadLock.
 class Cache {
  public:
   // The fixed per-entry overhead in the charge: charge = key bytes + value bytes + kEntryOverhead.

@@ -62,8 +62,8 @@
 namespace mantis::detail {
 
 // Thread-safe: every method may be called concurrently from any number of threads, except the
-// destructor. No method may be called from inside an RcuReadLock held by the caller, except fill() and
-// write_through() as they say. Not copyable or movable.
+// destructor. Methods may be called from inside an RcuReadLock held by the caller (sections nest).
+// Not copyable or movable.
 class ShardedCache {
  public:
   static constexpr int kMaxShardBits = 16;

@@ -3,8 +3,10 @@
 //
 // Layout: kShards shards, chosen by the top bits of the key's 64-bit hash. Each shard has an
 // open-addressing table (linear probing) of 8-byte entries and a mutex that only its writers take.
-// An entry is a node address (16-byte aligned) with 4 hash bits in its low bits as a tag, so that a
-// probe dereferences a node only when the tag matches; 0 is an empty slot, kTombstone a deleted one.
+// An entry is one word: the node's address (16-byte aligned, below 2^48), 4 hash bits in its low bits
+// as a tag, so that a probe dereferences a node only when the tag matches, and the key's 16-bit home
+// in its top bits, so that a rebuild places entries without touching their nodes. 0 is an empty slot,
+// kTombstone a deleted one.
 //
 // Concurrency:
 // - Readers never lock: inside an RCU read-side critical section they load the shard's table and probe
@@ -33,7 +35,7 @@
 
 namespace mantis::detail {
 
-// The hash bits the index takes from a key. `home` (the top 16 bits of `slot_hash`) is what a node
+// The hash bits the index takes from a key. `home` (the top 16 bits of `slot_hash`) is what an entry
 // keeps, so a rebuild of a table of at most 2^16 slots places entries without rehashing their keys.
 struct IndexHash {
   std::uint32_t shard;
@@ -47,8 +49,8 @@ struct IndexHash {
   std::uint16_t home() const noexcept { return static_cast<std::uint16_t>(slot_hash >> 16); }
 };
 
-// Node: any type with `std::string_view key() const` and `std::uint16_t index_home() const` (the
-// IndexHash::home() of its key), allocated 16-byte aligned.
+// Node: any type with `std::string_view key() const`, allocated 16-byte aligned at an address below
+// 2^48 (addressable(); x86-64 and AArch64 Linux hand out such addresses unless asked for more).
 template <class Node>
 class PointIndex {
  public:
@@ -61,6 +63,13 @@ class PointIndex {
  private:
   static constexpr std::uintptr_t kTombstone = 1;
   static constexpr std::uintptr_t kTagMask = 0xf;
+  static constexpr int kHomeShift = 48;
+  static constexpr std::uintptr_t kNodeMask = ((std::uintptr_t{1} << kHomeShift) - 1) & ~kTagMask;
+
+  static std::uintptr_t entry_of(const Node* node, const IndexHash& hash) noexcept {
+    return reinterpret_cast<std::uintptr_t>(node) | hash.tag | (std::uintptr_t{hash.home()} << kHomeShift);
+  }
+  static Node* node_of(std::uintptr_t entry) noexcept { return reinterpret_cast<Node*>(entry & kNodeMask); }
 
   struct Table {
     std::size_t slot_count;
@@ -86,7 +95,7 @@ class PointIndex {
     }
     std::size_t next(std::size_t i) const noexcept { return i + 1 == slot_count ? 0 : i + 1; }
     // Multiply-shift maps the hash onto [0, slot_count) without a power-of-two size. Tables of up to
-    // 2^16 slots use only the top 16 bits (IndexHash::home()), which nodes keep for rebuilds.
+    // 2^16 slots use only the top 16 bits (IndexHash::home()), which entries keep for rebuilds.
     std::size_t home(std::uint32_t slot_hash) const noexcept {
       if (slot_count <= (std::size_t{1} << 16)) return ((slot_hash >> 16) * slot_count) >> 16;
       return static_cast<std::size_t>((std::uint64_t{slot_hash} * slot_count) >> 32);
@@ -100,7 +109,7 @@ class PointIndex {
         const std::uintptr_t entry = slot(i).load(std::memory_order_acquire);
         if (entry == 0) return nullptr;
         if (entry == kTombstone || (entry & kTagMask) != hash.tag) continue;
-        Node* node = reinterpret_cast<Node*>(entry & ~kTagMask);
+        Node* node = node_of(entry);
         if (node->key() == key) {
           if (slot_index != nullptr) *slot_index = i;
           return node;
@@ -163,7 +172,7 @@ class PointIndex {
       while (table->slot(i).load(std::memory_order_relaxed) > kTombstone) i = table->next(i);
       if (table->slot(i).load(std::memory_order_relaxed) == kTombstone) --shard_.deleted;
       // release: a reader that loads the entry sees the node's contents.
-      table->slot(i).store(reinterpret_cast<std::uintptr_t>(node) | hash_.tag, std::memory_order_release);
+      table->slot(i).store(entry_of(node, hash_), std::memory_order_release);
       ++shard_.live;
     }
     // Drops `node`'s entry, if it has one.
@@ -182,6 +191,12 @@ class PointIndex {
     std::lock_guard<std::mutex> lock_;
   };
 
+  // Whether the index can hold `node`: false for an address at or above 2^48 (never seen on Linux
+  // unless a program maps memory there on purpose). The store then fails the insert as out of memory.
+  static bool addressable(const Node* node) noexcept {
+    return (reinterpret_cast<std::uintptr_t>(node) >> kHomeShift) == 0;
+  }
+
   // Inserts `node` with no other thread using the index (a bulk load). False when memory is exhausted.
   bool insert_unshared(Node* node, const IndexHash& hash) noexcept {
     Shard& shard = shards_[hash.shard];
@@ -193,7 +208,7 @@ class PointIndex {
     }
     std::size_t i = table->home(hash.slot_hash);
     while (table->slot(i).load(std::memory_order_relaxed) > kTombstone) i = table->next(i);
-    table->slot(i).store(reinterpret_cast<std::uintptr_t>(node) | hash.tag, std::memory_order_relaxed);
+    table->slot(i).store(entry_of(node, hash), std::memory_order_relaxed);
     ++shard.live;
     return true;
   }
@@ -222,10 +237,9 @@ class PointIndex {
     for (std::size_t i = 0; i < old_table->slot_count; ++i) {
       const std::uintptr_t entry = old_table->slot(i).load(std::memory_order_relaxed);
       if (entry <= kTombstone) continue;
-      const Node* node = reinterpret_cast<const Node*>(entry & ~kTagMask);
       const std::uint32_t slot_hash = slot_count <= (std::size_t{1} << 16)
-                                          ? std::uint32_t{node->index_home()} << 16
-                                          : IndexHash::of(node->key()).slot_hash;
+                                          ? static_cast<std::uint32_t>(entry >> kHomeShift) << 16
+                                          : IndexHash::of(node_of(entry)->key()).slot_hash;
       std::size_t j = table->home(slot_hash);
       while (table->slot(j).load(std::memory_order_relaxed) != 0) j = table->next(j);
       table->slot(j).store(entry, std::memory_order_relaxed);

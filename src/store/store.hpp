@@ -69,8 +69,8 @@
 namespace mantis::detail {
 
 // Thread-safe: every public method may be called from any number of threads concurrently, except the
-// destructor. Methods must not be called from inside an RcuReadLock held by the caller (they retire
-// garbage after their own critical section).
+// destructor. Methods may be called from inside an RcuReadLock held by the caller (a scan callback
+// does): sections nest, and what they retire is freed after the outer section too.
 class Store {
  public:
   // 4^20 keys before the top level stops thinning: far beyond memory.
@@ -85,7 +85,7 @@ class Store {
 
   explicit Store(const Clock& clock = SystemClock::instance()) : clock_(clock) {
     rcu_init_process();
-    head_ = Node::create({}, 0, nullptr, kMaxHeight);
+    head_ = Node::create({}, nullptr, kMaxHeight);
     if (head_ == nullptr) throw std::bad_alloc();
   }
   Store(const Store&) = delete;
@@ -133,7 +133,7 @@ class Store {
   // Like read(), but fn(Record& record, is_current) also gets a callable `is_current()` that tells,
   // during fn only, whether the key still holds exactly this record (pointer identity is sound inside
   // the critical section: the record cannot be freed, so its address cannot be reused). fn may block on
-  // a mutex as long as no holder of that mutex waits for an RCU grace period (rcu_retire).
+  // a mutex: no thread waits for a grace period while holding one (util/rcu.hpp, G1).
   template <class Fn>
   bool read_checked(std::string_view key, Fn&& fn) const {
     return lookup(key, std::forward<Fn>(fn));
@@ -314,7 +314,7 @@ class Store {
     Appended append(std::string_view key, Record* record) {
       if (last_[0] != store_.head_ && key <= last_[0]->key()) return Appended::kOutOfOrder;
       const IndexHash hash = IndexHash::of(key);
-      Node* node = Node::create(key, hash.home(), record, random_height());
+      Node* node = Node::create(key, record, random_height());
       if (node == nullptr) return Appended::kOutOfMemory;
       if (!store_.index_.insert_unshared(node, hash)) {
         Node::destroy(node);
@@ -378,7 +378,6 @@ class Store {
     std::atomic<Record*> record;
     std::atomic<std::uint8_t> owners;  // I4: inserter + remover
     std::uint8_t height;
-    std::uint16_t home;  // IndexHash::home() of the key, for index rebuilds
     std::uint32_t key_size;
     // Followed by std::atomic<std::uintptr_t> next[height], then the key bytes.
 
@@ -390,17 +389,20 @@ class Store {
       const auto* bytes = reinterpret_cast<const char*>(this + 1) + height * sizeof(std::uintptr_t);
       return {bytes, key_size};
     }
-    std::uint16_t index_home() const noexcept { return home; }
 
-    static Node* create(std::string_view key, std::uint16_t home, Record* record, int height) noexcept {
+    // nullptr when memory is exhausted (or the address is one the index cannot hold).
+    static Node* create(std::string_view key, Record* record, int height) noexcept {
       const std::size_t size = sizeof(Node) + height * sizeof(std::uintptr_t) + key.size();
       void* memory = detail::allocate(size);
       if (memory == nullptr) return nullptr;
+      if (!PointIndex<Node>::addressable(static_cast<const Node*>(memory))) {
+        detail::deallocate(memory);
+        return nullptr;
+      }
       Node* node = new (memory) Node;
       node->record.store(record, std::memory_order_relaxed);
       node->owners.store(2, std::memory_order_relaxed);
       node->height = static_cast<std::uint8_t>(height);
-      node->home = home;
       node->key_size = static_cast<std::uint32_t>(key.size());
       for (int level = 0; level < height; ++level) new (&node->next(level)) std::atomic<std::uintptr_t>(0);
       if (!key.empty()) std::memcpy(const_cast<char*>(node->key().data()), key.data(), key.size());
@@ -412,7 +414,7 @@ class Store {
     }
     static void destroy_opaque(void* node) noexcept { destroy(static_cast<Node*>(node)); }
   };
-  static_assert(sizeof(Node) == 16, "node header: record pointer + owners/height/home/key_size");
+  static_assert(sizeof(Node) == 16, "node header: record pointer + owners/height/key_size");
   static_assert(alignof(std::max_align_t) >= 16, "the index tags node addresses in their low 4 bits");
   static_assert(alignof(Node) >= 2, "the low bit of a node address is the deletion mark");
 
@@ -608,7 +610,7 @@ class Store {
         continue;
       }
       if (fresh == nullptr) {
-        fresh = Node::create(key, hash.home(), record, random_height());
+        fresh = Node::create(key, record, random_height());
         if (fresh == nullptr) return PutOutcome::kOutOfMemory;
       }
       for (int level = 0; level < fresh->height; ++level) {

@@ -12,8 +12,9 @@ namespace mantis::detail {
 
 // Collects objects an operation unlinked (replaced records, removed nodes, evicted cache entries,
 // replaced tables) and hands each to rcu_retire() when the list is destroyed. Declare it before the
-// RcuReadLock or mutex it outlives: rcu_retire() must not run inside a read-side critical section, nor
-// under a lock a reader may wait for (a grace period may wait for that reader). Not thread-safe.
+// RcuReadLock and mutexes it outlives, so that retiring happens once the operation is done: outside
+// its critical section rcu_retire() can always free an object when memory for a bag is exhausted
+// (util/rcu.hpp, G1), and no mutex is held meanwhile. Not thread-safe.
 class RetireList {
  public:
   // Objects held without allocating.
