@@ -167,3 +167,18 @@ TEST_CASE("in memory a record is a 24-byte header followed by its value, with no
   CHECK(round_trip->expires_at_ms() == 7);
   CHECK(round_trip->seq() == 3);
 }
+
+TEST_CASE("from_encoded reads a flatbuffer at any alignment, as a log record carries it", "[record]") {
+  auto original = make("unaligned", 5, 6);
+  std::string scratch;
+  const std::string_view encoded = original->encoded(&scratch);
+  for (std::size_t offset = 0; offset < 8; ++offset) {
+    std::string shifted(offset, '\0');
+    shifted.append(encoded);
+    RecordPtr copy(Record::from_encoded(std::string_view(shifted).substr(offset)));
+    REQUIRE(copy != nullptr);
+    CHECK(copy->value() == "unaligned");
+    CHECK(copy->expires_at_ms() == 5);
+    CHECK(copy->seq() == 6);
+  }
+}

@@ -14,8 +14,8 @@
 //   reader's table and the node it found stay valid for its section.
 // - Writers (insert, erase, rebuild) hold the shard mutex. Each entry is written with one release
 //   store, after which readers see it with the node's contents.
-// - A table is rebuilt (to kRebuildLoad) when live + deleted entries would pass kMaxLoad: probe
-//   sequences always reach an empty slot.
+// - A table is rebuilt (to kRebuildLoadPercent live) when live + deleted entries would pass
+//   kMaxLoadPercent: probe sequences always reach an empty slot.
 //
 // The store keeps these invariants with it (store.hpp, I6-I7): every key has at most one entry, and a
 // key's node is inserted into the index by its inserter, under the shard mutex, before the put returns.
@@ -127,7 +127,6 @@ class PointIndex {
   };
 
  public:
-
   PointIndex() {
     for (Shard& shard : shards_) {
       Table* table = Table::create(kMinSlots);

@@ -4,6 +4,7 @@
 #include <memory>
 #include <new>
 #include <utility>
+#include <vector>
 
 #include "util/memory.hpp"
 
@@ -21,7 +22,7 @@ class BuilderAllocator final : public flatbuffers::Allocator {
   void deallocate(std::uint8_t* p, std::size_t) override { detail::deallocate(p); }
 };
 
-// Builders larger than this are released after use instead of being kept by the thread.
+// Builders (and copies) larger than this are released after use instead of being kept by the thread.
 constexpr std::size_t kKeptBuilderBytes = 256u << 10;
 
 }  // namespace
@@ -38,11 +39,24 @@ Record* Record::create(std::string_view value, std::uint64_t expires_at_ms, std:
 }
 
 Record* Record::from_encoded(std::string_view encoded) noexcept {
+  // A log record carries the flatbuffer at any offset: read it from an 8-aligned copy if need be.
+  thread_local std::vector<std::uint64_t, Allocator<std::uint64_t>> aligned;
+  if (reinterpret_cast<std::uintptr_t>(encoded.data()) % alignof(std::uint64_t) != 0) {
+    try {
+      aligned.resize((encoded.size() + sizeof(std::uint64_t) - 1) / sizeof(std::uint64_t));
+    } catch (const std::bad_alloc&) {
+      return nullptr;
+    }
+    std::memcpy(aligned.data(), encoded.data(), encoded.size());
+    encoded = {reinterpret_cast<const char*>(aligned.data()), encoded.size()};
+  }
   const auto* table = flatbuffers::GetRoot<fbs::Record>(encoded.data());
   const auto* bytes = table->value();
   const std::string_view value =
       bytes == nullptr ? std::string_view() : std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size());
-  return create(value, table->expires_at_ms(), table->seq());
+  Record* record = create(value, table->expires_at_ms(), table->seq());
+  if (aligned.capacity() * sizeof(std::uint64_t) > kKeptBuilderBytes) aligned = {};  // as for builders
+  return record;
 }
 
 Record* Record::mapped(std::string_view encoded, RecordBacking* backing) noexcept {

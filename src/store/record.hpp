@@ -55,7 +55,7 @@ class Record {
   // A new record with one reference, or nullptr when memory is exhausted. Thread-safe.
   static Record* create(std::string_view value, std::uint64_t expires_at_ms, std::uint64_t seq) noexcept;
   // A new record with the fields of `encoded`, flatbuffer bytes that verify() accepted (a log record's
-  // body), or nullptr when memory is exhausted. Thread-safe.
+  // body, at any alignment), or nullptr when memory is exhausted. Thread-safe.
   static Record* from_encoded(std::string_view encoded) noexcept;
   // A new record whose bytes are `encoded` in place (8-byte aligned, verified, inside the memory
   // `backing` keeps alive), holding a reference on `backing`; nullptr when memory is exhausted.
