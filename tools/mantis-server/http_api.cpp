@@ -1,5 +1,7 @@
 #include "http_api.hpp"
 
+#include <sys/socket.h>
+
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -28,6 +30,12 @@ struct HttpApi::Impl {
   Impl(ServerState& state_ref, const HttpApiOptions& options_ref) : state(state_ref), options(options_ref) {}
 
   void routes() {
+    // httplib's default also sets SO_REUSEPORT, which would let a second server bind the same port
+    // and silently share its traffic; SO_REUSEADDR alone makes "port in use" an error, as for RESP.
+    server.set_socket_options([](int sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    });
     server.set_payload_max_length(options.max_body_bytes);
     server.set_read_timeout(std::chrono::duration_cast<std::chrono::seconds>(options.read_timeout).count(),
                             (options.read_timeout.count() % 1000) * 1000);
