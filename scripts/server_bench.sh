@@ -81,21 +81,21 @@ done
 echo
 echo "redis-benchmark -t set,get -n $requests -r 1000000 -c 50 [-P 16], $repeats repeats, $(nproc) cores:"
 echo "median requests/s (min..max); ratio = median / the same test's redis-server median"
-awk -F, 'NR > 1 { key = $2 "," $3 "," $4; v[key] = v[key] " " $5 }
-  END {
-    for (key in v) {
-      n = split(substr(v[key], 2), a, " "); asort(a)
-      med[key] = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-      lo[key] = a[1]; hi[key] = a[n]
-    }
-    split("mantis-w1 mantis-w2 redis mantis-w2-periodic redis-aof", order, " ")
-    printf "%-20s %-3s %-4s %24s %8s\n", "server", "-P", "test", "median (min..max)", "ratio"
-    for (i = 1; i <= 5; i++) for (p = 1; p <= 16; p += 15) for (t = 1; t <= 2; t++) {
-      test = (t == 1) ? "SET" : "GET"; key = order[i] "," p "," test
-      if (!(key in med)) continue
-      base = (order[i] ~ /periodic|aof/) ? "redis-aof," p "," test : "redis," p "," test
-      printf "%-20s %-3s %-4s %8.0f (%6.0f..%6.0f) %7.2fx\n", order[i], p, test, med[key], lo[key], hi[key],
-             (base in med) ? med[key] / med[base] : 0
-    }
-  }' "$csv"
+/usr/bin/python3 - "$csv" <<'SUMMARY'
+import csv, statistics, sys
+runs = {}
+for row in csv.DictReader(open(sys.argv[1])):
+    runs.setdefault((row["server"], row["pipeline"], row["test"]), []).append(float(row["rps"]))
+med = {k: statistics.median(v) for k, v in runs.items()}
+print(f"{'server':<20} {'-P':<3} {'test':<4} {'median (min..max)':>26} {'ratio':>7}")
+for server in ("mantis-w1", "mantis-w2", "redis", "mantis-w2-periodic", "redis-aof"):
+    for pipeline in ("1", "16"):
+        for test in ("SET", "GET"):
+            key = (server, pipeline, test)
+            if key not in runs:
+                continue
+            base = ("redis-aof" if server in ("mantis-w2-periodic", "redis-aof") else "redis", pipeline, test)
+            ratio = med[key] / med[base] if base in med else float("nan")
+            print(f"{server:<20} {pipeline:<3} {test:<4} {med[key]:>8.0f} ({min(runs[key]):>7.0f}..{max(runs[key]):>7.0f}) {ratio:>6.2f}x")
+SUMMARY
 echo "(durable rows compare mantis kPeriodic with redis appendfsync everysec; CSV: $csv)"

@@ -39,6 +39,7 @@ bad = [
     (["--cache-size", "lots"], "cache-size"),
     (["--max-bulk-bytes", "10"], "max-bulk-bytes"),
     (["--max-clients", "0"], "max-clients"),
+    (["--idle-timeout-ms", "99999999999999"], "idle-timeout-ms"),
     (["--", "stray"], "unexpected arguments"),
 ]
 for args, mention in bad:

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <exception>
 #include <future>
 #include <system_error>
 #include <thread>
@@ -132,7 +133,16 @@ class Session : public std::enable_shared_from_this<Session> {
         close_after_write_ = true;
         break;
       }
-      if (!worker_.commands.execute(parser_.args(), &out_)) close_after_write_ = true;
+      bool keep_open = true;
+      try {
+        keep_open = worker_.commands.execute(parser_.args(), &out_);
+      } catch (const std::exception& e) {
+        // Only allocation failure can get here (the Engine reports expected failures by Status):
+        // this client gets an error and is closed, the server and its other clients go on.
+        resp::append_error(&out_, std::string("ERR internal error: ") + e.what());
+        keep_open = false;
+      }
+      if (!keep_open) close_after_write_ = true;
       in_.consume(parser_.consumed());
       progressed = true;
     }

@@ -69,7 +69,8 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions* op
       ->check(CLI::Range(std::size_t{3}, std::size_t{1} << 24));
   app.add_option("--idle-timeout-ms", o.idle_timeout_ms,
                  "Close a client that completes no request and reads no reply for this long; 0 = never")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{10'000'000'000}));  // ~115 days: no clock overflow
   app.add_flag("--benchmark-only", o.benchmark_only,
                "Run mantis-bench (the benchmark suite) with the arguments after `--`, then exit");
   app.add_option("bench-args", o.bench_args, "Arguments for mantis-bench (after `--`, with --benchmark-only)");
