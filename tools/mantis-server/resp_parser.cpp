@@ -72,11 +72,11 @@ RespParser::Line RespParser::parse_header_line(std::string_view input, std::int6
       error_ = what;
       return Line::kError;
     }
-    n = n * 10 + (c - '0');  // at most 29 digits fit the window; 18 cannot overflow, more are refused
-    if (n > (std::int64_t{1} << 60)) {
+    if (n > (std::int64_t{1} << 59)) {  // checked before multiplying: no length is near this, and no overflow
       error_ = what;
       return Line::kError;
     }
+    n = n * 10 + (c - '0');
   }
   *value = negative ? -n : n;
   pos_ = cr_pos + 2;
