@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Makes sure the Debian 12 packages mantis needs are installed.
 #
-#   scripts/install-deps.sh          # build, test and benchmark dependencies
+#   scripts/install-deps.sh          # build, test and benchmark dependencies (mantis-server's
+#                                    # libraries and its test clients included)
 #   scripts/install-deps.sh --chart  # also gnuplot-nox, for the benchmark chart script
 #   scripts/install-deps.sh --go     # also golang-go, go-staticcheck and pkg-config (Go binding)
+#   scripts/install-deps.sh --server-bench  # also redis-server, for scripts/server_bench.sh
 #
 # Quiet when everything is present. When something is missing: as root, runs `apt-get update` and
 # `apt-get install -y` for exactly the missing packages; otherwise prints the sudo line to run and
@@ -11,12 +13,17 @@
 set -euo pipefail
 
 packages=(cmake ninja-build g++ libcds-dev libmimalloc-dev libflatbuffers-dev flatbuffers-compiler catch2
-          libbenchmark-dev libisal-dev)
+          libbenchmark-dev libisal-dev
+          # mantis-server: networking, HTTP and flags (pkg-config finds libcpp-httplib) ...
+          libasio-dev libcpp-httplib-dev libcli11-dev pkg-config
+          # ... and the real clients its tests drive it with.
+          redis-tools python3-redis nutcracker curl)
 for arg in "$@"; do
   case "$arg" in
     --chart) packages+=(gnuplot-nox) ;;
     --go) packages+=(golang-go go-staticcheck pkg-config) ;;
-    -h | --help) sed -n '2,10s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    --server-bench) packages+=(redis-server redis-tools) ;;
+    -h | --help) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done

@@ -1,0 +1,599 @@
+// The command table and the commands. One room for all of them: each is a few lines over the
+// Engine, and they share the argument parsing, the error texts and the locking helpers.
+#include "commands.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+
+#include <mantis/engine.hpp>
+
+#include "glob.hpp"
+#include "resp_writer.hpp"
+
+namespace mantis::server {
+
+using std::chrono::milliseconds;
+
+namespace {
+
+// Longer TTLs are refused: an absolute expiry in milliseconds must not overflow anywhere (Redis
+// refuses those that overflow as well). 2^46 ms is about 2,200 years.
+constexpr std::int64_t kMaxTtlMs = std::int64_t{1} << 46;
+
+bool equals_lowercase(std::string_view text, std::string_view lower) {
+  if (text.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
+std::string lowercase(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return lower;
+}
+
+template <class Int>
+std::optional<Int> parse_integer(std::string_view text) {
+  Int value = 0;
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (result.ec != std::errc() || result.ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+void reply_not_integer(std::string* out) { resp::append_error(out, "ERR value is not an integer or out of range"); }
+void reply_syntax_error(std::string* out) { resp::append_error(out, "ERR syntax error"); }
+void reply_status(const Status& status, std::string* out) { resp::append_error(out, "ERR " + status.to_string()); }
+void reply_invalid_expire(std::string_view command, std::string* out) {
+  resp::append_error(out, "ERR invalid expire time in '" + std::string(command) + "' command");
+}
+
+// A TTL argument (seconds, or milliseconds with `millis`) in milliseconds. nullopt: not an integer.
+// *in_range: false when its magnitude exceeds kMaxTtlMs.
+std::optional<std::int64_t> parse_ttl_ms(std::string_view text, bool millis, bool* in_range) {
+  const auto value = parse_integer<std::int64_t>(text);
+  if (!value) return std::nullopt;
+  const std::int64_t limit = millis ? kMaxTtlMs : kMaxTtlMs / 1000;
+  *in_range = *value <= limit && *value >= -limit;
+  if (!*in_range) return value;
+  return millis ? *value : *value * 1000;
+}
+
+// Redis's TTL: seconds, rounded to the nearest.
+std::int64_t ms_to_seconds_rounded(std::int64_t ms) { return (ms + 500) / 1000; }
+
+}  // namespace
+
+std::span<const Commands::Spec> Commands::table() {
+  // The hot commands first: lookup is a linear scan.
+  static const Spec kTable[] = {
+      {"get", 2, "readonly fast", 1, 1, 1, &Commands::get},
+      {"set", -3, "write", 1, 1, 1, &Commands::set},
+      {"mget", -2, "readonly fast", 1, -1, 1, &Commands::mget},
+      {"mset", -3, "write", 1, -1, 2, &Commands::mset},
+      {"del", -2, "write", 1, -1, 1, &Commands::del},
+      {"exists", -2, "readonly fast", 1, -1, 1, &Commands::exists},
+      {"setex", 4, "write", 1, 1, 1, &Commands::setex},
+      {"psetex", 4, "write", 1, 1, 1, &Commands::psetex},
+      {"expire", 3, "write fast", 1, 1, 1, &Commands::expire},
+      {"pexpire", 3, "write fast", 1, 1, 1, &Commands::pexpire},
+      {"ttl", 2, "readonly fast", 1, 1, 1, &Commands::ttl},
+      {"pttl", 2, "readonly fast", 1, 1, 1, &Commands::pttl},
+      {"persist", 2, "write fast", 1, 1, 1, &Commands::persist},
+      {"ping", -1, "fast", 0, 0, 0, &Commands::ping},
+      {"echo", 2, "fast", 0, 0, 0, &Commands::echo},
+      {"scan", -2, "readonly", 0, 0, 0, &Commands::scan},
+      {"keys", 2, "readonly", 0, 0, 0, &Commands::keys},
+      {"dbsize", 1, "readonly fast", 0, 0, 0, &Commands::dbsize},
+      {"flushdb", -1, "write", 0, 0, 0, &Commands::flushdb},
+      {"flushall", -1, "write", 0, 0, 0, &Commands::flushdb},
+      {"info", -1, "", 0, 0, 0, &Commands::info},
+      {"command", -1, "", 0, 0, 0, &Commands::command},
+      {"select", 2, "fast", 0, 0, 0, &Commands::select},
+      {"quit", -1, "fast", 0, 0, 0, &Commands::quit},
+  };
+  return kTable;
+}
+
+std::vector<std::string_view> Commands::names() {
+  std::vector<std::string_view> result;
+  for (const Spec& spec : table()) result.push_back(spec.name);
+  return result;
+}
+
+Commands::Commands(ServerState& state, std::size_t worker_index)
+    : state_(state), counters_(*state.worker_counters.at(worker_index)) {}
+
+bool Commands::execute(const Args& args, std::string* out) {
+  counters_.commands.store(counters_.commands.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  const std::string_view name = args[0];
+  for (const Spec& spec : table()) {
+    if (!equals_lowercase(name, spec.name)) continue;
+    const auto argc = static_cast<int>(args.size());
+    if ((spec.arity > 0 && argc != spec.arity) || (spec.arity < 0 && argc < -spec.arity)) {
+      resp::append_error(out, "ERR wrong number of arguments for '" + std::string(spec.name) + "' command");
+      return true;
+    }
+    (this->*spec.run)(args, out);
+    return spec.run != &Commands::quit;
+  }
+  // Redis's text: the name and the first arguments, quoted and cut short.
+  std::string message = "ERR unknown command '" + std::string(name.substr(0, 128)) + "', with args beginning with: ";
+  for (std::size_t i = 1; i < args.size() && i <= 4; ++i) {
+    message += '\'';
+    message += args[i].substr(0, 64);
+    message += "' ";
+  }
+  resp::append_error(out, message);
+  return true;
+}
+
+// ---- strings -------------------------------------------------------------------------------------
+
+void Commands::get(const Args& a, std::string* out) {
+  ValueView view;
+  const Status s = state_.engine.get(a[1], &view);
+  if (s.ok()) {
+    resp::append_bulk(out, view.data());
+  } else if (s.is_not_found()) {
+    resp::append_null(out);
+  } else {
+    reply_status(s, out);
+  }
+}
+
+// SET key value [EX seconds | PX milliseconds | KEEPTTL] [NX | XX] [GET]
+void Commands::set(const Args& a, std::string* out) {
+  const std::string_view key = a[1];
+  const std::string_view value = a[2];
+  bool nx = false, xx = false, get_old = false, keep_ttl = false, has_ttl = false;
+  std::int64_t ttl_ms = 0;
+  for (std::size_t i = 3; i < a.size(); ++i) {
+    const std::string_view option = a[i];
+    if (equals_lowercase(option, "nx") && !xx) {
+      nx = true;
+    } else if (equals_lowercase(option, "xx") && !nx) {
+      xx = true;
+    } else if (equals_lowercase(option, "get")) {
+      get_old = true;
+    } else if (equals_lowercase(option, "keepttl") && !has_ttl) {
+      keep_ttl = true;
+    } else if ((equals_lowercase(option, "ex") || equals_lowercase(option, "px")) && !has_ttl && !keep_ttl &&
+               i + 1 < a.size()) {
+      bool in_range = true;
+      const auto ms = parse_ttl_ms(a[++i], equals_lowercase(option, "px"), &in_range);
+      if (!ms) return reply_not_integer(out);
+      if (!in_range || *ms <= 0) return reply_invalid_expire("set", out);
+      ttl_ms = *ms;
+      has_ttl = true;
+    } else {
+      return reply_syntax_error(out);
+    }
+  }
+
+  std::lock_guard<std::mutex> guard(state_.locks.stripe(state_.locks.stripe_of(key)));
+  bool exists = false;
+  reply_scratch_.clear();
+  if (get_old) {
+    const Status s = state_.engine.get(key, &reply_scratch_);
+    if (!s.ok() && !s.is_not_found()) return reply_status(s, out);
+    exists = s.ok();
+  } else if (nx || xx) {
+    exists = state_.engine.contains(key);
+  }
+  const bool write = !(nx && exists) && !(xx && !exists);
+  if (write) {
+    WriteOptions options;
+    options.ttl = milliseconds(ttl_ms);
+    if (keep_ttl) {
+      std::optional<milliseconds> remaining;
+      const Status s = state_.engine.ttl(key, &remaining);
+      if (s.ok() && remaining) options.ttl = *remaining;
+    }
+    const Status s = state_.engine.put(key, value, options);
+    if (!s.ok()) return reply_status(s, out);
+  }
+  if (get_old) {
+    if (exists) {
+      resp::append_bulk(out, reply_scratch_);
+    } else {
+      resp::append_null(out);
+    }
+  } else if (write) {
+    resp::append_ok(out);
+  } else {
+    resp::append_null(out);
+  }
+}
+
+void Commands::set_with_ttl(std::string_view name, std::string_view key, std::string_view ttl_text, bool millis,
+                            std::string_view value, std::string* out) {
+  bool in_range = true;
+  const auto ms = parse_ttl_ms(ttl_text, millis, &in_range);
+  if (!ms) return reply_not_integer(out);
+  if (!in_range || *ms <= 0) return reply_invalid_expire(name, out);
+  std::lock_guard<std::mutex> guard(state_.locks.stripe(state_.locks.stripe_of(key)));
+  WriteOptions options;
+  options.ttl = milliseconds(*ms);
+  const Status s = state_.engine.put(key, value, options);
+  if (!s.ok()) return reply_status(s, out);
+  resp::append_ok(out);
+}
+
+void Commands::setex(const Args& a, std::string* out) { set_with_ttl("setex", a[1], a[2], false, a[3], out); }
+void Commands::psetex(const Args& a, std::string* out) { set_with_ttl("psetex", a[1], a[2], true, a[3], out); }
+
+void Commands::mget(const Args& a, std::string* out) {
+  resp::append_array_header(out, a.size() - 1);
+  ValueView view;
+  for (std::size_t i = 1; i < a.size(); ++i) {
+    const Status s = state_.engine.get(a[i], &view);
+    if (s.ok()) {
+      resp::append_bulk(out, view.data());
+      view.reset();
+    } else {
+      resp::append_null(out);  // Redis answers nil for anything it cannot return as a string
+    }
+  }
+}
+
+void Commands::mset(const Args& a, std::string* out) {
+  if (a.size() % 2 == 0) {
+    resp::append_error(out, "ERR wrong number of arguments for 'mset' command");
+    return;
+  }
+  WriteBatch batch;
+  MultiKeyLock lock(state_.locks, &lock_scratch_);
+  for (std::size_t i = 1; i < a.size(); i += 2) {
+    batch.put(a[i], a[i + 1]);
+    lock.add(a[i]);
+  }
+  lock.lock();
+  const Status s = state_.engine.write(batch);  // validated as a whole: a bad pair writes nothing
+  if (!s.ok()) return reply_status(s, out);
+  resp::append_ok(out);
+}
+
+void Commands::del(const Args& a, std::string* out) {
+  MultiKeyLock lock(state_.locks, &lock_scratch_);
+  for (std::size_t i = 1; i < a.size(); ++i) lock.add(a[i]);
+  lock.lock();
+  std::int64_t removed = 0;
+  for (std::size_t i = 1; i < a.size(); ++i) {
+    if (!state_.engine.contains(a[i])) continue;
+    const Status s = state_.engine.erase(a[i]);
+    if (!s.ok()) return reply_status(s, out);
+    ++removed;
+  }
+  resp::append_integer(out, removed);
+}
+
+void Commands::exists(const Args& a, std::string* out) {
+  std::int64_t found = 0;
+  for (std::size_t i = 1; i < a.size(); ++i) found += state_.engine.contains(a[i]) ? 1 : 0;
+  resp::append_integer(out, found);
+}
+
+// ---- TTLs ----------------------------------------------------------------------------------------
+
+void Commands::expire_generic(std::string_view name, const Args& a, bool millis, std::string* out) {
+  bool in_range = true;
+  const auto ms = parse_ttl_ms(a[2], millis, &in_range);
+  if (!ms) return reply_not_integer(out);
+  if (!in_range) return reply_invalid_expire(name, out);
+  const std::string_view key = a[1];
+  std::lock_guard<std::mutex> guard(state_.locks.stripe(state_.locks.stripe_of(key)));
+  if (*ms <= 0) {  // Redis deletes the key at once
+    if (!state_.engine.contains(key)) return resp::append_integer(out, 0);
+    const Status s = state_.engine.erase(key);
+    if (!s.ok()) return reply_status(s, out);
+    return resp::append_integer(out, 1);
+  }
+  const Status s = state_.engine.expire(key, milliseconds(*ms));
+  if (s.is_not_found()) return resp::append_integer(out, 0);
+  if (!s.ok()) return reply_status(s, out);
+  resp::append_integer(out, 1);
+}
+
+void Commands::expire(const Args& a, std::string* out) { expire_generic("expire", a, false, out); }
+void Commands::pexpire(const Args& a, std::string* out) { expire_generic("pexpire", a, true, out); }
+
+void Commands::ttl_generic(const Args& a, bool millis, std::string* out) {
+  std::optional<milliseconds> remaining;
+  const Status s = state_.engine.ttl(a[1], &remaining);
+  if (s.is_not_found()) return resp::append_integer(out, -2);
+  if (!s.ok()) return reply_status(s, out);
+  if (!remaining) return resp::append_integer(out, -1);
+  const std::int64_t ms = remaining->count();
+  resp::append_integer(out, millis ? ms : ms_to_seconds_rounded(ms));
+}
+
+void Commands::ttl(const Args& a, std::string* out) { ttl_generic(a, false, out); }
+void Commands::pttl(const Args& a, std::string* out) { ttl_generic(a, true, out); }
+
+void Commands::persist(const Args& a, std::string* out) {
+  const std::string_view key = a[1];
+  std::lock_guard<std::mutex> guard(state_.locks.stripe(state_.locks.stripe_of(key)));
+  std::optional<milliseconds> remaining;
+  Status s = state_.engine.ttl(key, &remaining);
+  if (s.is_not_found() || (s.ok() && !remaining)) return resp::append_integer(out, 0);
+  if (!s.ok()) return reply_status(s, out);
+  s = state_.engine.persist(key);
+  if (s.is_not_found()) return resp::append_integer(out, 0);  // expired in between
+  if (!s.ok()) return reply_status(s, out);
+  resp::append_integer(out, 1);
+}
+
+// ---- keyspace ------------------------------------------------------------------------------------
+
+// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]. COUNT is how many keys one call visits (10
+// by default, like Redis); with a pattern whose literal prefix is P only keys starting with P are
+// visited. The reply's cursor resumes at the first key not yet visited (ScanCursors); 0 means done.
+// A scan returns every key present for its whole duration once, and never loops: each call
+// resumes strictly after the keys it returned.
+void Commands::scan(const Args& a, std::string* out) {
+  const auto cursor = parse_integer<std::uint64_t>(a[1]);
+  if (!cursor) return resp::append_error(out, "ERR invalid cursor");
+  std::string_view pattern;
+  bool has_pattern = false;
+  std::uint64_t count = 10;
+  bool other_type = false;
+  for (std::size_t i = 2; i < a.size(); i += 2) {
+    if (i + 1 >= a.size()) return reply_syntax_error(out);
+    if (equals_lowercase(a[i], "match")) {
+      pattern = a[i + 1];
+      has_pattern = !(pattern.size() == 1 && pattern[0] == '*');
+    } else if (equals_lowercase(a[i], "count")) {
+      const auto n = parse_integer<std::int64_t>(a[i + 1]);
+      if (!n) return reply_not_integer(out);
+      if (*n < 1) return reply_syntax_error(out);
+      count = static_cast<std::uint64_t>(*n);
+    } else if (equals_lowercase(a[i], "type")) {
+      other_type = !equals_lowercase(a[i + 1], "string");  // every mantis value is a string
+    } else {
+      return reply_syntax_error(out);
+    }
+  }
+  std::string begin;
+  if (*cursor != 0) {
+    auto resume = state_.cursors.find(*cursor);
+    if (!resume) return resp::append_error(out, "ERR invalid cursor");
+    begin = std::move(*resume);
+  }
+  const std::string prefix = has_pattern ? glob_literal_prefix(pattern) : std::string();
+  const std::string end = prefix_successor(prefix);
+  const bool filter = has_pattern && !glob_is_prefix_only(pattern);
+  if (begin < prefix) begin = prefix;
+
+  reply_scratch_.clear();
+  std::size_t matched = 0;
+  std::uint64_t visited = 0;
+  std::string next;
+  bool more = false;
+  Status s;
+  if (!other_type && (end.empty() || begin < end)) {
+    s = state_.engine.scan(begin, end, [&](std::string_view key, std::string_view) {
+      if (visited == count) {
+        next.assign(key);
+        more = true;
+        return false;
+      }
+      ++visited;
+      if (!filter || glob_match(pattern, key)) {
+        resp::append_bulk(&reply_scratch_, key);
+        ++matched;
+      }
+      return true;
+    });
+  }
+  if (!s.ok()) return reply_status(s, out);
+  resp::append_array_header(out, 2);
+  const std::uint64_t next_cursor = more ? state_.cursors.save(next) : 0;
+  char digits[24];
+  const auto result = std::to_chars(digits, digits + sizeof(digits), next_cursor);
+  resp::append_bulk(out, std::string_view(digits, static_cast<std::size_t>(result.ptr - digits)));
+  resp::append_array_header(out, matched);
+  out->append(reply_scratch_);
+}
+
+void Commands::keys(const Args& a, std::string* out) {
+  const std::string_view pattern = a[1];
+  const std::string prefix = glob_literal_prefix(pattern);
+  const bool filter = !glob_is_prefix_only(pattern);
+  reply_scratch_.clear();
+  std::size_t matched = 0;
+  const Status s = state_.engine.scan(prefix, prefix_successor(prefix), [&](std::string_view key, std::string_view) {
+    if (!filter || glob_match(pattern, key)) {
+      resp::append_bulk(&reply_scratch_, key);
+      ++matched;
+    }
+    return true;
+  });
+  if (!s.ok()) return reply_status(s, out);
+  resp::append_array_header(out, matched);
+  out->append(reply_scratch_);
+}
+
+void Commands::dbsize(const Args&, std::string* out) {
+  resp::append_integer(out, static_cast<std::int64_t>(state_.engine.size()));
+}
+
+// FLUSHDB [ASYNC | SYNC], FLUSHALL [ASYNC | SYNC]: both remove every key (there is one database).
+void Commands::flushdb(const Args& a, std::string* out) {
+  if (a.size() > 2 || (a.size() == 2 && !equals_lowercase(a[1], "async") && !equals_lowercase(a[1], "sync"))) {
+    return reply_syntax_error(out);
+  }
+  const Status s = state_.engine.clear();
+  if (!s.ok()) return reply_status(s, out);
+  resp::append_ok(out);
+}
+
+// ---- server --------------------------------------------------------------------------------------
+
+// INFO [section ...]: server, clients, stats, engine (the engine's Stats), keyspace; "all",
+// "default" and "everything" give them all. An unknown section gives nothing, as in Redis.
+void Commands::info(const Args& a, std::string* out) {
+  auto wanted = [&](std::string_view section) {
+    if (a.size() == 1) return true;
+    for (std::size_t i = 1; i < a.size(); ++i) {
+      if (equals_lowercase(a[i], section) || equals_lowercase(a[i], "all") || equals_lowercase(a[i], "default") ||
+          equals_lowercase(a[i], "everything")) {
+        return true;
+      }
+    }
+    return false;
+  };
+  const Stats stats = state_.engine.stats();
+  std::string text;
+  auto field = [&text](std::string_view name, auto value) {
+    text += name;
+    text += ':';
+    if constexpr (std::is_convertible_v<decltype(value), std::string_view>) {
+      text += value;
+    } else {
+      text += std::to_string(value);
+    }
+    text += "\r\n";
+  };
+  auto section = [&text](std::string_view title) {
+    if (!text.empty()) text += "\r\n";
+    text += "# ";
+    text += title;
+    text += "\r\n";
+  };
+  if (wanted("server")) {
+    section("Server");
+    field("mantis_version", MANTIS_SERVER_VERSION);
+    field("process_id", static_cast<long long>(::getpid()));
+    field("tcp_port", static_cast<unsigned>(state_.resp_port));
+    field("http_port", static_cast<unsigned>(state_.http_port));
+    field("io_threads", state_.worker_counters.size());
+    field("uptime_in_seconds", static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(
+                                                          std::chrono::steady_clock::now() - state_.started)
+                                                          .count()));
+    field("data_dir", state_.data_dir.empty() ? std::string_view("(memory only)") : std::string_view(state_.data_dir));
+    field("durability", std::string_view(state_.durability));
+  }
+  if (wanted("clients")) {
+    section("Clients");
+    field("connected_clients", state_.connected_clients.load(std::memory_order_relaxed));
+    field("maxclients", state_.max_clients);
+  }
+  if (wanted("stats")) {
+    section("Stats");
+    field("total_connections_received", state_.total_connections.load(std::memory_order_relaxed));
+    field("total_commands_processed", state_.commands_processed());
+    field("rejected_connections", state_.rejected_connections.load(std::memory_order_relaxed));
+    field("protocol_errors", state_.protocol_errors.load(std::memory_order_relaxed));
+    field("idle_timeouts", state_.idle_timeouts.load(std::memory_order_relaxed));
+    field("expired_keys", stats.expired);
+    field("keyspace_hits", stats.hits);
+    field("keyspace_misses", stats.misses);
+  }
+  if (wanted("engine")) {
+    section("Engine");
+    field("keys", stats.keys);
+    field("bytes", stats.bytes);
+    field("puts", stats.puts);
+    field("gets", stats.gets);
+    field("hits", stats.hits);
+    field("misses", stats.misses);
+    field("erases", stats.erases);
+    field("expired", stats.expired);
+    field("cache_capacity", stats.cache.capacity);
+    field("cache_charge", stats.cache.charge);
+    field("cache_entries", stats.cache.entries);
+    field("cache_hits", stats.cache.hits);
+    field("cache_misses", stats.cache.misses);
+    field("cache_inserts", stats.cache.inserts);
+    field("cache_evictions", stats.cache.evictions);
+    field("cache_hit_ratio", stats.cache.hit_ratio);
+  }
+  if (wanted("keyspace")) {
+    section("Keyspace");
+    if (stats.keys > 0) field("db0", "keys=" + std::to_string(stats.keys));
+  }
+  resp::append_bulk(out, text);
+}
+
+// COMMAND, COMMAND COUNT, COMMAND LIST, COMMAND INFO name...: the table in Redis's classic
+// six-field form (name, arity, flags, first key, last key, step). COMMAND DOCS is an error, which
+// makes redis-cli fall back on its built-in help.
+void Commands::command(const Args& a, std::string* out) {
+  auto append_spec = [out](const Spec& spec) {
+    resp::append_array_header(out, 6);
+    resp::append_bulk(out, spec.name);
+    resp::append_integer(out, spec.arity);
+    std::size_t flags = 0;
+    for (std::size_t from = 0; from < spec.flags.size();) {
+      const std::size_t space = std::min(spec.flags.find(' ', from), spec.flags.size());
+      ++flags;
+      from = space + 1;
+    }
+    resp::append_array_header(out, flags);
+    for (std::size_t from = 0; from < spec.flags.size();) {
+      const std::size_t space = std::min(spec.flags.find(' ', from), spec.flags.size());
+      resp::append_simple(out, spec.flags.substr(from, space - from));
+      from = space + 1;
+    }
+    resp::append_integer(out, spec.first_key);
+    resp::append_integer(out, spec.last_key);
+    resp::append_integer(out, spec.step);
+  };
+  const auto specs = table();
+  if (a.size() == 1) {
+    resp::append_array_header(out, specs.size());
+    for (const Spec& spec : specs) append_spec(spec);
+  } else if (equals_lowercase(a[1], "count") && a.size() == 2) {
+    resp::append_integer(out, static_cast<std::int64_t>(specs.size()));
+  } else if (equals_lowercase(a[1], "list") && a.size() == 2) {
+    resp::append_array_header(out, specs.size());
+    for (const Spec& spec : specs) resp::append_bulk(out, spec.name);
+  } else if (equals_lowercase(a[1], "info")) {
+    resp::append_array_header(out, a.size() - 2);
+    for (std::size_t i = 2; i < a.size(); ++i) {
+      const std::string name = lowercase(a[i]);
+      const auto it = std::find_if(specs.begin(), specs.end(), [&](const Spec& spec) { return spec.name == name; });
+      if (it == specs.end()) {
+        resp::append_null(out);
+      } else {
+        append_spec(*it);
+      }
+    }
+  } else {
+    resp::append_error(out, "ERR unknown subcommand '" + std::string(a[1].substr(0, 64)) +
+                                "'. Try COMMAND, COMMAND COUNT, COMMAND LIST or COMMAND INFO name...");
+  }
+}
+
+void Commands::ping(const Args& a, std::string* out) {
+  if (a.size() == 1) return resp::append_simple(out, "PONG");
+  if (a.size() == 2) return resp::append_bulk(out, a[1]);
+  resp::append_error(out, "ERR wrong number of arguments for 'ping' command");
+}
+
+void Commands::echo(const Args& a, std::string* out) { resp::append_bulk(out, a[1]); }
+
+// There is one database; SELECT 0 is accepted so that clients configured with db 0 work.
+void Commands::select(const Args& a, std::string* out) {
+  const auto index = parse_integer<std::int64_t>(a[1]);
+  if (!index) return reply_not_integer(out);
+  if (*index != 0) return resp::append_error(out, "ERR DB index is out of range");
+  resp::append_ok(out);
+}
+
+void Commands::quit(const Args&, std::string* out) { resp::append_ok(out); }
+
+}  // namespace mantis::server

@@ -1,0 +1,146 @@
+#include "http_api.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include <httplib.h>
+
+#include <mantis/engine.hpp>
+
+namespace mantis::server {
+
+namespace {
+
+constexpr const char* kKeyPath = R"(/api/v1/kv/([\s\S]*))";  // [\s\S]: '.' would not match '\n' in a key
+
+void reply_status(const Status& status, httplib::Response& res) {
+  res.status = status.is_invalid_argument() ? 400 : 500;
+  res.set_content(status.to_string() + "\n", "text/plain");
+}
+
+}  // namespace
+
+struct HttpApi::Impl {
+  Impl(ServerState& state_ref, const HttpApiOptions& options_ref) : state(state_ref), options(options_ref) {}
+
+  void routes() {
+    // httplib's default also sets SO_REUSEPORT, which would let a second server bind the same port
+    // and silently share its traffic; SO_REUSEADDR alone makes "port in use" an error, as for RESP.
+    server.set_socket_options([](int sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    });
+    server.set_payload_max_length(options.max_body_bytes);
+    server.set_read_timeout(std::chrono::duration_cast<std::chrono::seconds>(options.read_timeout).count(),
+                            (options.read_timeout.count() % 1000) * 1000);
+    server.set_pre_routing_handler([this](const httplib::Request&, httplib::Response&) {
+      state.http_requests.fetch_add(1, std::memory_order_relaxed);
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    server.Get("/health", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("{\"status\":\"ok\"}\n", "application/json");
+    });
+    server.Get("/api/v1/stats", [this](const httplib::Request&, httplib::Response& res) {
+      std::string json = state.engine.stats().to_json();
+      json.pop_back();  // the closing '}' of the engine's object: the server's member goes inside it
+      json += ",\"server\":" + server_metrics_json(state) + "}\n";
+      res.set_content(json, "application/json");
+    });
+    server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(state.engine.stats().to_prometheus() + server_metrics_prometheus(state),
+                      "text/plain; version=0.0.4; charset=utf-8");
+    });
+    server.Get(kKeyPath, [this](const httplib::Request& req, httplib::Response& res) {
+      std::string value;
+      const Status s = state.engine.get(req.matches[1].str(), &value);
+      if (s.is_not_found()) {
+        res.status = 404;
+        res.set_content("not found\n", "text/plain");
+      } else if (!s.ok()) {
+        reply_status(s, res);
+      } else {
+        res.set_content(std::move(value), "application/octet-stream");
+      }
+    });
+    server.Put(kKeyPath, [this](const httplib::Request& req, httplib::Response& res) {
+      WriteOptions write_options;
+      if (req.has_param("ttl_ms")) {
+        const std::string text = req.get_param_value("ttl_ms");
+        std::int64_t ttl_ms = -1;
+        const auto result = std::from_chars(text.data(), text.data() + text.size(), ttl_ms);
+        if (text.empty() || result.ec != std::errc() || result.ptr != text.data() + text.size() || ttl_ms < 0 ||
+            ttl_ms > (std::int64_t{1} << 46)) {
+          res.status = 400;
+          res.set_content("ttl_ms must be an integer number of milliseconds, 0 (no expiry) to 2^46\n", "text/plain");
+          return;
+        }
+        write_options.ttl = std::chrono::milliseconds(ttl_ms);
+      }
+      const std::string key = req.matches[1].str();
+      std::lock_guard<std::mutex> guard(state.locks.stripe(state.locks.stripe_of(key)));
+      const Status s = state.engine.put(key, req.body, write_options);
+      if (!s.ok()) return reply_status(s, res);
+      res.status = 204;
+    });
+    server.Delete(kKeyPath, [this](const httplib::Request& req, httplib::Response& res) {
+      const std::string key = req.matches[1].str();
+      std::lock_guard<std::mutex> guard(state.locks.stripe(state.locks.stripe_of(key)));
+      if (!state.engine.contains(key)) {
+        res.status = 404;
+        res.set_content("not found\n", "text/plain");
+        return;
+      }
+      const Status s = state.engine.erase(key);
+      if (!s.ok()) return reply_status(s, res);
+      res.status = 204;
+    });
+  }
+
+  ServerState& state;
+  const HttpApiOptions options;
+  httplib::Server server;
+  std::thread thread;
+};
+
+HttpApi::HttpApi(ServerState& state, const HttpApiOptions& options) : impl_(std::make_unique<Impl>(state, options)) {
+  impl_->routes();
+}
+
+HttpApi::~HttpApi() { stop(); }
+
+void HttpApi::listen() {
+  const std::string& host = impl_->options.bind;
+  bool ok = false;
+  if (impl_->options.port == 0) {
+    const int port = impl_->server.bind_to_any_port(host);
+    ok = port > 0;
+    if (ok) port_ = static_cast<std::uint16_t>(port);
+  } else {
+    ok = impl_->server.bind_to_port(host, impl_->options.port);
+    port_ = impl_->options.port;
+  }
+  if (!ok) {
+    throw std::runtime_error("http: cannot listen on " + host + ":" + std::to_string(impl_->options.port) + ": " +
+                             std::strerror(errno));
+  }
+}
+
+void HttpApi::start() {
+  impl_->thread = std::thread([impl = impl_.get()] { impl->server.listen_after_bind(); });
+  // httplib's stop() does nothing until the loop runs, so wait for it (bounded: it starts at once).
+  for (int i = 0; i < 5000 && !impl_->server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+void HttpApi::stop() {
+  if (!impl_->thread.joinable()) return;
+  impl_->server.stop();
+  impl_->thread.join();
+}
+
+}  // namespace mantis::server

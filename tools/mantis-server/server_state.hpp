@@ -1,0 +1,66 @@
+// ServerState: what every connection of one mantis-server shares: the engine, the key locks, the
+// SCAN cursors and the counters INFO, /api/v1/stats and /metrics report. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <mantis/engine.hpp>
+
+#include "key_locks.hpp"
+#include "scan_cursors.hpp"
+
+namespace mantis::server {
+
+// Counters of one RESP worker thread. Only that thread writes them (relaxed), so they never bounce
+// between cores on the hot path; readers sum them.
+struct alignas(64) WorkerCounters {
+  std::atomic<std::uint64_t> commands{0};
+};
+
+struct ServerState {
+  ServerState(mantis::Engine& engine_ref, std::size_t workers) : engine(engine_ref) {
+    for (std::size_t i = 0; i < workers; ++i) worker_counters.push_back(std::make_unique<WorkerCounters>());
+  }
+  ServerState(const ServerState&) = delete;
+  ServerState& operator=(const ServerState&) = delete;
+
+  std::uint64_t commands_processed() const {
+    std::uint64_t total = 0;
+    for (const auto& counters : worker_counters) total += counters->commands.load(std::memory_order_relaxed);
+    return total;
+  }
+
+  mantis::Engine& engine;
+  KeyLocks locks;
+  ScanCursors cursors;
+  std::vector<std::unique_ptr<WorkerCounters>> worker_counters;  // one per RESP worker
+  // Written by the acceptor and by sessions as they close; relaxed: these are statistics and a
+  // limit checked at accept time, nothing is published through them.
+  std::atomic<std::uint64_t> connected_clients{0};
+  std::atomic<std::uint64_t> total_connections{0};
+  std::atomic<std::uint64_t> rejected_connections{0};
+  std::atomic<std::uint64_t> protocol_errors{0};
+  std::atomic<std::uint64_t> idle_timeouts{0};
+  std::atomic<std::uint64_t> http_requests{0};
+  const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // Set once before the listeners start.
+  std::string bind_address;
+  std::uint16_t resp_port = 0;
+  std::uint16_t http_port = 0;
+  std::size_t max_clients = 0;
+  std::string data_dir;
+  std::string durability;
+};
+
+// The server's own counters as Prometheus text (mantis_server_*), appended after the engine's.
+std::string server_metrics_prometheus(const ServerState& state);
+// The server's own counters as one JSON object ({"connected_clients":..,...}).
+std::string server_metrics_json(const ServerState& state);
+
+}  // namespace mantis::server
