@@ -253,3 +253,33 @@ TEST_CASE("concurrent inserts of disjoint keys are all present and ordered", "[s
   for (std::size_t i = 1; i < entries.size(); ++i) CHECK(entries[i - 1].first < entries[i].first);
   for (const auto& e : entries) CHECK(e.first == e.second);
 }
+
+TEST_CASE("point reads near the last key read stay exact through erases and reinserts", "[store]") {
+  // Reads of a key or of its successor start from the thread's last lookup (the finger); removing,
+  // reinserting and replacing those very keys between reads must never show a stale or dead node.
+  Store store;
+  for (int i = 0; i < 100; ++i) store.put("k" + std::to_string(100 + i), record("v" + std::to_string(i)));
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 99; ++i) {
+      const std::string key = "k" + std::to_string(100 + i);
+      const std::string next = "k" + std::to_string(101 + i);
+      REQUIRE(get(store, key) != "<absent>");
+      REQUIRE(store.erase(next));
+      CHECK(get(store, next) == "<absent>");
+      CHECK(get(store, key) != "<absent>");
+      store.put(next, record("again" + std::to_string(round)));
+      CHECK(get(store, next) == "again" + std::to_string(round));
+      store.put(next, record("new" + std::to_string(round)));
+      CHECK(get(store, next) == "new" + std::to_string(round));
+      REQUIRE(store.erase(key));
+      CHECK(get(store, key) == "<absent>");
+      store.put(key, record("back"));
+      CHECK(get(store, key) == "back");
+    }
+  }
+  // Another store at work in between: a finger never crosses stores.
+  Store other;
+  other.put("k100", record("other"));
+  CHECK(get(other, "k100") == "other");
+  CHECK(get(store, "k101") != "other");
+}

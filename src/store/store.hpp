@@ -9,7 +9,8 @@
 //   physical (every level of the tower is marked top-down, then unlinked by find(), which snips marked
 //   nodes it passes).
 // - Point operations (get, overwrite, expire, erase) find the key's node through a hash index beside
-//   the list (point_index.hpp) in O(1); ordered operations (scans, inserts) walk the list.
+//   the list (point_index.hpp) in O(1), or from the thread's last lookup when they read that key or
+//   its successor (the finger, find_for_read()); ordered operations (scans, inserts) walk the list.
 // - Memory is reclaimed with epoch-based RCU (util/rcu.hpp): every operation runs in one read-side
 //   critical section; unlinked nodes and replaced records go to a RetireList, retired after it ends.
 //
@@ -453,7 +454,39 @@ class Store {
 
   // The node indexed for `key` (its record may be kDead), or nullptr: an O(1) lookup that never
   // writes shared memory (I6, I7).
-  Node* find_for_read(std::string_view key) const { return index_.find(key, IndexHash::of(key)); }
+  //
+  // First the finger: this thread's last point lookup in this store left its node there. If the key is
+  // that node's or its successor's (sequential access), and the node is provably still allocated (the
+  // epoch condition of util/rcu.hpp's rcu_global_epoch()), no hash probe is needed. A node found this
+  // way is unmarked at level 0, so it is in the list and the only unmarked node of its key (I1), as an
+  // indexed one is.
+  Node* find_for_read(std::string_view key) const {
+    Finger& finger = finger_;
+    const std::uint64_t epoch = rcu_section_epoch();
+    if (finger.store_id == id_ && finger.epoch == epoch && rcu_global_epoch() <= epoch + 1) {
+      if (Node* near = on_finger(finger.node, key)) return near;
+    }
+    Node* node = index_.find(key, IndexHash::of(key));
+    if (node != nullptr) {
+      finger = {id_, epoch, node};
+      __builtin_prefetch(node_of(node->next(0).load(std::memory_order_relaxed)));  // the likely next key
+    }
+    return node;
+  }
+
+  // `node` if it holds `key`, else its successor if that holds `key`; either only while unmarked.
+  Node* on_finger(Node* node, std::string_view key) const {
+    std::uintptr_t word = node->next(0).load(std::memory_order_acquire);
+    if (is_marked(word)) return nullptr;
+    if (node->key() == key) return node;
+    Node* next = node_of(word);
+    if (next == nullptr || is_marked(next->next(0).load(std::memory_order_acquire)) || next->key() != key) {
+      return nullptr;
+    }
+    finger_ = {id_, rcu_section_epoch(), next};
+    __builtin_prefetch(node_of(next->next(0).load(std::memory_order_relaxed)));
+    return next;
+  }
 
   // The first unmarked node at level 0 with key >= `key`, or nullptr.
   Node* seek(std::string_view key) const {
@@ -667,6 +700,20 @@ class Store {
   std::atomic<int> max_height_{1};
   std::atomic<bool> has_ttls_{false};
   StripedCounters<3> counters_;
+
+  // The finger (find_for_read()). store_id tells stores apart even at a reused address: a destroyed
+  // store frees its nodes at once, so a finger into it must never be followed.
+  struct Finger {
+    std::uint64_t store_id;  // 0: none (ids start at 1)
+    std::uint64_t epoch;
+    Node* node;
+  };
+  static std::uint64_t next_store_id() noexcept {
+    static std::atomic<std::uint64_t> last{0};
+    return last.fetch_add(1, std::memory_order_relaxed) + 1;
+  }
+  const std::uint64_t id_ = next_store_id();
+  static inline constinit thread_local Finger finger_{};
 };
 
 }  // namespace mantis::detail

@@ -115,6 +115,18 @@ class RcuReadLock {
   rcu_internal::Slot* slot_;
 };
 
+// The epoch the calling thread's current critical section announced. REQUIRES: inside an RcuReadLock.
+inline std::uint64_t rcu_section_epoch() noexcept {
+  return rcu_internal::this_thread_slot()->state.load(std::memory_order_relaxed) >> 1;
+}
+// The global epoch now. Inside a critical section that announced epoch p, an object that was reachable
+// in an earlier section of this thread that also announced p is still allocated if this returns at
+// most p + 1: it was retired no earlier than epoch p, so it is freed only once the epoch reaches p + 2,
+// and this section keeps the epoch from passing p + 1. (Store's finger relies on it.)
+inline std::uint64_t rcu_global_epoch() noexcept {
+  return rcu_internal::global_epoch.load(std::memory_order_acquire);
+}
+
 // Frees `p` with `dispose(p)` once no reader can hold it.
 inline void rcu_retire(void* p, void (*dispose)(void*) noexcept) {
   rcu_internal::Slot* slot = rcu_internal::this_thread_slot();
