@@ -50,7 +50,8 @@ int run(const mantis::server::ServerOptions& options) {
   http_options.port = static_cast<std::uint16_t>(options.port);
   http_options.max_body_bytes = options.max_bulk_bytes;
 
-  // The signal set exists before any other thread, so SIGTERM and SIGINT are caught from here on.
+  // SIGTERM and SIGINT are caught from here on, whichever thread they land on (the engine's background
+  // threads exist already; Asio's handler is process-wide).
   asio::io_context signals_context(1);
   asio::signal_set signals(signals_context, SIGTERM, SIGINT);
   int caught = 0;
