@@ -56,8 +56,10 @@ class PointIndex {
  public:
   static constexpr std::size_t kShards = 256;
   static constexpr std::size_t kMinSlots = 8;
-  // A table is rebuilt when live + deleted entries would exceed 85% of its slots, to 60% live.
+  // A table is rebuilt when live + deleted entries would exceed 85% of its slots, or when removals
+  // leave fewer than 15% of them live (so that a store that shrinks gives the memory back), to 60% live.
   static constexpr std::size_t kMaxLoadPercent = 85;
+  static constexpr std::size_t kShrinkLoadPercent = 15;
   static constexpr std::size_t kRebuildLoadPercent = 60;
 
  private:
@@ -174,14 +176,18 @@ class PointIndex {
       table->slot(i).store(entry_of(node, hash_), std::memory_order_release);
       ++shard_.live;
     }
-    // Drops `node`'s entry, if it has one.
-    void erase(Node* node) noexcept {
+    // Drops `node`'s entry, if it has one, and shrinks a table left mostly empty (the old table goes
+    // to `retired`; without memory for a smaller one, the table stays as it is).
+    void erase(Node* node, RetireList& retired) noexcept {
       Table* table = shard_.table.load(std::memory_order_relaxed);
       std::size_t slot = 0;
       if (table->find(node->key(), hash_, &slot) != node) return;
       table->slot(slot).store(kTombstone, std::memory_order_release);
       --shard_.live;
       ++shard_.deleted;
+      if (table->slot_count > kMinSlots && shard_.live * 100 < table->slot_count * kShrinkLoadPercent) {
+        rebuild(shard_, shard_.live, retired);
+      }
     }
 
    private:

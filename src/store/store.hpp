@@ -581,7 +581,7 @@ class Store {
     Node* preds[kMaxHeight];
     Node* succs[kMaxHeight];
     find(node->key(), preds, succs);
-    typename PointIndex<Node>::Locked(index_, IndexHash::of(node->key())).erase(node);  // I7
+    typename PointIndex<Node>::Locked(index_, IndexHash::of(node->key())).erase(node, retired);  // I7
     release_owner(node, retired);
     return true;
   }
@@ -629,7 +629,7 @@ class Store {
         *published = node;
         return PutOutcome::kReplaced;
       }
-      shard.erase(node);  // dead: its remover unlinks it from the list; the key gets one entry again below
+      shard.erase(node, retired);  // dead: its remover unlinks it from the list; the key gets one entry again
     }
     if (!shard.reserve_one(retired)) return PutOutcome::kOutOfMemory;
     Node* preds[kMaxHeight];
