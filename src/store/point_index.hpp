@@ -161,21 +161,9 @@ class PointIndex {
     }
     // Makes room for one more entry (rebuilding the table if needed), so that insert() cannot fail.
     // False when memory is exhausted; the index is unchanged then.
-    bool reserve_one(RetireList& retired) noexcept {
-      Table* table = shard_.table.load(std::memory_order_relaxed);
-      if ((shard_.live + shard_.deleted + 1) * 100 <= table->slot_count * kMaxLoadPercent) return true;
-      return rebuild(shard_, shard_.live + 1, retired);
-    }
+    bool reserve_one(RetireList& retired) noexcept { return PointIndex::reserve_one(shard_, retired); }
     // Adds `node` (whose key has no entry). REQUIRES: reserve_one() returned true under this lock.
-    void insert(Node* node) noexcept {
-      Table* table = shard_.table.load(std::memory_order_relaxed);
-      std::size_t i = table->home(hash_.slot_hash);
-      while (table->slot(i).load(std::memory_order_relaxed) > kTombstone) i = table->next(i);
-      if (table->slot(i).load(std::memory_order_relaxed) == kTombstone) --shard_.deleted;
-      // release: a reader that loads the entry sees the node's contents.
-      table->slot(i).store(entry_of(node, hash_), std::memory_order_release);
-      ++shard_.live;
-    }
+    void insert(Node* node) noexcept { place(shard_, node, hash_); }
     // Drops `node`'s entry, if it has one, and shrinks a table left mostly empty (the old table goes
     // to `retired`; without memory for a smaller one, the table stays as it is).
     void erase(Node* node, RetireList& retired) noexcept {
@@ -205,16 +193,9 @@ class PointIndex {
   // Inserts `node` with no other thread using the index (a bulk load). False when memory is exhausted.
   bool insert_unshared(Node* node, const IndexHash& hash) noexcept {
     Shard& shard = shards_[hash.shard];
-    Table* table = shard.table.load(std::memory_order_relaxed);
-    if ((shard.live + shard.deleted + 1) * 100 > table->slot_count * kMaxLoadPercent) {
-      RetireList retired;  // nothing reads concurrently; the old table is freed after a grace period anyway
-      if (!rebuild(shard, shard.live + 1, retired)) return false;
-      table = shard.table.load(std::memory_order_relaxed);
-    }
-    std::size_t i = table->home(hash.slot_hash);
-    while (table->slot(i).load(std::memory_order_relaxed) > kTombstone) i = table->next(i);
-    table->slot(i).store(entry_of(node, hash), std::memory_order_relaxed);
-    ++shard.live;
+    RetireList retired;  // nothing reads concurrently; the old table is freed after a grace period anyway
+    if (!reserve_one(shard, retired)) return false;
+    place(shard, node, hash);
     return true;
   }
 
@@ -226,6 +207,25 @@ class PointIndex {
   }
 
  private:
+  // Makes room in the shard's table for one more entry, rebuilding it if needed; false when memory is
+  // exhausted (the table is unchanged then). REQUIRES: the shard mutex, or no concurrent use.
+  static bool reserve_one(Shard& shard, RetireList& retired) noexcept {
+    const Table* table = shard.table.load(std::memory_order_relaxed);
+    if ((shard.live + shard.deleted + 1) * 100 <= table->slot_count * kMaxLoadPercent) return true;
+    return rebuild(shard, shard.live + 1, retired);
+  }
+  // Writes `node`'s entry into the first free slot of its probe sequence. REQUIRES: reserve_one()
+  // returned true, and the shard mutex or no concurrent use.
+  static void place(Shard& shard, Node* node, const IndexHash& hash) noexcept {
+    Table* table = shard.table.load(std::memory_order_relaxed);
+    std::size_t i = table->home(hash.slot_hash);
+    while (table->slot(i).load(std::memory_order_relaxed) > kTombstone) i = table->next(i);
+    if (table->slot(i).load(std::memory_order_relaxed) == kTombstone) --shard.deleted;
+    // release: a reader that loads the entry sees the node's contents.
+    table->slot(i).store(entry_of(node, hash), std::memory_order_release);
+    ++shard.live;
+  }
+
   // Replaces the shard's table with one sized for `live` entries at kRebuildLoadPercent, without
   // tombstones; the old table goes to `retired`. REQUIRES: the shard mutex, or no concurrent use.
   static bool rebuild(Shard& shard, std::size_t live, RetireList& retired) noexcept {

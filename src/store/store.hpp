@@ -467,11 +467,15 @@ class Store {
       if (Node* near = on_finger(finger.node, key)) return near;
     }
     Node* node = index_.find(key, IndexHash::of(key));
-    if (node != nullptr) {
-      finger = {id_, epoch, node};
-      __builtin_prefetch(node_of(node->next(0).load(std::memory_order_relaxed)));  // the likely next key
-    }
+    if (node != nullptr) remember(node);
     return node;
+  }
+
+  // Leaves the finger on `node` (found in the current critical section) and starts loading its
+  // successor, the likely next key read.
+  void remember(Node* node) const noexcept {
+    finger_ = {id_, rcu_section_epoch(), node};
+    __builtin_prefetch(node_of(node->next(0).load(std::memory_order_relaxed)));
   }
 
   // `node` if it holds `key`, else its successor if that holds `key`; either only while unmarked.
@@ -483,8 +487,7 @@ class Store {
     if (next == nullptr || is_marked(next->next(0).load(std::memory_order_acquire)) || next->key() != key) {
       return nullptr;
     }
-    finger_ = {id_, rcu_section_epoch(), next};
-    __builtin_prefetch(node_of(next->next(0).load(std::memory_order_relaxed)));
+    remember(next);
     return next;
   }
 

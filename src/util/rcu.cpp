@@ -66,10 +66,7 @@ class Domain {
 
   // The owning thread exits: its bag goes to the reclaimer, its slot to a later thread.
   void release_slot(Slot* slot) {
-    if (slot->bag != nullptr && slot->bag->count > 0) {
-      push(slot->bag);
-      slot->bag = new_bag();
-    }
+    if (slot->bag != nullptr && slot->bag->count > 0) flush(slot);
     slot->in_use.store(false, std::memory_order_release);
   }
 
