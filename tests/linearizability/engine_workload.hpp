@@ -1,0 +1,170 @@
+// A concurrent put/get/erase workload on a few keys of a mantis::Engine that records each call's
+// real-time interval and result, for RegisterChecker (register_checker.hpp), and the engine
+// configurations the checks run in.
+//
+// Values are unique: a put writes value_size bytes, the first 8 the value's id ((thread + 1) << 40 |
+// counter) and the rest a pattern derived from the id, so a get also proves that what it read is whole.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <mantis/engine.hpp>
+
+#include "register_checker.hpp"
+
+namespace mantis::test {
+
+struct RegisterWorkload {
+  std::size_t threads = 4;
+  std::size_t keys = 4;
+  std::size_t ops_per_thread = 200'000;  // per round
+  std::size_t value_size = 64;
+  unsigned put_percent = 40;
+  unsigned erase_percent = 10;  // the rest are gets
+  // Gets walk the keys in order (key i, then i + 1, ...), the pattern the store's finger serves
+  // without a hash probe; otherwise each get picks a random key.
+  bool sequential_gets = false;
+};
+
+// The engine configurations the checks cover.
+struct EngineConfig {
+  const char* name;
+  std::size_t cache_capacity;
+  bool durable;
+};
+inline const EngineConfig kTierOff{"tier off", 0, false};
+inline const EngineConfig kTierDefault{"tier default (64 MiB)", Options{}.cache_capacity, false};
+inline const EngineConfig kTierTiny{"tier tiny (4 KiB)", 4096, false};
+inline const EngineConfig kDurableAsync{"durable kAsync, tier default", Options{}.cache_capacity, true};
+
+inline Options options_for(const EngineConfig& config, const std::filesystem::path& dir) {
+  Options options;
+  options.cache_capacity = config.cache_capacity;
+  if (config.durable) {
+    options.dir = dir;
+    options.durability = Durability::kAsync;
+  }
+  return options;
+}
+
+inline std::string register_key(std::size_t index) {
+  char key[16];
+  std::snprintf(key, sizeof key, "key/%04zu", index);
+  return key;
+}
+
+// The value put for `id`, and the id a stored value carries (kAbsent, and *torn set, when the bytes
+// are not exactly what a put of that id wrote).
+inline std::string register_value(std::uint64_t id, std::size_t size) {
+  std::string value(std::max<std::size_t>(size, 8), '\0');
+  std::memcpy(value.data(), &id, 8);
+  for (std::size_t i = 8; i < value.size(); ++i) value[i] = static_cast<char>((id * 31 + i) & 0x7f);
+  return value;
+}
+inline std::uint64_t register_id(std::string_view value, std::size_t size, bool* torn) {
+  std::uint64_t id = kAbsent;
+  if (value.size() >= 8) std::memcpy(&id, value.data(), 8);
+  if (id == kAbsent || value != register_value(id, size)) {
+    *torn = true;
+    return kAbsent;
+  }
+  return id;
+}
+
+inline std::uint64_t now_ns() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
+
+struct RoundResult {
+  std::vector<RegisterOp> ops;
+  std::uint64_t torn = 0;    // gets whose bytes were not a whole put's
+  std::uint64_t errors = 0;  // calls that returned an unexpected Status
+};
+
+// Runs one round of the workload (threads start together) and returns every call. `round` keeps the
+// values of successive rounds distinct.
+inline RoundResult run_register_round(Engine& engine, const RegisterWorkload& workload, std::uint64_t round) {
+  std::vector<std::vector<RegisterOp>> logs(workload.threads);
+  std::atomic<std::uint64_t> torn{0};
+  std::atomic<std::uint64_t> errors{0};
+  std::atomic<std::size_t> ready{0};
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < workload.threads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<RegisterOp>& log = logs[t];
+      log.reserve(workload.ops_per_thread);
+      std::uint64_t random = 0x9e3779b97f4a7c15ull * (t + 1) + round;
+      auto next_random = [&random] {
+        random ^= random << 13;
+        random ^= random >> 7;
+        random ^= random << 17;
+        return random;
+      };
+      std::uint64_t counter = (round << 28);
+      std::size_t walk = t;
+      std::string read;
+      ValueView view;
+      ready.fetch_add(1);
+      while (ready.load() < workload.threads) {
+      }
+      for (std::size_t i = 0; i < workload.ops_per_thread; ++i) {
+        const std::uint64_t r = next_random();
+        const unsigned dice = static_cast<unsigned>(r % 100);
+        RegisterOp op;
+        op.thread = static_cast<std::uint16_t>(t);
+        op.key = static_cast<std::uint32_t>((r >> 8) % workload.keys);
+        if (dice < workload.put_percent) {
+          op.kind = RegisterOp::Kind::kPut;
+          op.value = ((t + 1) << 40) | ++counter;
+          const std::string value = register_value(op.value, workload.value_size);
+          const std::string key = register_key(op.key);
+          op.invoked_ns = now_ns();
+          const Status s = engine.put(key, value);
+          op.returned_ns = now_ns();
+          if (!s.ok()) errors.fetch_add(1);
+        } else if (dice < workload.put_percent + workload.erase_percent) {
+          op.kind = RegisterOp::Kind::kErase;
+          const std::string key = register_key(op.key);
+          op.invoked_ns = now_ns();
+          const Status s = engine.erase(key);
+          op.returned_ns = now_ns();
+          if (!s.ok()) errors.fetch_add(1);
+        } else {
+          op.kind = RegisterOp::Kind::kGet;
+          if (workload.sequential_gets) op.key = static_cast<std::uint32_t>(walk++ % workload.keys);
+          const std::string key = register_key(op.key);
+          const bool use_view = (r >> 40) & 1;
+          op.invoked_ns = now_ns();
+          const Status s = use_view ? engine.get(key, &view) : engine.get(key, &read);
+          op.returned_ns = now_ns();
+          if (s.ok()) {
+            bool bad = false;
+            op.value = register_id(use_view ? view.data() : std::string_view(read), workload.value_size, &bad);
+            if (bad) torn.fetch_add(1);
+          } else if (!s.is_not_found()) {
+            errors.fetch_add(1);
+          }
+          view.reset();
+        }
+        log.push_back(op);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  RoundResult result;
+  result.torn = torn.load();
+  result.errors = errors.load();
+  for (auto& log : logs) result.ops.insert(result.ops.end(), log.begin(), log.end());
+  return result;
+}
+
+}  // namespace mantis::test
