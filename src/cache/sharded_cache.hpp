@@ -138,6 +138,17 @@ class ShardedCache {
   // be ref()'d there) and returns OK; NotFound on a miss or an expired entry. Takes no lock on a hit.
   template <class Consume>
   Status find(std::string_view key, Consume&& consume) {
+    const Found found = find_confirmed(key, [] { return true; }, std::forward<Consume>(consume));
+    return found == Found::kHit ? Status::ok_status() : Status::not_found();
+  }
+
+  enum class Found { kHit, kMiss, kUnconfirmed };
+  // Like find(), but once a live entry is found, and before consume(entry) runs, confirm() decides
+  // whether it may be used: kUnconfirmed (consume not called, nothing counted) when it returns false.
+  // The Engine's tier confirms that no write of the key overlapped the lookup (CacheTier::probe).
+  // Entries are immutable, so confirming which entry was found confirms the value consume() reads.
+  template <class Confirm, class Consume>
+  Found find_confirmed(std::string_view key, Confirm&& confirm, Consume&& consume) {
     const std::uint64_t hash = hash_key(key);
     Shard& shard = shard_for(hash);
     const std::uint32_t hash32 = static_cast<std::uint32_t>(hash);
@@ -153,17 +164,18 @@ class ShardedCache {
           if (entry->expired_at(now_ms)) expired_at_ms = now_ms;
         }
         if (expired_at_ms == 0) {
+          if (!confirm()) return Found::kUnconfirmed;
           touch(shard, *entry);
           if (shard.sketch != nullptr) shard.sketch->increment(hash32);
           consume(*entry);
           counters_.add(kHits);
-          return Status::ok_status();
+          return Found::kHit;
         }
       }
     }
     counters_.add(kMisses);
     if (expired_at_ms != 0) remove_if_expired(shard, key, hash32, expired_at_ms);
-    return Status::not_found();
+    return Found::kMiss;
   }
 
   // mantis::Cache::get, copying or pinning. Thread-safe; takes no lock on a hit.

@@ -9,6 +9,19 @@ CacheTier::CacheTier(const Options& options, const Clock& clock) {
   cache_options.admission = options.cache_admission;
   cache_ = std::make_unique<ShardedCache>(cache_options, clock);
   doorkeeper_ = std::make_unique<Doorkeeper>(options.cache_capacity / kCacheEntryEstimate);
+  stripes_ = std::make_unique<Stripe[]>(kStripes);
+}
+
+CacheTier::WriteWindowAll::WriteWindowAll(const CacheTier& tier) noexcept : tier_(tier) {
+  if (!tier_.cache_) return;
+  for (std::size_t i = 0; i < kStripes; ++i) tier_.stripes_[i].word.fetch_add(1, std::memory_order_seq_cst);
+}
+
+CacheTier::WriteWindowAll::~WriteWindowAll() {
+  if (!tier_.cache_) return;
+  for (std::size_t i = 0; i < kStripes; ++i) {
+    tier_.stripes_[i].word.fetch_add(kGeneration - 1, std::memory_order_seq_cst);
+  }
 }
 
 std::uint64_t CacheTier::next_id() noexcept {

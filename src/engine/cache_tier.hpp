@@ -6,11 +6,21 @@
 //   Options::cache_capacity. Writes never fill it; a read miss fills it only for a key that missed
 //   recently too (the Doorkeeper, cache/doorkeeper.hpp), so scans and uniform reads over more data than
 //   the tier holds never make it evict what it holds.
-// - Coherence (docs/DESIGN.md, "Cache coherence"): writers call write_through() inside the store's
-//   critical section in which they published their record; it updates a cached entry only while the
-//   store still holds that record, and drops it otherwise. Fills run inside the reader's store critical
-//   section and install only while the store still holds the record they read. Both checks happen
-//   under the shard mutex, so a fill that raced with a write can never leave the older value behind.
+// - Coherence (docs/DESIGN.md, "Cache coherence"), two rules:
+//   C1. Eventual agreement. Writers call write_through() inside the store's critical section in which
+//       they published their record; it updates a cached entry only while the store still holds that
+//       record, and drops it otherwise. Fills run inside the reader's store critical section and install
+//       only while the store still holds the record they read. Both checks happen under the shard
+//       mutex, so a fill that raced with a write can never leave the older value behind.
+//   C2. No hit inside a write. C1 leaves a window: between a writer's publish in the store and its
+//       write_through(), the store holds the new value and the cache the old one, so a reader that
+//       read the new value from the store (a miss, a bypassed probe) could read the old one from the
+//       cache next: back in time. So every write of a key runs inside a WriteWindow on the key's stripe
+//       (one of kStripes atomic words): the window opens before the store publish and closes after
+//       write_through(). A probe reads the stripe word before and after finding the entry, and uses
+//       the entry only if no window was open and none opened or closed in between; otherwise the read
+//       goes to the store. Outside every window of a stripe, each cached entry of its keys holds the
+//       store's current value (C1), so a confirmed hit returns the value the store held at that moment.
 // - Bypass (engine/cache_bypass.hpp): a thread whose probes mostly miss stops probing for a while; a
 //   probe that misses costs about as much as a short store read.
 #pragma once
@@ -30,6 +40,7 @@
 #include "engine/cache_bypass.hpp"
 #include "store/record.hpp"
 #include "util/clock.hpp"
+#include "util/hash.hpp"
 #include "util/retire_list.hpp"
 
 namespace mantis::detail {
@@ -56,14 +67,57 @@ class CacheTier {
   CacheTier& operator=(const CacheTier&) = delete;
 
   // Looks the key up; on a hit calls consume(CacheEntry&) inside the cache's read-side critical
-  // section (the entry may be ref()'d there). Takes no lock.
+  // section (the entry may be ref()'d there). Takes no lock. kSkipped also when a write of a key of
+  // the same stripe overlapped the lookup (C2): the caller reads the store and does not fill.
   template <class Consume>
   Probe probe(std::string_view key, Consume&& consume) const {
     if (!cache_ || !CacheBypass::should_probe(id_)) return Probe::kSkipped;
-    const bool hit = cache_->find(key, std::forward<Consume>(consume)).ok();
+    const std::atomic<std::uint64_t>& stripe = stripe_for(key);
+    // acquire: a window closed before this load has its write_through() visible to the lookup below.
+    const std::uint64_t before = stripe.load(std::memory_order_acquire);
+    if (open_windows(before) != 0) return Probe::kSkipped;
+    // The entry's slot is loaded with acquire inside find_confirmed(), so this second load cannot move
+    // before it: if the lookup saw anything a window wrote, this load sees that window opened (C2).
+    const auto found = cache_->find_confirmed(
+        key, [&stripe, before] { return stripe.load(std::memory_order_acquire) == before; },
+        std::forward<Consume>(consume));
+    if (found == ShardedCache::Found::kUnconfirmed) return Probe::kSkipped;
+    const bool hit = found == ShardedCache::Found::kHit;
     CacheBypass::record_probe(id_, hit);
     return hit ? Probe::kHit : Probe::kMiss;
   }
+
+  // A write's window on its key's stripe (C2): open from construction, before the store publishes,
+  // until destruction, after write_through() or erase(). Does nothing when the tier is off.
+  class WriteWindow {
+   public:
+    WriteWindow(const CacheTier& tier, std::string_view key) noexcept
+        : stripe_(tier.cache_ ? &tier.stripe_for(key) : nullptr) {
+      // seq_cst: the opening is ordered before the store publish that follows it, for every reader.
+      if (stripe_ != nullptr) stripe_->fetch_add(1, std::memory_order_seq_cst);
+    }
+    // One step closes the window and advances the generation, so a probe that straddled the whole
+    // window sees the word change.
+    ~WriteWindow() {
+      if (stripe_ != nullptr) stripe_->fetch_add(kGeneration - 1, std::memory_order_seq_cst);
+    }
+    WriteWindow(const WriteWindow&) = delete;
+    WriteWindow& operator=(const WriteWindow&) = delete;
+
+   private:
+    std::atomic<std::uint64_t>* stripe_;
+  };
+  // Windows on every stripe at once, for clear().
+  class WriteWindowAll {
+   public:
+    explicit WriteWindowAll(const CacheTier& tier) noexcept;
+    ~WriteWindowAll();
+    WriteWindowAll(const WriteWindowAll&) = delete;
+    WriteWindowAll& operator=(const WriteWindowAll&) = delete;
+
+   private:
+    const CacheTier& tier_;
+  };
 
   // After a probe() that missed, inside the store critical section in which the reader found `record`:
   // caches its value if the doorkeeper admits the key and `is_current()` (checked under the shard
@@ -91,10 +145,11 @@ class CacheTier {
     }
   }
 
-  // Drops the key's entry: always coherent, the next read refills it. Call after the store's erase.
+  // Drops the key's entry: always coherent, the next read refills it. Call after the store's erase,
+  // inside the erase's WriteWindow.
   void erase(std::string_view key);
-  // Drops every entry. Call after the store is cleared: a fill racing with it validates against the
-  // store and finds nothing current.
+  // Drops every entry. Call after the store is cleared, inside a WriteWindowAll: a fill racing with it
+  // validates against the store and finds nothing current.
   void clear() noexcept;
   // The tier's figures for Stats::cache (all zero when the tier is off).
   void report(Stats& stats) const;
@@ -102,9 +157,22 @@ class CacheTier {
  private:
   static std::uint64_t next_id() noexcept;
 
+  // A stripe word: the number of open windows in the low kGeneration bits, above them a generation
+  // that every closing advances (2^44 closings per stripe before it wraps).
+  static constexpr std::uint64_t kGeneration = std::uint64_t{1} << 20;
+  static constexpr std::size_t kStripes = 1024;
+  static std::uint64_t open_windows(std::uint64_t word) noexcept { return word & (kGeneration - 1); }
+  struct alignas(64) Stripe {
+    std::atomic<std::uint64_t> word{0};
+  };
+  std::atomic<std::uint64_t>& stripe_for(std::string_view key) const noexcept {
+    return stripes_[hash_key(key) % kStripes].word;
+  }
+
   const std::uint64_t id_ = next_id();      // process-unique, for CacheBypass's per-thread state
   std::unique_ptr<ShardedCache> cache_;     // null when Options::cache_capacity == 0
   std::unique_ptr<Doorkeeper> doorkeeper_;  // decides which misses fill `cache_`
+  std::unique_ptr<Stripe[]> stripes_;       // kStripes words when the tier is on (C2)
 };
 
 }  // namespace mantis::detail

@@ -185,9 +185,10 @@ struct Engine::Impl {
   }
 
   // Publishes `record` (taking over the caller's reference) as the key's value and writes it through
-  // the cache tier inside the same store critical section.
+  // the cache tier inside the same store critical section, all inside the key's write window.
   Status put(std::string_view key, Record* record) {
     detail::RetireList retired;  // destroyed after the store's critical section has ended
+    const CacheTier::WriteWindow window(cache_tier, key);
     const auto outcome = store.put(
         key, record, [&](const auto& is_current) { cache_tier.write_through(key, *record, is_current, retired); });
     if (outcome == Store::PutOutcome::kOutOfMemory) {
@@ -199,9 +200,12 @@ struct Engine::Impl {
   }
 
   void erase(std::string_view key) {
-    store.erase(key);
+    {
+      const CacheTier::WriteWindow window(cache_tier, key);
+      store.erase(key);
+      cache_tier.erase(key);
+    }
     counters.add(kErases);
-    cache_tier.erase(key);
   }
 
   // expire (expires_at_ms > 0) or persist (0): logs the key's new expiry, then gives the key's live
@@ -215,6 +219,7 @@ struct Engine::Impl {
     log_entry.seq = new_seq;
     Status s = logged(encode(log_entry), /*sync=*/false, [&] {
       detail::RetireList retired;  // destroyed after the store's critical section has ended
+      const CacheTier::WriteWindow window(cache_tier, key);
       outcome = store.update(
           key, [&](const Record& current) { return Record::with_expiry(current, expires_at_ms, new_seq); },
           [&](const Record& published, const auto& is_current) {
@@ -451,6 +456,7 @@ std::size_t Engine::size() const { return impl_->store.size(); }
 
 Status Engine::clear() {
   return impl_->logged(impl_->encode(log_op(LogOpType::kClear)), /*sync=*/false, [&] {
+    const CacheTier::WriteWindowAll window(impl_->cache_tier);
     impl_->store.remove_all();
     impl_->cache_tier.clear();  // after the store (see CacheTier::clear)
     return Status::ok_status();

@@ -36,6 +36,13 @@
 // I7. A node is retired only after it left both the list and the index (its remover unlinks it from
 //     both before releasing its owner count), so a node found through the index is valid for the
 //     critical section, and a dead one means the key was absent at some moment of the lookup.
+// I8. A new node is linked and indexed holding kPending, never its record: its inserter stores the
+//     record (release) only once the node is in the list at level 0 and in the index, still under the
+//     shard lock. That store is the insert's one linearization point for every path that can reach
+//     the node: the index, the finger (which may meet a node at level 0 before it is indexed), scans
+//     and the reaper. Until then each of them sees the key as absent, which it is (its previous node
+//     is already dead, I6). Without I8 a reader that met the node through the list saw the value
+//     while a later reader probing the index still found nothing: a read that went back in time.
 //
 // Memory orders: every load of a `next` word or a `record` pointer is acquire, pairing with the release
 // half of the acq_rel CAS (or fetch_or) that wrote it, so a reader that sees a node or record also sees
@@ -97,7 +104,7 @@ class Store {
     while (node != nullptr) {
       Node* next = node->next_node(0);
       Record* record = node->record.load(std::memory_order_relaxed);
-      if (record != kDead) Record::unref(record);
+      if (holds_record(record)) Record::unref(record);
       Node::destroy(node);
       node = next;
     }
@@ -145,7 +152,7 @@ class Store {
     RcuReadLock lock;
     Node* node = find_for_read(key);
     if (node == nullptr) return false;
-    for (Record* record = node->record.load(std::memory_order_acquire); record != kDead;
+    for (Record* record = node->record.load(std::memory_order_acquire); holds_record(record);
          record = node->record.load(std::memory_order_acquire)) {
       if (remove_record(node, record, expired(*record), retired)) return true;
     }
@@ -166,7 +173,7 @@ class Store {
     RcuReadLock lock;
     Node* node = find_for_read(key);
     Record* current = node == nullptr ? kDead : node->record.load(std::memory_order_acquire);
-    while (current != kDead) {
+    while (holds_record(current)) {
       if (expired(*current)) {
         if (remove_record(node, current, /*expired_removal=*/true, retired)) break;
         current = node->record.load(std::memory_order_acquire);
@@ -213,7 +220,7 @@ class Store {
     for (; node != nullptr && count < limit; node = next_live(node)) {
       if (bounded && node->key() >= end) break;
       Record* record = node->record.load(std::memory_order_acquire);
-      if (record == kDead) continue;
+      if (!holds_record(record)) continue;
       __builtin_prefetch(record);
       found[count++] = {node, record};
     }
@@ -259,9 +266,9 @@ class Store {
         return Visited::kMore;
       }
       Record* record = node->record.load(std::memory_order_acquire);
-      if (record != kDead) __builtin_prefetch(record);
+      if (holds_record(record)) __builtin_prefetch(record);
       Node* next = next_live(node);  // its miss overlaps the record's
-      if (record != kDead && !record->expired_at(now) && !fn(node->key(), static_cast<const Record&>(*record))) {
+      if (holds_record(record) && !record->expired_at(now) && !fn(node->key(), static_cast<const Record&>(*record))) {
         return Visited::kStopped;
       }
       last = node;
@@ -287,7 +294,7 @@ class Store {
     std::size_t visited = 0;
     for (; node != nullptr && visited < limit; ++visited, node = next_live(node)) {
       Record* record = node->record.load(std::memory_order_acquire);
-      if (record == kDead || !doomed(static_cast<const Record&>(*record), now)) continue;
+      if (!holds_record(record) || !doomed(static_cast<const Record&>(*record), now)) continue;
       if (remove_record(node, record, count_as_expired, retired)) ++result.removed;
     }
     result.reached_end = node == nullptr;
@@ -367,8 +374,13 @@ class Store {
   }
 
  private:
-  // The record pointer of a logically removed node (never dereferenced).
+  // The record pointer of a logically removed node, and of a node being inserted whose record is not
+  // published yet (I8). Neither is ever dereferenced; every other value is a live record.
   static inline Record* const kDead = reinterpret_cast<Record*>(std::uintptr_t{1});
+  static inline Record* const kPending = reinterpret_cast<Record*>(std::uintptr_t{2});
+  static bool holds_record(const Record* record) noexcept {
+    return reinterpret_cast<std::uintptr_t>(record) > reinterpret_cast<std::uintptr_t>(kPending);
+  }
   static constexpr std::uintptr_t kMark = 1;
 
   static bool is_marked(std::uintptr_t word) noexcept { return (word & kMark) != 0; }
@@ -437,7 +449,7 @@ class Store {
     Node* node = find_for_read(key);
     if (node == nullptr) return false;
     Record* record = node->record.load(std::memory_order_acquire);
-    if (record == kDead) return false;
+    if (!holds_record(record)) return false;
     if (expired(*record)) {
       const_cast<Store*>(this)->remove_record(node, record, /*expired_removal=*/true, retired);
       return false;
@@ -593,7 +605,7 @@ class Store {
   // when the node is dead.
   bool replace_record(Node* node, Record* record, RetireList& retired) {
     Record* current = node->record.load(std::memory_order_acquire);
-    while (current != kDead) {
+    while (holds_record(current)) {
       // acq_rel: publishes the record's bytes to readers that load it with acquire.
       if (node->record.compare_exchange_weak(current, record, std::memory_order_acq_rel, std::memory_order_acquire)) {
         account_replace(*current, *record);
@@ -646,7 +658,7 @@ class Store {
         continue;
       }
       if (fresh == nullptr) {
-        fresh = Node::create(key, record, random_height());
+        fresh = Node::create(key, kPending, random_height());
         if (fresh == nullptr) return PutOutcome::kOutOfMemory;
       }
       for (int level = 0; level < fresh->height; ++level) {
@@ -663,6 +675,9 @@ class Store {
       note_ttl(*record);
       build_tower(fresh, key, preds, succs);
       shard.insert(fresh);
+      // I8: the insert's linearization point. release: publishes the record's bytes to readers that
+      // load it with acquire, as every other store of a record pointer does.
+      fresh->record.store(record, std::memory_order_release);
       release_owner(fresh, retired);
       *published = fresh;
       return PutOutcome::kInserted;
