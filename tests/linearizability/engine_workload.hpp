@@ -31,6 +31,11 @@ struct RegisterWorkload {
   // Gets walk the keys in order (key i, then i + 1, ...), the pattern the store's finger serves
   // without a hash probe; otherwise each get picks a random key.
   bool sequential_gets = false;
+  // Faults injected by thread 0, to prove that the checker catches them (0: none). Every n-th of its
+  // operations becomes, on a random key: a stale read (put a, put b, then a get reported as returning
+  // a), or a lost write (a put reported but never sent to the engine, then a get).
+  std::size_t inject_stale_every = 0;
+  std::size_t inject_lost_every = 0;
 };
 
 // The engine configurations the checks cover.
@@ -116,21 +121,45 @@ inline RoundResult run_register_round(Engine& engine, const RegisterWorkload& wo
       ready.fetch_add(1);
       while (ready.load() < workload.threads) {
       }
+      auto put = [&](std::uint32_t key, bool send) {
+        RegisterOp op;
+        op.thread = static_cast<std::uint16_t>(t);
+        op.key = key;
+        op.kind = RegisterOp::Kind::kPut;
+        op.value = ((t + 1) << 40) | ++counter;
+        const std::string value = register_value(op.value, workload.value_size);
+        op.invoked_ns = now_ns();
+        if (send && !engine.put(register_key(key), value).ok()) errors.fetch_add(1);
+        op.returned_ns = now_ns();
+        log.push_back(op);
+        return op.value;
+      };
+      auto injects = [&](std::size_t every, std::size_t i) { return t == 0 && every != 0 && i % every == every - 1; };
       for (std::size_t i = 0; i < workload.ops_per_thread; ++i) {
         const std::uint64_t r = next_random();
         const unsigned dice = static_cast<unsigned>(r % 100);
         RegisterOp op;
         op.thread = static_cast<std::uint16_t>(t);
         op.key = static_cast<std::uint32_t>((r >> 8) % workload.keys);
-        if (dice < workload.put_percent) {
-          op.kind = RegisterOp::Kind::kPut;
-          op.value = ((t + 1) << 40) | ++counter;
-          const std::string value = register_value(op.value, workload.value_size);
-          const std::string key = register_key(op.key);
+        if (injects(workload.inject_stale_every, i)) {
+          const std::uint64_t older = put(op.key, true);
+          put(op.key, true);
+          op.kind = RegisterOp::Kind::kGet;
           op.invoked_ns = now_ns();
-          const Status s = engine.put(key, value);
+          (void)engine.get(register_key(op.key), &read);
           op.returned_ns = now_ns();
-          if (!s.ok()) errors.fetch_add(1);
+          op.value = older;  // the injected fault: a value overwritten before the get began
+        } else if (injects(workload.inject_lost_every, i)) {
+          put(op.key, false);  // the injected fault: acknowledged, never applied
+          op.kind = RegisterOp::Kind::kGet;
+          op.invoked_ns = now_ns();
+          const Status s = engine.get(register_key(op.key), &read);
+          op.returned_ns = now_ns();
+          bool bad = false;
+          op.value = s.ok() ? register_id(read, workload.value_size, &bad) : kAbsent;
+        } else if (dice < workload.put_percent) {
+          put(op.key, true);
+          continue;
         } else if (dice < workload.put_percent + workload.erase_percent) {
           op.kind = RegisterOp::Kind::kErase;
           const std::string key = register_key(op.key);

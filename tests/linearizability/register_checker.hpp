@@ -19,8 +19,8 @@
 // operation per thread is in flight.
 //
 // Sound and complete: a violation is reported exactly when the history is not linearizable (given
-// timestamps that bound each call). After a violation the key restarts from what the failing operation
-// saw, so later counts are indicative only; the first report is exact.
+// timestamps that bound each call). Only a get can be the operation that fails; it is then reported
+// and left out, and the check goes on, so each bad read counts once.
 //
 // Not thread-safe: one checker per thread. Rounds may be fed one after another with check(): the
 // possible states at the end of a round carry into the next (every operation of a round must have
@@ -174,11 +174,10 @@ inline void RegisterChecker::check_key(const std::vector<const RegisterOp*>& ops
     }
     in_flight[op.thread] = nullptr;
     if (next.empty()) {
+      // Only a get can fail (a put or an erase is legal in any state). A get changes nothing, so the
+      // check goes on as if it had not happened: each violation is counted once.
       report(op, configs);
-      // Restart the key from what the failing operation saw; the other operations in flight stay
-      // unlinearized.
-      const std::uint64_t value = op.kind == RegisterOp::Kind::kErase ? kAbsent : op.value;
-      next.push_back(Config{value, 0});
+      continue;
     }
     configs.swap(next);
   }
@@ -188,7 +187,10 @@ inline void RegisterChecker::report(const RegisterOp& op, const std::vector<Conf
   ++violations_;
   if (reports_.size() >= kMaxDescribed) return;
   std::string text = "key " + std::to_string(op.key) + ": " + describe(op) + " has no linearization; values the key could hold:";
+  std::vector<std::uint64_t> values;
   for (const Config& config : before) {
+    if (std::find(values.begin(), values.end(), config.value) != values.end()) continue;
+    values.push_back(config.value);
     text += " " + (config.value == kAbsent ? std::string("absent") : std::to_string(config.value));
   }
   reports_.push_back(std::move(text));
