@@ -1,5 +1,5 @@
 // The Engine's cache tier: read-through fills, write-side refresh, TTL, stats, and the hunt for the
-// stale-fill race of docs/DESIGN.md, "Cache coherence".
+// stale-fill race of docs/DESIGN.md, rule 3, "Linearizable point operations".
 #include <catch2/catch.hpp>
 
 #include <array>
@@ -151,10 +151,11 @@ TEST_CASE("TinyLFU admission works inside the engine", "[cache_tier]") {
   CHECK(db->stats().cache.charge <= 64u << 10);
 }
 
-// The stale-fill race (docs/DESIGN.md, "Cache coherence"): reader R misses the cache and reads v1 from the store;
-// writer W stores v2 and refreshes the cache; R then fills the cache with v1, stale forever. A tiny cache evicts
-// constantly, so fills happen all the time. Each key has one writer writing increasing versions and publishing the last
-// completed one; a read must never return a version older than one whose write completed before the read began.
+// The stale-fill race (docs/DESIGN.md, rule 3, "Linearizable point operations"): reader R misses the cache and reads v1
+// from the store; writer W stores v2 and refreshes the cache; R then fills the cache with v1, stale forever. A tiny
+// cache evicts constantly, so fills happen all the time. Each key has one writer writing increasing versions and
+// publishing the last completed one; a read must never return a version older than one whose write completed before the
+// read began.
 TEST_CASE("no read returns a version older than a completed write (stale-fill race hunt)", "[cache_tier][stress]") {
   constexpr int kKeys = 6;
   constexpr int kWriters = 2;

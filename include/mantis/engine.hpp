@@ -30,7 +30,9 @@ struct EngineTesting;
 // takes a global lock; reads never block. Not copyable or movable (hold it by unique_ptr).
 //
 // Keys and values are arbitrary bytes (embedded NULs, invalid UTF-8 and the empty key are valid).
-// Once put/erase/write returns OK, every later read in any thread sees it or something newer.
+// Point operations (put, get, contains, erase, expire, persist) are linearizable, cache tier on or
+// off: once put/erase/write returns OK, every later read in any thread sees it or something newer,
+// and once a read has returned a value, no read that starts later returns an older one.
 // An expired key is invisible to every read from the millisecond it expires (wall clock).
 class Engine {
  public:

@@ -81,13 +81,12 @@ class ShardedCache {
   // mantis::Cache::put: inserts or replaces, evicting as needed. Thread-safe.
   Status put(std::string_view key, std::string_view value, std::chrono::milliseconds ttl);
 
-  // The read-through fill of the Engine's cache tier (docs/DESIGN.md, "Cache coherence"). Caches key -> value unless
-  // `still_current()`, called under the shard mutex that writers' write_through() also takes, says that
-  // the store no longer holds the record the value was read from; so a fill that raced with a write
-  // can never leave the older value behind. Entries too large for their shard are not cached. Thread-safe.
-  // May be called inside an RCU read-side critical section: whatever it unlinks goes to the caller's
-  // `retired`, which the caller must destroy outside that section. `still_current` must not retire
-  // anything through RCU (the mutex is held).
+  // The read-through fill of the Engine's cache tier (docs/DESIGN.md, rule 3, "Linearizable point operations"). Caches
+  // key -> value unless `still_current()`, called under the shard mutex that writers' write_through() also takes, says
+  // that the store no longer holds the record the value was read from; so a fill that raced with a write can never
+  // leave the older value behind. Entries too large for their shard are not cached. Thread-safe. May be called inside
+  // an RCU read-side critical section: whatever it unlinks goes to the caller's `retired`, which the caller must
+  // destroy outside that section. `still_current` must not retire anything through RCU (the mutex is held).
   template <class StillCurrent>
   void fill(std::string_view key, std::string_view value, std::uint64_t expires_at_ms, StillCurrent&& still_current,
             RetireList& retired) {
@@ -106,12 +105,12 @@ class ShardedCache {
     install_locked(shard, entry, retired);  // a fill that cannot be installed is simply skipped
   }
 
-  // The write side of the Engine's cache tier (docs/DESIGN.md, "Cache coherence"), called by a writer inside the
-  // critical section in which it published `value` to the store. If `key` is cached, the entry becomes
-  // `value` when `is_current()` (under the shard mutex) confirms that the store still holds the
-  // writer's record, and is dropped otherwise (the newer writer keeps it current itself). Uncached keys
-  // stay uncached: writes never fill. Whatever is unlinked goes to the caller's `retired`, destroyed
-  // outside the critical section. Thread-safe.
+  // The write side of the Engine's cache tier (docs/DESIGN.md, rule 3, "Linearizable point operations"), called by a
+  // writer inside the critical section in which it published `value` to the store. If `key` is cached, the entry
+  // becomes `value` when `is_current()` (under the shard mutex) confirms that the store still holds the writer's
+  // record, and is dropped otherwise (the newer writer keeps it current itself). Uncached keys stay uncached: writes
+  // never fill. Whatever is unlinked goes to the caller's `retired`, destroyed outside the critical section.
+  // Thread-safe.
   template <class IsCurrent>
   void write_through(std::string_view key, std::string_view value, std::uint64_t expires_at_ms, IsCurrent&& is_current,
                      RetireList& retired) {
@@ -138,7 +137,8 @@ class ShardedCache {
   // be ref()'d there) and returns OK; NotFound on a miss or an expired entry. Takes no lock on a hit.
   template <class Consume>
   Status find(std::string_view key, Consume&& consume) {
-    const Found found = find_confirmed(key, [] { return true; }, std::forward<Consume>(consume));
+    const Found found = find_confirmed(
+        key, [] { return true; }, std::forward<Consume>(consume));
     return found == Found::kHit ? Status::ok_status() : Status::not_found();
   }
 

@@ -6,7 +6,7 @@
 //   Options::cache_capacity. Writes never fill it; a read miss fills it only for a key that missed
 //   recently too (the Doorkeeper, cache/doorkeeper.hpp), so scans and uniform reads over more data than
 //   the tier holds never make it evict what it holds.
-// - Coherence (docs/DESIGN.md, "Cache coherence"), two rules:
+// - Coherence (docs/DESIGN.md, rule 3, "Linearizable point operations"), two rules:
 //   C1. Eventual agreement. Writers call write_through() inside the store's critical section in which
 //       they published their record; it updates a cached entry only while the store still holds that
 //       record, and drops it otherwise. Fills run inside the reader's store critical section and install

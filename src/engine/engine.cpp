@@ -22,8 +22,8 @@ namespace mantis {
 namespace {
 
 using detail::CacheTier;
-using detail::kScanRunEntries;
 using detail::kMaxTtlMs;
+using detail::kScanRunEntries;
 using detail::LogOp;
 using detail::LogOpType;
 using detail::Record;
@@ -438,9 +438,9 @@ Status Engine::scan_range(std::string_view begin, std::string_view end, ScanFn f
   std::string from(begin);
   bool inclusive = true;
   while (true) {
-    const Store::Visited visited = impl_->store.visit(
-        from, inclusive, end, !end.empty(), kScanRunEntries, &from,
-        [&fn](std::string_view key, const Record& record) { return fn(key, record.value()); });
+    const Store::Visited visited =
+        impl_->store.visit(from, inclusive, end, !end.empty(), kScanRunEntries, &from,
+                           [&fn](std::string_view key, const Record& record) { return fn(key, record.value()); });
     if (visited != Store::Visited::kMore) return Status::ok_status();
     inclusive = false;
   }

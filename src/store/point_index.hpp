@@ -17,8 +17,21 @@
 // - A table is rebuilt (to kRebuildLoadPercent live) when live + deleted entries would pass
 //   kMaxLoadPercent: probe sequences always reach an empty slot.
 //
-// The store keeps these invariants with it (store.hpp, I6-I7): every key has at most one entry, and a
-// key's node is inserted into the index by its inserter, under the shard mutex, before the put returns.
+// The store keeps these invariants with it (store.hpp, I6-I8): every key has at most one entry, and a
+// key's node is inserted into the index by its inserter, under the shard mutex, before its record is
+// published and before the put returns.
+//
+// Readers and rebuilds (why a probe's answer is always one the key had during the probe):
+// - A reader probes the table it loaded, perhaps one that a rebuild or shrink has replaced since. The
+//   old table keeps the entries it had when it was replaced, and stays allocated for the reader's
+//   section. Its entry for a key, if any, was the key's entry at the moment the reader loaded it.
+// - Erase writes a tombstone; a re-insert of the same key (only after its old node is dead, I6) may
+//   reuse that slot or an earlier one. A probe that passes the new entry's slot before it is written
+//   and the old entry's slot after it is erased finds nothing: the key was absent in between (the old
+//   node was dead, the new one still pending, I8).
+// - So what a probe returns is the key's current node, a dead node (absent at some moment of the
+//   probe: its death came before the entry's removal, which came before any re-insert), a pending one
+//   (absent), or nothing (absent or pending at that moment). Every case is a state the key had.
 #pragma once
 
 #include <algorithm>
@@ -154,7 +167,8 @@ class PointIndex {
   // One shard's writer lock, and the writes made under it.
   class Locked {
    public:
-    Locked(PointIndex& index, const IndexHash& hash) : shard_(index.shards_[hash.shard]), hash_(hash), lock_(shard_.mutex) {}
+    Locked(PointIndex& index, const IndexHash& hash)
+        : shard_(index.shards_[hash.shard]), hash_(hash), lock_(shard_.mutex) {}
 
     Node* find(std::string_view key) const noexcept {
       return shard_.table.load(std::memory_order_relaxed)->find(key, hash_, nullptr);
@@ -202,7 +216,8 @@ class PointIndex {
   // Bytes of every table (slots and headers). Approximate while writers run.
   std::size_t memory_bytes() const noexcept {
     std::size_t bytes = 0;
-    for (const Shard& shard : shards_) bytes += Table::bytes_for(shard.table.load(std::memory_order_relaxed)->slot_count);
+    for (const Shard& shard : shards_)
+      bytes += Table::bytes_for(shard.table.load(std::memory_order_relaxed)->slot_count);
     return bytes;
   }
 

@@ -471,7 +471,13 @@ class Store {
   // that node's or its successor's (sequential access), and the node is provably still allocated (the
   // epoch condition of util/rcu.hpp's rcu_global_epoch()), no hash probe is needed. A node found this
   // way is unmarked at level 0, so it is in the list and the only unmarked node of its key (I1), as an
-  // indexed one is.
+  // indexed one is. Why that is enough:
+  // - A freed node is never followed (the epoch proof), so an address reused for another node or a
+  //   record is never read as the finger's node; store_id rules out another store at the same address.
+  // - Erase then re-insert of the key: the old node is marked at level 0 before the new one is linked
+  //   (put_locked marks it if its remover has not yet), so an unmarked finger node is the key's node.
+  // - The successor may be a node whose insert is under way and not yet indexed: it holds kPending
+  //   until indexed (I8), so the finger reads the key as absent until every path sees the insert.
   Node* find_for_read(std::string_view key) const {
     Finger& finger = finger_;
     const std::uint64_t epoch = rcu_section_epoch();

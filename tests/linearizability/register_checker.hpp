@@ -186,7 +186,8 @@ inline void RegisterChecker::check_key(const std::vector<const RegisterOp*>& ops
 inline void RegisterChecker::report(const RegisterOp& op, const std::vector<Config>& before) {
   ++violations_;
   if (reports_.size() >= kMaxDescribed) return;
-  std::string text = "key " + std::to_string(op.key) + ": " + describe(op) + " has no linearization; values the key could hold:";
+  std::string text =
+      "key " + std::to_string(op.key) + ": " + describe(op) + " has no linearization; values the key could hold:";
   std::vector<std::uint64_t> values;
   for (const Config& config : before) {
     if (std::find(values.begin(), values.end(), config.value) != values.end()) continue;
