@@ -26,10 +26,13 @@ jobs="${MANTIS_JOBS:-$(nproc)}"
 "$root/scripts/install-deps.sh" --go
 
 if [[ ! -f "$build/CMakeCache.txt" ]]; then
+  # The libraries only: the install below installs whatever the build directory configured.
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMANTIS_BUILD_TESTS=OFF \
-    -DMANTIS_BUILD_BENCH=OFF -DMANTIS_BUILD_EXAMPLES=OFF
+    -DMANTIS_BUILD_BENCH=OFF -DMANTIS_BUILD_EXAMPLES=OFF -DMANTIS_BUILD_TOOLS=OFF -DMANTIS_BUILD_SERVER=OFF
 fi
-cmake --build "$build" --parallel "$jobs" --target mantis mantis_c
+# Everything the directory configured (a no-op for a directory already built), so that the install
+# never looks for a target that was not built.
+cmake --build "$build" --parallel "$jobs"
 prefix="$build/go-prefix"
 rm -rf "$prefix"
 cmake --install "$build" --prefix "$prefix" >/dev/null
