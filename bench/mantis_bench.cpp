@@ -53,7 +53,8 @@ in the same process on the same keys. Keys are 16 bytes ("key:" + 12 digits).
                       always runs before the other phases and is reported when listed; seq_write
                       (an ascending load into a store of its own) runs when it or seq_read is listed
   --cache-size BYTES  Options::cache_capacity of the engine, and the capacity of the cache-phase
-                      caches; K/M/G suffixes allowed (default 64M)
+                      caches; K/M/G suffixes allowed (default: the engine without a tier, as
+                      Options' default, and 64M caches for the cache phase)
   --compare LIST      peers: stdmap,cds,lru, and memory (the engine without --dir) (default: all that
                       apply; "" for mantis alone)
   --dir DIR           durable engines: each mantis store lives in a fresh directory under DIR (removed
@@ -89,7 +90,11 @@ struct Config {
   std::vector<int> threads = {1, 2, 40};
   double seconds = 2.0;
   std::vector<Workload> workloads;
-  std::size_t cache_size = Options{}.cache_capacity;
+  // --cache-size: the engine's tier (default: Options' default, no tier) and the cache phases' caches
+  // (default: CacheOptions' default capacity).
+  std::optional<std::size_t> cache_size;
+  std::size_t engine_cache_size() const { return cache_size.value_or(Options{}.cache_capacity); }
+  std::size_t cache_phase_size() const { return cache_size.value_or(mantis::CacheOptions{}.capacity); }
   std::vector<std::string> compare = {"stdmap", "cds", "lru", "memory"};
   std::string dir;  // empty: engines in memory
   Durability durability = Durability::kAsync;
@@ -437,7 +442,7 @@ class Bench {
     if (impl == "stdmap") return std::make_unique<StdMapTarget>();
     if (impl == "cds") return std::make_unique<CdsTarget>();
     Options options;
-    options.cache_capacity = config_.cache_size;
+    options.cache_capacity = config_.engine_cache_size();
     if (impl == "mantis" && config_.durable()) {
       options.dir = std::filesystem::path(config_.dir) /
                     ("mantis-bench-" + std::to_string(::getpid()) + "-" + std::to_string(next_dir_++));
@@ -599,15 +604,15 @@ class Bench {
     const PhaseContext phase = context(config_.value_size, progress);
     // Entries charging 40% of the capacity: resident in every shard despite uneven hashing.
     const std::uint64_t hot_keys = std::clamp<std::uint64_t>(
-        config_.cache_size * 2 / 5 / (kKeySize + config_.value_size + Cache::kEntryOverhead), 1, config_.keys);
+        config_.cache_phase_size() * 2 / 5 / (kKeySize + config_.value_size + Cache::kEntryOverhead), 1, config_.keys);
     for (int threads : config_.threads) {
       for (const std::string& impl : cache_impls()) {
         progress_.begin(impl, "cache_hits", threads);
         std::unique_ptr<CacheTarget> cache;
         if (impl == "lru") {
-          cache = std::make_unique<LruTarget>(config_.cache_size);
+          cache = std::make_unique<LruTarget>(config_.cache_phase_size());
         } else {
-          cache = std::make_unique<MantisCacheTarget>(config_.cache_size);
+          cache = std::make_unique<MantisCacheTarget>(config_.cache_phase_size());
         }
         record(impl, "cache_hits", threads, run_cache_hits(*cache, threads, hot_keys, phase));
       }
@@ -794,7 +799,7 @@ bool write_json(const std::string& path, const Results& results, const Config& c
   uname(&host);
   out << "{\n  \"config\": {\"keys\": " << config.keys << ", \"key_size\": " << kKeySize
       << ", \"value_size\": " << config.value_size << ", \"seconds\": " << config.seconds
-      << ", \"cache_size\": " << config.cache_size << ", \"threads\": [";
+      << ", \"cache_size\": " << config.engine_cache_size() << ", \"threads\": [";
   for (std::size_t i = 0; i < config.threads.size(); ++i) out << (i ? ", " : "") << config.threads[i];
   out << "], \"quick\": " << (config.quick ? "true" : "false") << "},\n";
   out << "  \"machine\": {\"cpu\": " << json_string(read_first_matching("/proc/cpuinfo", "model name"))

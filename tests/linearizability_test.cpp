@@ -1,6 +1,6 @@
 // Reads never go back in time: the exact linearizability checker (linearizability/register_checker.hpp)
 // proves itself on histories with known answers and on injected faults, then checks concurrent
-// put/get/erase histories of engines with the cache tier off, at its default size and tiny, with
+// put/get/erase histories of engines with the cache tier off, at 64 MiB and tiny, with
 // random and sequential reads (the store's finger), and durable. Also the monotonic-reads hunt:
 // versioned writers and readers that must never see a key's version decrease.
 // MANTIS_STRESS_SECONDS sets how long each engine case runs; mantis-linearizability runs long ones.
@@ -106,7 +106,7 @@ TEST_CASE("the checker reports stale reads, lost writes and values never written
 
 TEST_CASE("the checker catches faults injected into a real engine's history", "[linearizability]") {
   mantis::test::TempDir dir;
-  auto engine = mantis::test::open_engine(mantis::test::options_for(mantis::test::kTierDefault, dir.path()));
+  auto engine = mantis::test::open_engine(mantis::test::options_for(mantis::test::kTierOn, dir.path()));
   RegisterWorkload workload;
   workload.ops_per_thread = 20'000;
   SECTION("stale reads, among 4 threads") {
@@ -131,11 +131,11 @@ TEST_CASE("engine histories are linearizable: put, get, erase on 4 keys from 4 t
   const bool sequential = GENERATE(false, true);
   workload.sequential_gets = sequential;
   SECTION("tier off") { check_engine(mantis::test::kTierOff, workload); }
-  SECTION("tier default") { check_engine(mantis::test::kTierDefault, workload); }
+  SECTION("tier 64 MiB") { check_engine(mantis::test::kTierOn, workload); }
   SECTION("tier tiny") { check_engine(mantis::test::kTierTiny, workload); }
 }
 
-TEST_CASE("durable engine histories are linearizable (kAsync, tier default)", "[linearizability]") {
+TEST_CASE("durable engine histories are linearizable (kAsync, tier 64 MiB)", "[linearizability]") {
   RegisterWorkload workload;
   workload.ops_per_thread = 50'000;
   check_engine(mantis::test::kDurableAsync, workload);

@@ -131,7 +131,7 @@ type Options struct {
 	ErrorIfExists  bool          // fail if the directory already holds a database
 	Durability     Durability    // default Async
 	SyncInterval   time.Duration // Periodic only; default 1s
-	CacheCapacity  int64         // bytes of cache tier; default 64 MiB; NoCache disables it
+	CacheCapacity  int64         // bytes of cache tier; default 0 (off); NoCache also disables it
 	CacheAdmission Admission     // default Always
 	ReaperInterval time.Duration // background TTL sweep; default 100ms; NoReaper = lazy only
 	MaxKeySize     int64         // default 64 KiB

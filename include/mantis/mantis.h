@@ -100,7 +100,7 @@ MANTIS_EXPORT void mantis_options_set_create_if_missing(mantis_options_t* option
 MANTIS_EXPORT void mantis_options_set_error_if_exists(mantis_options_t* options, uint8_t v);   /* default 0 */
 MANTIS_EXPORT void mantis_options_set_durability(mantis_options_t* options, int v);            /* default ASYNC */
 MANTIS_EXPORT void mantis_options_set_sync_interval(mantis_options_t* options, int64_t ms);    /* default 1000 */
-MANTIS_EXPORT void mantis_options_set_cache_capacity(mantis_options_t* options, size_t bytes); /* 64 MiB; 0 = off */
+MANTIS_EXPORT void mantis_options_set_cache_capacity(mantis_options_t* options, size_t bytes); /* default 0 = off */
 MANTIS_EXPORT void mantis_options_set_cache_admission(mantis_options_t* options, int v);       /* default ALWAYS */
 MANTIS_EXPORT void mantis_options_set_reaper_interval(mantis_options_t* options, int64_t ms);  /* 100; 0 = lazy */
 MANTIS_EXPORT void mantis_options_set_max_key_size(mantis_options_t* options, size_t bytes);   /* default 64 KiB */

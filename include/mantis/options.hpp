@@ -35,8 +35,11 @@ struct Options {
   Durability durability = Durability::kAsync;
   // Default: 1000 ms. Interval of kPeriodic syncs; must be > 0.
   std::chrono::milliseconds sync_interval{1000};
-  // Default: 64 MiB. Bytes charged to the cache tier; 0 disables it.
-  std::size_t cache_capacity = 64u << 20;
+  // Default: 0 (no tier). Bytes charged to the read-through cache tier in front of the store; 0
+  // disables it. Off by default because the store's point index already serves a read in about as
+  // many cache misses as a tier hit, while a tier adds work to every write and, with many more
+  // threads than cores, millisecond tails (README, "Cache tier").
+  std::size_t cache_capacity = 0;
   // Default: kAlways.
   Admission cache_admission = Admission::kAlways;
   // Default: 100 ms. Interval of the background TTL sweep; 0 = lazy expiry only. Must be >= 0.

@@ -45,9 +45,9 @@ struct EngineConfig {
   bool durable;
 };
 inline const EngineConfig kTierOff{"tier off", 0, false};
-inline const EngineConfig kTierDefault{"tier default (64 MiB)", Options{}.cache_capacity, false};
+inline const EngineConfig kTierOn{"tier 64 MiB", std::size_t{64} << 20, false};
 inline const EngineConfig kTierTiny{"tier tiny (4 KiB)", 4096, false};
-inline const EngineConfig kDurableAsync{"durable kAsync, tier default", Options{}.cache_capacity, true};
+inline const EngineConfig kDurableAsync{"durable kAsync, tier 64 MiB", std::size_t{64} << 20, true};
 
 inline Options options_for(const EngineConfig& config, const std::filesystem::path& dir) {
   Options options;

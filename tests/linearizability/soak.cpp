@@ -2,7 +2,7 @@
 // operations as asked, checks each round with RegisterChecker, and prints the counts. The long runs
 // behind docs/DESIGN.md's coherence claims; tests/linearizability_test.cpp runs short ones in CI.
 //
-//   mantis-linearizability --config off|default|tiny|durable [--threads N] [--keys N]
+//   mantis-linearizability --config off|on|tiny|durable [--threads N] [--keys N]
 //                          [--ops N] [--sequential-gets] [--dir PATH]
 //
 // Exits 0 when every round is linearizable and no read was torn, 1 otherwise, 2 on bad arguments.
@@ -20,7 +20,7 @@ namespace {
 int usage(const char* problem) {
   std::fprintf(stderr,
                "mantis-linearizability: %s\n"
-               "usage: mantis-linearizability --config off|default|tiny|durable [--threads N] [--keys N]\n"
+               "usage: mantis-linearizability --config off|on|tiny|durable [--threads N] [--keys N]\n"
                "                              [--ops N] [--sequential-gets] [--dir PATH]\n",
                problem);
   return 2;
@@ -48,10 +48,10 @@ int main(int argc, char** argv) {
     if (arg == "--config" && value != nullptr) {
       const std::string name = argv[++i];
       if (name == "off") config = &kTierOff;
-      if (name == "default") config = &kTierDefault;
+      if (name == "on") config = &kTierOn;
       if (name == "tiny") config = &kTierTiny;
       if (name == "durable") config = &kDurableAsync;
-      if (config == nullptr) return usage("--config takes off, default, tiny or durable");
+      if (config == nullptr) return usage("--config takes off, on (a 64 MiB tier), tiny (4 KiB) or durable");
     } else if (arg == "--threads") {
       if (!number(&n) || n > RegisterChecker::kMaxThreads) return usage("--threads takes 1..64");
       workload.threads = n;

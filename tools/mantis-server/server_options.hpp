@@ -18,7 +18,7 @@ struct ServerOptions {
   std::string data_dir;                       // empty = memory only
   std::string durability = "async";           // none | async | sync | periodic (only with data_dir)
   std::uint64_t sync_interval_ms = 1000;      // kPeriodic's fdatasync interval
-  std::size_t cache_size = std::size_t{64} << 20;  // bytes of the engine's cache tier; 0 disables it
+  std::size_t cache_size = 0;                 // bytes of the engine's cache tier; 0 (the engine's default) disables it
   unsigned workers = 0;                       // RESP threads; 0 = min(cores, 4)
   std::size_t max_clients = 10000;            // RESP connections beyond this get an error and are closed
   std::size_t max_bulk_bytes = std::size_t{512} << 20;  // longest bulk string a request may carry
