@@ -434,9 +434,7 @@ class Bench {
     return total;
   }
 
-  bool runs_ascending_store() const {
-    return config_.runs(Workload::kSeqWrite) || config_.runs(Workload::kSeqRead);
-  }
+  bool runs_ascending_store() const { return config_.runs(Workload::kSeqWrite) || config_.runs(Workload::kSeqRead); }
 
   std::unique_ptr<KvTarget> make_kv(std::string_view impl) const {
     if (impl == "stdmap") return std::make_unique<StdMapTarget>();
@@ -489,9 +487,8 @@ class Bench {
         progress_.begin(impl, "memory_pressure", threads);
         const auto m = run_in_child([&] {
           auto target = make_kv(impl);
-          Measurement result =
-              run_load(*target, threads, large_keys, kLargeValueSize, LoadOrder::shuffled(large_keys),
-                       context(kLargeValueSize, progress));
+          Measurement result = run_load(*target, threads, large_keys, kLargeValueSize, LoadOrder::shuffled(large_keys),
+                                        context(kLargeValueSize, progress));
           result.in_child = true;
           return result;
         });

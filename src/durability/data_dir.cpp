@@ -14,8 +14,6 @@
 #include "durability/snapshot_format.hpp"
 #include "durability/snapshot_reader.hpp"
 #include "durability/snapshot_writer.hpp"
-#include "store/record.hpp"
-#include "store/scan_batch.hpp"
 
 namespace mantis::detail {
 namespace {
@@ -25,46 +23,6 @@ namespace {
 static_assert(Options::kMaxKeySizeLimit + Options::kMaxValueSizeLimit + (std::uint64_t{1} << 20) <=
                   kMaxSnapshotEntryBytes,
               "the largest key and value must fit one snapshot entry");
-
-Status out_of_memory(std::string_view what) { return Status::resource_exhausted("out of memory " + std::string(what)); }
-
-// Applies one decoded log record to the store, as the engine applied it live.
-Status replay(const LogRecord& record, std::string_view location, Store& store, std::uint64_t* max_seq) {
-  for (const LogOp& op : record.ops) {
-    switch (op.type) {
-      case LogOpType::kPut: {
-        if (!Record::verify(op.record)) {
-          return Status::corruption(std::string(location) + ": a put whose value is not a valid record");
-        }
-        Record* fresh = Record::from_encoded(op.record);
-        if (fresh == nullptr) return out_of_memory("replaying the log");
-        *max_seq = std::max(*max_seq, fresh->seq());
-        if (store.put(op.key, fresh) == Store::PutOutcome::kOutOfMemory) {
-          Record::unref(fresh);
-          return out_of_memory("replaying the log");
-        }
-        break;
-      }
-      case LogOpType::kErase:
-        store.erase(op.key);
-        break;
-      case LogOpType::kExpire:
-      case LogOpType::kPersist: {
-        *max_seq = std::max(*max_seq, op.seq);
-        const auto outcome = store.update(
-            op.key, [&op](const Record& current) { return Record::with_expiry(current, op.expires_at_ms, op.seq); });
-        if (outcome == Store::UpdateOutcome::kOutOfMemory) return out_of_memory("replaying the log");
-        break;
-      }
-      case LogOpType::kClear:
-        store.remove_all();
-        break;
-      case LogOpType::kBatch:
-        return Status::corruption(std::string(location) + ": a batch inside a batch");
-    }
-  }
-  return Status::ok_status();
-}
 
 // The log segment numbers in <dir>/wal, ascending.
 Status list_segments(Env* env, const std::string& wal_dir, std::vector<std::uint64_t>* segments) {
@@ -81,7 +39,7 @@ Status list_segments(Env* env, const std::string& wal_dir, std::vector<std::uint
 
 }  // namespace
 
-Status DataDir::open(const Options& options, Env* env, Store& store, Recovered* recovered,
+Status DataDir::open(const Options& options, Env* env, DataDirHost& host, Recovered* recovered,
                      std::unique_ptr<DataDir>* out) {
   const std::string dir = options.dir.string();
   std::error_code error;
@@ -125,7 +83,7 @@ Status DataDir::open(const Options& options, Env* env, Store& store, Recovered* 
   s = env->create_dir(wal_dir);
   if (!s.ok()) return s;
 
-  std::unique_ptr<DataDir> data_dir(new DataDir(options, env, store, std::move(lock), manifest));
+  std::unique_ptr<DataDir> data_dir(new DataDir(options, env, host, std::move(lock), manifest));
   s = data_dir->recover(recovered);
   if (!s.ok()) return s;
   data_dir->background_ = std::thread([raw = data_dir.get()] { raw->background(); });
@@ -133,11 +91,11 @@ Status DataDir::open(const Options& options, Env* env, Store& store, Recovered* 
   return Status::ok_status();
 }
 
-DataDir::DataDir(const Options& options, Env* env, Store& store, std::unique_ptr<FileLock> lock, Manifest manifest)
+DataDir::DataDir(const Options& options, Env* env, DataDirHost& host, std::unique_ptr<FileLock> lock, Manifest manifest)
     : options_(options),
       env_(env),
       dir_(options.dir.string()),
-      store_(store),
+      host_(host),
       lock_(std::move(lock)),
       manifest_(manifest) {}
 
@@ -195,31 +153,7 @@ Status DataDir::load_snapshot(Recovered* recovered) {
                               std::string(kManifestFileName) + " names " + std::to_string(manifest_.snapshot_lsn));
   }
   snapshot_bytes_.store(reader->file()->size(), std::memory_order_relaxed);
-  RecordBacking* backing = RecordBacking::create(reader->file());
-  if (backing == nullptr) return out_of_memory("loading " + name);
-  const std::uint64_t now = store_.clock().now_ms();
-  Store::Loader loader(store_);
-  std::string_view key;
-  std::string_view bytes;
-  std::uint64_t expires_at_ms = 0;
-  while (s.ok() && reader->next(&key, &bytes, &expires_at_ms)) {
-    if (expires_at_ms != 0 && now >= expires_at_ms) continue;  // expired while the engine was closed
-    Record* record = Record::mapped(bytes, backing);
-    if (record == nullptr) {
-      s = out_of_memory("loading " + name);
-      break;
-    }
-    const Store::Appended appended = loader.append(key, record);
-    if (appended != Store::Appended::kOk) {
-      Record::unref(record);
-      s = appended == Store::Appended::kOutOfMemory ? out_of_memory("loading " + name)
-                                                    : Status::corruption(name + ": keys out of order");
-      break;
-    }
-    ++recovered->snapshot_entries;
-  }
-  RecordBacking::unref(backing);  // the records hold their own references
-  return s;
+  return host_.load_snapshot(*reader, name, &recovered->snapshot_entries);
 }
 
 Status DataDir::replay_log(Recovered* recovered, std::uint64_t* next_segment) {
@@ -247,7 +181,7 @@ Status DataDir::replay_log(Recovered* recovered, std::uint64_t* next_segment) {
       const std::string location = reader.location(reader.record_offset());
       s = decode_log_record(payload, location, &record);
       if (s.ok()) s = chain.accept(record.lsn, location);
-      if (s.ok()) s = replay(record, location, store_, &recovered->max_seq);
+      for (std::size_t op = 0; op < record.ops.size() && s.ok(); ++op) s = host_.replay(record.ops[op], location);
       if (!s.ok()) return s;
       ++recovered->log_records;
     }
@@ -314,27 +248,8 @@ Status DataDir::checkpoint() {
   std::unique_ptr<SnapshotWriter> writer;
   Status s = SnapshotWriter::create(env_, dir_, lsn, &writer);
   if (!s.ok()) return s;
-  // The store's entries in key order, one batch per critical section, while writes go on.
-  ScanBatch batch;
-  std::string from;
-  std::string encoding;  // a record's flatbuffer, made here unless the record is mapped
-  bool inclusive = true;
-  do {
-    store_.collect(from, inclusive, {}, /*bounded=*/false, Store::kMaxCollect, batch);
-    for (std::size_t i = 0; i < batch.size() && s.ok(); ++i) {
-      const Record& record = batch.record(i);
-      try {
-        s = writer->add(batch.key(i), record.encoded(&encoding), record.expires_at_ms());
-      } catch (const std::bad_alloc&) {
-        s = out_of_memory("encoding a record for the snapshot");
-      }
-    }
-    if (!s.ok()) return s;
-    if (!batch.exhausted) {
-      from.assign(batch.resume_key());
-      inclusive = false;
-    }
-  } while (!batch.exhausted);
+  s = host_.write_snapshot(*writer);
+  if (!s.ok()) return s;
   s = writer->finish();
   if (!s.ok()) return s;
   snapshot_bytes_.store(writer->bytes(), std::memory_order_relaxed);

@@ -2,12 +2,13 @@
 // recovery at open, checkpoints, and the background work (periodic syncs, checkpoints on log growth).
 //
 // Design note.
-// - open(): lock <dir>/LOCK (Busy if held), read the MANIFEST (or create a new database), load the
-//   snapshot it names into the empty store in one pass with records pointing into the mapped file, then
-//   replay the log segments from the manifest's first one, in LSN order, with the same store operations
-//   the engine uses live. A torn record at the very end of the last segment is cut off (the only change
-//   open() makes to existing files, and only once everything else has verified); any other damage fails
-//   open() with Corruption naming the file and offset. Then a new segment is started for this session.
+// - open(): lock <dir>/LOCK (Busy if held), read the MANIFEST (or create a new database), verify the
+//   snapshot it names and hand it to the host to load (in one pass, records pointing into the mapped
+//   file), then replay the log segments from the manifest's first one, in LSN order, handing each
+//   operation to the host, which applies it exactly as it applies live writes (engine/applier.hpp). A torn record at
+//   the very end of the last segment is cut off (the only change open() makes to existing files, and only once
+//   everything else has verified); any other damage fails open() with Corruption naming the file and offset. Then a new
+//   segment is started for this session.
 // - Writes go through the WriteAheadLog (group commit) unless Durability::kNone, where nothing is logged
 //   and only checkpoints persist the store.
 // - checkpoint(): rotate the log at LSN S (every write up to S is then in the store), write the store to
@@ -26,18 +27,40 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include <mantis/options.hpp>
 #include <mantis/status.hpp>
 
+#include "durability/log_record.hpp"
 #include "durability/manifest.hpp"
 #include "durability/write_ahead_log.hpp"
 #include "env/env.hpp"
 #include "env/file_lock.hpp"
-#include "store/store.hpp"
 
 namespace mantis::detail {
+
+class SnapshotReader;
+class SnapshotWriter;
+
+// What a DataDir needs from the engine that owns the data: durability reads and writes bytes (log
+// operations, snapshot entries), and the host turns them into its store's records and back, with the
+// same write semantics as live writes.
+class DataDirHost {
+ public:
+  // Loads every entry of a verified snapshot (`name`, for messages) into the empty store, counting
+  // them in *entries. Called once, by open(), before the engine is shared.
+  virtual Status load_snapshot(SnapshotReader& reader, const std::string& name, std::uint64_t* entries) = 0;
+  // Applies one logged operation, in LSN order, as the engine applied it live; `location` names it
+  // ("wal/000007.log offset 4096") for errors. Called by open() only, before the engine is shared.
+  virtual Status replay(const LogOp& op, std::string_view location) = 0;
+  // Adds every live entry to `writer` in key order, while writes go on. Called by checkpoint().
+  virtual Status write_snapshot(SnapshotWriter& writer) = 0;
+
+ protected:
+  ~DataDirHost() = default;
+};
 
 // Thread-safe: write(), sync() and checkpoint() may be called from any number of threads.
 class DataDir {
@@ -47,16 +70,15 @@ class DataDir {
 
   // What open() found.
   struct Recovered {
-    std::uint64_t max_seq = 0;           // the highest Record seq loaded or replayed
     std::uint64_t snapshot_entries = 0;  // entries loaded from the snapshot (expired ones skipped)
     std::uint64_t log_records = 0;       // log records replayed
   };
 
-  // Opens (or creates) options.dir and recovers its contents into `store`, which must be empty and not
-  // yet shared. `env` is the file system (Env::posix(), or a fault-injecting one in tests). Busy when
-  // another engine holds the directory; Corruption naming file and offset for damaged files;
-  // InvalidArgument for create_if_missing / error_if_exists violations.
-  static Status open(const Options& options, Env* env, Store& store, Recovered* recovered,
+  // Opens (or creates) options.dir and recovers its contents through `host` (whose store must be
+  // empty and not yet shared; `host` must outlive the DataDir). `env` is the file system (Env::posix(), or a
+  // fault-injecting one in tests). Busy when another engine holds the directory; Corruption naming file and offset for
+  // damaged files; InvalidArgument for create_if_missing / error_if_exists violations.
+  static Status open(const Options& options, Env* env, DataDirHost& host, Recovered* recovered,
                      std::unique_ptr<DataDir>* out);
   // Stops the background thread, then: kNone writes a last snapshot; other modes sync the log. Errors
   // are ignored here (close() reports them). REQUIRES: no call in flight.
@@ -78,7 +100,7 @@ class DataDir {
   bool logging() const noexcept { return wal_ != nullptr; }
 
  private:
-  DataDir(const Options& options, Env* env, Store& store, std::unique_ptr<FileLock> lock, Manifest manifest);
+  DataDir(const Options& options, Env* env, DataDirHost& host, std::unique_ptr<FileLock> lock, Manifest manifest);
 
   // Loads the snapshot and replays the log; starts the log for this session.
   Status recover(Recovered* recovered);
@@ -91,7 +113,7 @@ class DataDir {
   const Options options_;
   Env* const env_;
   const std::string dir_;
-  Store& store_;
+  DataDirHost& host_;
   const std::unique_ptr<FileLock> lock_;
   std::unique_ptr<WriteAheadLog> wal_;  // null with Durability::kNone
   std::uint64_t next_lsn_ = 1;          // the LSN after the last one recovered

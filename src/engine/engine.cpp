@@ -8,6 +8,7 @@
 
 #include "durability/data_dir.hpp"
 #include "durability/log_record.hpp"
+#include "engine/applier.hpp"
 #include "engine/cache_tier.hpp"
 #include "engine/engine_iterator.hpp"
 #include "engine/engine_tuning.hpp"
@@ -103,9 +104,9 @@ struct Engine::Impl {
   Status start(detail::Env* env) {
     if (!options.dir.empty()) {
       detail::DataDir::Recovered recovered;
-      Status s = detail::DataDir::open(options, env, store, &recovered, &data_dir);
+      Status s = detail::DataDir::open(options, env, applier, &recovered, &data_dir);
       if (!s.ok()) return s;
-      seq.store(recovered.max_seq + 1, std::memory_order_relaxed);
+      seq.store(applier.max_seq() + 1, std::memory_order_relaxed);
     }
     if (options.reaper_interval.count() > 0) reaper.emplace(store, options.reaper_interval);
     return Status::ok_status();
@@ -184,54 +185,39 @@ struct Engine::Impl {
     return Record::create(value, expires_at(ttl), next_seq());
   }
 
-  // Publishes `record` (taking over the caller's reference) as the key's value and writes it through
-  // the cache tier inside the same store critical section, all inside the key's write window.
+  // Publishes `record` (taking over the caller's reference) as the key's value (Applier), and counts it.
   Status put(std::string_view key, Record* record) {
-    detail::RetireList retired;  // destroyed after the store's critical section has ended
-    const CacheTier::WriteWindow window(cache_tier, key);
-    const auto outcome = store.put(
-        key, record, [&](const auto& is_current) { cache_tier.write_through(key, *record, is_current, retired); });
-    if (outcome == Store::PutOutcome::kOutOfMemory) {
-      Record::unref(record);
-      return Status::resource_exhausted("out of memory storing key");
-    }
-    counters.add(kPuts);
-    return Status::ok_status();
+    detail::Mutation mutation;
+    mutation.key = key;
+    mutation.record = record;
+    Status s = applier.apply(mutation);
+    if (s.ok()) counters.add(kPuts);
+    return s;
   }
 
   void erase(std::string_view key) {
-    {
-      const CacheTier::WriteWindow window(cache_tier, key);
-      store.erase(key);
-      cache_tier.erase(key);
-    }
+    detail::Mutation mutation;
+    mutation.type = LogOpType::kErase;
+    mutation.key = key;
+    static_cast<void>(applier.apply(mutation));  // an erase allocates nothing: it cannot fail
     counters.add(kErases);
   }
 
   // expire (expires_at_ms > 0) or persist (0): logs the key's new expiry, then gives the key's live
-  // record that expiry (Record::with_expiry) in the store and writes it through the cache tier.
-  // NotFound when the key is absent or expired at that moment.
+  // record that expiry (Applier). NotFound when the key is absent or expired at that moment.
   Status rewrite_expiry(std::string_view key, LogOpType op, std::uint64_t expires_at_ms) {
-    const std::uint64_t new_seq = next_seq();
-    Store::UpdateOutcome outcome = Store::UpdateOutcome::kNotFound;
+    detail::Mutation mutation;
+    mutation.type = op;
+    mutation.key = key;
+    mutation.expires_at_ms = expires_at_ms;
+    mutation.seq = next_seq();
     LogOp log_entry = log_op(op, key);
     log_entry.expires_at_ms = expires_at_ms;
-    log_entry.seq = new_seq;
-    Status s = logged(encode(log_entry), /*sync=*/false, [&] {
-      detail::RetireList retired;  // destroyed after the store's critical section has ended
-      const CacheTier::WriteWindow window(cache_tier, key);
-      outcome = store.update(
-          key, [&](const Record& current) { return Record::with_expiry(current, expires_at_ms, new_seq); },
-          [&](const Record& published, const auto& is_current) {
-            cache_tier.write_through(key, published, is_current, retired);
-          });
-      return outcome == Store::UpdateOutcome::kOutOfMemory
-                 ? Status::resource_exhausted("out of memory in " +
-                                              std::string(op == LogOpType::kExpire ? "expire" : "persist"))
-                 : Status::ok_status();
-    });
+    log_entry.seq = mutation.seq;
+    bool found = false;
+    Status s = logged(encode(log_entry), /*sync=*/false, [&] { return applier.apply(mutation, &found); });
     if (!s.ok()) return s;
-    return outcome == Store::UpdateOutcome::kNotFound ? Status::not_found() : Status::ok_status();
+    return found ? Status::ok_status() : Status::not_found();
   }
 
   // A point read: `consume_entry(CacheEntry&)` on a cache hit, else `consume_record(Record&)` on the
@@ -258,8 +244,9 @@ struct Engine::Impl {
   std::atomic<std::uint64_t> seq{1};
   mutable detail::StripedCounters<4> counters;
   mutable CacheTier cache_tier;
-  std::unique_ptr<detail::DataDir> data_dir;  // null in memory; closes before the store is destroyed
-  std::optional<detail::Reaper> reaper;       // last: stops first
+  detail::Applier applier{store, cache_tier};  // every write, live or replayed; the data dir's host
+  std::unique_ptr<detail::DataDir> data_dir;   // null in memory; closes before the store is destroyed
+  std::optional<detail::Reaper> reaper;        // last: stops first
 };
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -455,12 +442,10 @@ Status Engine::scan_prefix_range(std::string_view prefix, ScanFn fn) const {
 std::size_t Engine::size() const { return impl_->store.size(); }
 
 Status Engine::clear() {
-  return impl_->logged(impl_->encode(log_op(LogOpType::kClear)), /*sync=*/false, [&] {
-    const CacheTier::WriteWindowAll window(impl_->cache_tier);
-    impl_->store.remove_all();
-    impl_->cache_tier.clear();  // after the store (see CacheTier::clear)
-    return Status::ok_status();
-  });
+  detail::Mutation mutation;
+  mutation.type = LogOpType::kClear;
+  return impl_->logged(impl_->encode(log_op(LogOpType::kClear)), /*sync=*/false,
+                       [&] { return impl_->applier.apply(mutation); });
 }
 
 Status Engine::sync() {

@@ -1,0 +1,62 @@
+// Applier: the one place where write semantics live. Every write the engine accepts, live or replayed
+// from the log at open, is one Mutation applied here to the store, inside its cache-tier write window
+// and with the tier kept coherent (docs/DESIGN.md, rule 3). The data directory reaches the store only
+// through this class (it is the DataDirHost): it replays log operations through apply(), and loads and
+// writes snapshots through load_snapshot() and write_snapshot(), so durability works on bytes and
+// never includes the store.
+//
+// The engine's counters are not touched here: the facade counts what its callers asked for, and
+// replayed writes are not counted.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <mantis/status.hpp>
+
+#include "durability/data_dir.hpp"
+#include "durability/log_record.hpp"
+#include "engine/cache_tier.hpp"
+#include "store/record.hpp"
+#include "store/store.hpp"
+
+namespace mantis::detail {
+
+// One write, as the engine applies it.
+struct Mutation {
+  LogOpType type = LogOpType::kPut;  // never kBatch: a batch is applied one Mutation at a time
+  std::string_view key;              // empty for kClear
+  Record* record = nullptr;          // kPut: the new value; apply() takes over this reference
+  std::uint64_t expires_at_ms = 0;   // kExpire (> 0) and kPersist (0): the key's new expiry
+  std::uint64_t seq = 0;             // kExpire and kPersist: the rewritten record's seq
+};
+
+// Thread-safe: apply() may run on any number of threads; load_snapshot() and replay() run only while
+// the engine opens, before it is shared. Not copyable or movable.
+class Applier final : public DataDirHost {
+ public:
+  Applier(Store& store, CacheTier& tier) noexcept : store_(store), tier_(tier) {}
+  Applier(const Applier&) = delete;
+  Applier& operator=(const Applier&) = delete;
+
+  // Applies `mutation`. *found (if given) tells whether the key was present: for kExpire and kPersist
+  // a missing or expired key is left alone, and for kErase nothing was removed. ResourceExhausted when
+  // memory runs out: the store is then unchanged (a kPut's record has been released).
+  Status apply(const Mutation& mutation, bool* found = nullptr);
+
+  // DataDirHost: recovery and checkpoints.
+  Status load_snapshot(SnapshotReader& reader, const std::string& name, std::uint64_t* entries) override;
+  Status replay(const LogOp& op, std::string_view location) override;
+  Status write_snapshot(SnapshotWriter& writer) override;
+
+  // The highest record seq loaded from the snapshot or replayed from the log.
+  std::uint64_t max_seq() const noexcept { return max_seq_; }
+
+ private:
+  Store& store_;
+  CacheTier& tier_;
+  std::uint64_t max_seq_ = 0;  // written only while the engine opens
+};
+
+}  // namespace mantis::detail
