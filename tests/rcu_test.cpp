@@ -159,7 +159,8 @@ TEST_CASE("a store's puts, overwrites and erases complete while a reader is stop
   Store store;
   constexpr int kKeys = 20'000;
   auto key = [](int i) { return "key" + std::to_string(i); };
-  for (int i = 0; i < kKeys; ++i) REQUIRE(store.put(key(i), Record::create("v0", 0, 1)) == Store::PutOutcome::kInserted);
+  for (int i = 0; i < kKeys; ++i)
+    REQUIRE(store.put(key(i), Record::create("v0", 0, 1)) == Store::PutOutcome::kInserted);
   const std::uint64_t pending_before = rcu_pending();
   {
     StoppedReader reader;

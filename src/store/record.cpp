@@ -52,8 +52,9 @@ Record* Record::from_encoded(std::string_view encoded) noexcept {
   }
   const auto* table = flatbuffers::GetRoot<fbs::Record>(encoded.data());
   const auto* bytes = table->value();
-  const std::string_view value =
-      bytes == nullptr ? std::string_view() : std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+  const std::string_view value = bytes == nullptr
+                                     ? std::string_view()
+                                     : std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size());
   Record* record = create(value, table->expires_at_ms(), table->seq());
   if (aligned.capacity() * sizeof(std::uint64_t) > kKeptBuilderBytes) aligned = {};  // as for builders
   return record;

@@ -71,13 +71,16 @@ class Record {
   }
 
   std::string_view value() const noexcept {
-    if (!is_mapped()) [[likely]] return {reinterpret_cast<const char*>(this + 1), size_};
+    if (!is_mapped()) [[likely]]
+      return {reinterpret_cast<const char*>(this + 1), size_};
     const auto* bytes = table()->value();
     if (bytes == nullptr) return {};
     return {reinterpret_cast<const char*>(bytes->data()), bytes->size()};
   }
   // 0 = never expires.
-  std::uint64_t expires_at_ms() const noexcept { return is_mapped() ? table()->expires_at_ms() : fields_.own.expires_at_ms; }
+  std::uint64_t expires_at_ms() const noexcept {
+    return is_mapped() ? table()->expires_at_ms() : fields_.own.expires_at_ms;
+  }
   std::uint64_t seq() const noexcept { return is_mapped() ? table()->seq() : fields_.own.seq; }
   // True when the record has a TTL that has passed at `now_ms` (expired from that millisecond on).
   bool expired_at(std::uint64_t now_ms) const noexcept {

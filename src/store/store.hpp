@@ -50,7 +50,7 @@
 //
 // Keys compare as memcmp of their bytes (std::string_view's order).
 //
-// One room of ~600 lines on purpose: the node layout, the search, insertion, removal and their
+// One file of ~600 lines on purpose: the node layout, the search, insertion, removal and their
 // invariants above are one argument, and splitting them would separate each rule from its users.
 #pragma once
 

@@ -21,7 +21,7 @@
 // Live checks, while applying operations: expire/persist answered NotFound only for absent keys.
 // Any violation stops the loop; the report names the key, what was acknowledged (and what the
 // in-flight operation would have made of it), what was found, and the key's operations in the cycle.
-// One room: the rules and the code that applies them belong side by side.
+// One file: the rules and the code that applies them belong side by side.
 #pragma once
 
 #include <algorithm>

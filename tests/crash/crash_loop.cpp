@@ -13,7 +13,7 @@
 //   mantis-crash-loop --self-test [--seed S]
 //   mantis-crash-loop --memory-only --acked-must-survive no [--cycles N]
 //
-// One room, past the usual size: the three roles of one executable (writer process, killing parent,
+// One file, past the usual size: the three roles of one executable (writer process, killing parent,
 // self-test of the checker) share the workload and the checker and make sense only together.
 //
 // Power loss cannot be simulated with kill; the fault-injecting file layer's tests cover it.

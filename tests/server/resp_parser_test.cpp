@@ -15,9 +15,7 @@ using Result = RespParser::Result;
 
 namespace {
 
-std::vector<std::string> args_of(const RespParser& parser) {
-  return {parser.args().begin(), parser.args().end()};
-}
+std::vector<std::string> args_of(const RespParser& parser) { return {parser.args().begin(), parser.args().end()}; }
 
 // Feeds `input` one byte at a time, dropping consumed bytes as a connection does; returns every
 // request parsed, or stops at an error (then *error holds it).
@@ -72,7 +70,8 @@ TEST_CASE("a request split at every byte parses the same", "[resp_parser]") {
 TEST_CASE("pipelined requests parse one after another from one buffer", "[resp_parser]") {
   RespParser parser(RespLimits{});
   std::string buffer;
-  for (int i = 0; i < 100; ++i) buffer += "*2\r\n$3\r\nGET\r\n$" + std::to_string(std::to_string(i).size()) + "\r\n" + std::to_string(i) + "\r\n";
+  for (int i = 0; i < 100; ++i)
+    buffer += "*2\r\n$3\r\nGET\r\n$" + std::to_string(std::to_string(i).size()) + "\r\n" + std::to_string(i) + "\r\n";
   buffer += "*2\r\n$3\r\nGET";  // a partial last one
   int parsed = 0;
   std::string_view rest = buffer;

@@ -1,4 +1,4 @@
-// The command table and the commands. One room for all of them: each is a few lines over the
+// The command table and the commands. One file for all of them: each is a few lines over the
 // Engine, and they share the argument parsing, the error texts and the locking helpers.
 #include "commands.hpp"
 

@@ -134,7 +134,8 @@ void HttpApi::listen() {
 void HttpApi::start() {
   impl_->thread = std::thread([impl = impl_.get()] { impl->server.listen_after_bind(); });
   // httplib's stop() does nothing until the loop runs, so wait for it (bounded: it starts at once).
-  for (int i = 0; i < 5000 && !impl_->server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (int i = 0; i < 5000 && !impl_->server.is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 void HttpApi::stop() {

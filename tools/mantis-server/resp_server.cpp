@@ -22,10 +22,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kInitialInput = 16u << 10;          // per connection, allocated at the first read
-constexpr std::size_t kMinReadSpace = 4u << 10;           // free bytes a read may fill at least
-constexpr std::size_t kKeepCapacity = 1u << 20;           // larger idle buffers are given back
-constexpr std::size_t kMaxOutputBatch = 16u << 20;        // replies buffered before writing mid-batch
+constexpr std::size_t kInitialInput = 16u << 10;    // per connection, allocated at the first read
+constexpr std::size_t kMinReadSpace = 4u << 10;     // free bytes a read may fill at least
+constexpr std::size_t kKeepCapacity = 1u << 20;     // larger idle buffers are given back
+constexpr std::size_t kMaxOutputBatch = 16u << 20;  // replies buffered before writing mid-batch
 
 // A connection's input: bytes [begin_, end_) of data_ are unconsumed. Grows only as bytes arrive
 // (doubling), never to a length a client announced.
@@ -155,18 +155,19 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void write() {
     writing_ = true;
-    asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this()](const asio::error_code& ec, std::size_t) {
-      self->writing_ = false;
-      if (ec || self->closed_) return self->close();
-      self->last_progress_ = Clock::now();
-      if (self->out_.capacity() > kKeepCapacity) {
-        std::string().swap(self->out_);
-      } else {
-        self->out_.clear();
-      }
-      if (self->close_after_write_ || self->worker_.stopping) return self->close();
-      self->process();  // requests left over when the output batch filled up, else a read
-    });
+    asio::async_write(socket_, asio::buffer(out_),
+                      [self = shared_from_this()](const asio::error_code& ec, std::size_t) {
+                        self->writing_ = false;
+                        if (ec || self->closed_) return self->close();
+                        self->last_progress_ = Clock::now();
+                        if (self->out_.capacity() > kKeepCapacity) {
+                          std::string().swap(self->out_);
+                        } else {
+                          self->out_.clear();
+                        }
+                        if (self->close_after_write_ || self->worker_.stopping) return self->close();
+                        self->process();  // requests left over when the output batch filled up, else a read
+                      });
   }
 
   void arm_timer() {

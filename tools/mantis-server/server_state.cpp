@@ -14,7 +14,8 @@ struct Metric {
 };
 
 std::vector<Metric> metrics(const ServerState& state) {
-  const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - state.started);
+  const auto uptime =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - state.started);
   auto load = [](const std::atomic<std::uint64_t>& counter) { return counter.load(std::memory_order_relaxed); };
   return {
       {"connected_clients", load(state.connected_clients), "Redis-protocol connections open now.", false},
