@@ -56,7 +56,11 @@ struct Options {
 };
 
 struct WriteOptions {
-  // Default: 0 = no expiry. Time to live from the moment of the write, in milliseconds; must be >= 0.
+  // The longest TTL a write, expire() or the servers accept (about 10,000 years): an absolute expiry
+  // in milliseconds never overflows. Longer TTLs get InvalidArgument.
+  static constexpr std::chrono::milliseconds kMaxTtl{315'360'000'000'000};
+
+  // Default: 0 = no expiry. Time to live from the moment of the write, in milliseconds; 0 .. kMaxTtl.
   std::chrono::milliseconds ttl{0};
   // Default: false. With a durable engine, fdatasync before returning.
   bool sync = false;

@@ -23,7 +23,6 @@ namespace mantis {
 namespace {
 
 using detail::CacheTier;
-using detail::kMaxTtlMs;
 using detail::kScanRunEntries;
 using detail::LogOp;
 using detail::LogOpType;
@@ -168,9 +167,9 @@ struct Engine::Impl {
   }
   static Status check_ttl(std::chrono::milliseconds ttl) {
     if (ttl.count() < 0) return Status::invalid_argument("ttl must be >= 0 ms, got " + std::to_string(ttl.count()));
-    if (ttl.count() > kMaxTtlMs) {
+    if (ttl > WriteOptions::kMaxTtl) {
       return Status::invalid_argument("ttl of " + std::to_string(ttl.count()) + " ms exceeds the maximum of " +
-                                      std::to_string(kMaxTtlMs) + " ms");
+                                      std::to_string(WriteOptions::kMaxTtl.count()) + " ms");
     }
     return Status::ok_status();
   }

@@ -6,9 +6,6 @@
 
 namespace mantis::detail {
 
-// TTLs longer than this (about 10,000 years) are refused: expires_at must not overflow.
-inline constexpr std::int64_t kMaxTtlMs = std::int64_t{315'360'000'000'000};
-
 // Entries Engine::scan visits per store critical section (Store::visit): the callback sees them in
 // place, so a short scan pays for what it consumes only. A longer scan re-seeks once per run, which
 // bounds how long one section holds back reclamation.

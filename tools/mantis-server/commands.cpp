@@ -22,9 +22,8 @@ using std::chrono::milliseconds;
 
 namespace {
 
-// Longer TTLs are refused: an absolute expiry in milliseconds must not overflow anywhere (Redis
-// refuses those that overflow as well). 2^46 ms is about 2,200 years.
-constexpr std::int64_t kMaxTtlMs = std::int64_t{1} << 46;
+// Longer TTLs are refused (Redis refuses those that overflow as well): the engine's limit.
+constexpr std::int64_t kMaxTtlMs = mantis::WriteOptions::kMaxTtl.count();
 
 bool equals_lowercase(std::string_view text, std::string_view lower) {
   if (text.size() != lower.size()) return false;

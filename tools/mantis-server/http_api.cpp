@@ -75,9 +75,11 @@ struct HttpApi::Impl {
         std::int64_t ttl_ms = -1;
         const auto result = std::from_chars(text.data(), text.data() + text.size(), ttl_ms);
         if (text.empty() || result.ec != std::errc() || result.ptr != text.data() + text.size() || ttl_ms < 0 ||
-            ttl_ms > (std::int64_t{1} << 46)) {
+            ttl_ms > WriteOptions::kMaxTtl.count()) {
           res.status = 400;
-          res.set_content("ttl_ms must be an integer number of milliseconds, 0 (no expiry) to 2^46\n", "text/plain");
+          res.set_content("ttl_ms must be an integer number of milliseconds, 0 (no expiry) to " +
+                              std::to_string(WriteOptions::kMaxTtl.count()) + "\n",
+                          "text/plain");
           return;
         }
         write_options.ttl = std::chrono::milliseconds(ttl_ms);
