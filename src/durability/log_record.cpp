@@ -1,5 +1,8 @@
 #include "durability/log_record.hpp"
 
+#include <algorithm>
+#include <cassert>
+
 #include "durability/coding.hpp"
 
 namespace mantis::detail {
@@ -45,11 +48,15 @@ Status malformed(std::string_view location, std::string_view what) {
 }  // namespace
 
 void append_log_record(std::string* out, std::uint64_t lsn, const LogOp& op) {
+  assert(op.type != LogOpType::kBatch);
   append_header(out, lsn, op.type);
   append_entry(out, op);
 }
 
 void append_log_batch(std::string* out, std::uint64_t lsn, std::span<const LogOp> ops) {
+  assert(!ops.empty());
+  assert(std::none_of(ops.begin(), ops.end(),
+                      [](const LogOp& op) { return op.type == LogOpType::kClear || op.type == LogOpType::kBatch; }));
   append_header(out, lsn, LogOpType::kBatch);
   put_fixed32(out, static_cast<std::uint32_t>(ops.size()));
   for (const LogOp& op : ops) {

@@ -1,5 +1,6 @@
 #include "durability/snapshot_reader.hpp"
 
+#include <cassert>
 #include <cerrno>
 #include <utility>
 #include <vector>
@@ -19,6 +20,7 @@
 namespace mantis::detail {
 
 bool valid_snapshot_record(std::string_view record, std::uint64_t expires_at_ms) noexcept {
+  assert(reinterpret_cast<std::uintptr_t>(record.data()) % 8 == 0);
   if (record.size() > kMaxSnapshotChunkBytes) return false;
   const auto* bytes = reinterpret_cast<const std::uint8_t*>(record.data());
   flatbuffers::Verifier verifier(bytes, record.size(), flatbuffers::Verifier::Options{});
@@ -52,6 +54,7 @@ class FileReader {
   // `n` bytes at `offset` into the buffer. REQUIRES: offset + n <= size() (so the buffer never grows past
   // the file's size, whatever a length field claims).
   Status read(std::uint64_t offset, std::size_t n, std::string_view* out) {
+    assert(offset + n <= size_);
     if (n > capacity_) {
       if (buffer_ != nullptr) ::munmap(buffer_, capacity_);
       buffer_ = nullptr;

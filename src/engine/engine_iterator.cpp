@@ -1,5 +1,7 @@
 #include "engine/engine_iterator.hpp"
 
+#include <cassert>
+
 namespace mantis::detail {
 
 void EngineIterator::refill(std::string_view from, bool inclusive) {
@@ -9,6 +11,7 @@ void EngineIterator::refill(std::string_view from, bool inclusive) {
 }
 
 void EngineIterator::next() {
+  assert(valid());
   ++index_;
   settle();
 }

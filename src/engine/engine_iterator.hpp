@@ -1,6 +1,7 @@
 // EngineIterator: mantis::Iterator over the store, fed by ScanBatch refills.
 #pragma once
 
+#include <cassert>
 #include <cstddef>
 #include <string>
 
@@ -24,8 +25,14 @@ class EngineIterator final : public Iterator {
   void seek_to_first() override { refill({}, /*inclusive=*/true); }
   void seek(std::string_view target) override { refill(target, /*inclusive=*/true); }
   void next() override;
-  std::string_view key() const override { return batch_.key(index_); }
-  std::string_view value() const override { return batch_.record(index_).value(); }
+  std::string_view key() const override {
+    assert(valid());
+    return batch_.key(index_);
+  }
+  std::string_view value() const override {
+    assert(valid());
+    return batch_.record(index_).value();
+  }
   Status status() const override { return Status::ok_status(); }
 
  private:

@@ -36,6 +36,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -233,6 +234,7 @@ class PointIndex {
   // returned true, and the shard mutex or no concurrent use.
   static void place(Shard& shard, Node* node, const IndexHash& hash) noexcept {
     Table* table = shard.table.load(std::memory_order_relaxed);
+    assert((shard.live + shard.deleted + 1) * 100 <= table->slot_count * kMaxLoadPercent);  // reserve_one()
     std::size_t i = table->home(hash.slot_hash);
     while (table->slot(i).load(std::memory_order_relaxed) > kTombstone) i = table->next(i);
     if (table->slot(i).load(std::memory_order_relaxed) == kTombstone) --shard.deleted;

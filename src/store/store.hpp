@@ -54,6 +54,7 @@
 // invariants above are one argument, and splitting them would separate each rule from its users.
 #pragma once
 
+#include <cassert>
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
@@ -202,6 +203,7 @@ class Store {
   // REQUIRES: limit <= kMaxCollect.
   void collect(std::string_view start, bool inclusive, std::string_view end, bool bounded, std::size_t limit,
                ScanBatch& batch) const {
+    assert(limit <= kMaxCollect);  // `found` below holds kMaxCollect entries
     batch.clear();
     batch.exhausted = false;
     const std::uint64_t now = clock_.now_ms();
@@ -246,6 +248,7 @@ class Store {
   template <class Fn>
   Visited visit(std::string_view start, bool inclusive, std::string_view end, bool bounded, std::size_t limit,
                 std::string* resume, Fn&& fn) const {
+    assert(limit >= 1);
     RcuReadLock lock;
     const std::uint64_t now = clock_.now_ms();
     Node* node = nullptr;
@@ -315,6 +318,7 @@ class Store {
   class Loader {
    public:
     explicit Loader(Store& store) : store_(store) {
+      assert(store.head_->next_node(0) == nullptr);  // empty
       for (Node*& last : last_) last = store.head_;
     }
     // Takes over `record`'s reference on kOk. kOutOfOrder when `key` is not greater than the previous

@@ -36,6 +36,7 @@
 // - The epoch domain and its reclaimer thread are process-wide and are never torn down.
 #pragma once
 
+#include <cassert>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -117,6 +118,7 @@ class RcuReadLock {
 
 // The epoch the calling thread's current critical section announced. REQUIRES: inside an RcuReadLock.
 inline std::uint64_t rcu_section_epoch() noexcept {
+  assert(rcu_internal::this_thread_slot()->nesting > 0);
   return rcu_internal::this_thread_slot()->state.load(std::memory_order_relaxed) >> 1;
 }
 // The global epoch now. Inside a critical section that announced epoch p, an object that was reachable
