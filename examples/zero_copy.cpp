@@ -1,5 +1,5 @@
 // Zero-copy reads of structured values: each value is a flatbuffer (schema examples/user.fbs), and
-// ValueView::as_flatbuffer<T>() verifies it and reads its fields in place, without copying or
+// mantis::as_flatbuffer<T>() (<mantis/flatbuffers.hpp>) verifies it and reads its fields in place, without copying or
 // parsing the value out of the engine.
 #include <cstdio>
 #include <memory>
@@ -8,6 +8,7 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include <mantis/engine.hpp>
+#include <mantis/flatbuffers.hpp>
 // Generated into the build tree from examples/user.fbs by mantis_add_flatbuffers_header().
 #include "examples/user_generated.h"
 
@@ -28,13 +29,14 @@ int main() {
   // Read in place: the view pins the stored bytes; the User table points into them.
   mantis::ValueView view;
   if (!db->get("user:42", &view).ok()) return 1;
-  const example::User* user = view.as_flatbuffer<example::User>();
+  const example::User* user = mantis::as_flatbuffer<example::User>(view);
   if (user == nullptr) return 1;
   std::printf("user %llu: %s <%s> (read in place from %zu stored bytes)\n", static_cast<unsigned long long>(user->id()),
               user->name()->c_str(), user->email()->c_str(), view.data().size());
 
   // Bytes that are not a valid User are refused by the verifier, not misread.
   if (!db->get("user:bad", &view).ok()) return 1;
-  std::printf("user:bad as a User: %s\n", view.as_flatbuffer<example::User>() == nullptr ? "rejected" : "accepted");
-  return view.as_flatbuffer<example::User>() == nullptr ? 0 : 1;
+  std::printf("user:bad as a User: %s\n",
+              mantis::as_flatbuffer<example::User>(view) == nullptr ? "rejected" : "accepted");
+  return mantis::as_flatbuffer<example::User>(view) == nullptr ? 0 : 1;
 }

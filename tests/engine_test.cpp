@@ -5,6 +5,8 @@
 #include <thread>
 #include <vector>
 
+#include <mantis/flatbuffers.hpp>
+
 #include "manual_clock.hpp"
 #include "store/record.hpp"
 
@@ -300,12 +302,12 @@ TEST_CASE("as_flatbuffer reads a flatbuffers value in place", "[engine][view]") 
   mantis::detail::Record::unref(inner);
   ValueView view;
   REQUIRE(db->get("fb", &view).ok());
-  const auto* table = view.as_flatbuffer<mantis::fbs::Record>();
+  const auto* table = mantis::as_flatbuffer<mantis::fbs::Record>(view);
   REQUIRE(table != nullptr);
   CHECK(table->expires_at_ms() == 123);
   REQUIRE(db->put("not-fb", "xyz").ok());
   REQUIRE(db->get("not-fb", &view).ok());
-  CHECK(view.as_flatbuffer<mantis::fbs::Record>() == nullptr);
+  CHECK(mantis::as_flatbuffer<mantis::fbs::Record>(view) == nullptr);
 }
 
 // ---- scans and iterators ----

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include <mantis/flatbuffers.hpp>
 #include <mantis/value_view.hpp>
 #include "store/record.hpp"
 #include "util/memory.hpp"
@@ -99,7 +100,7 @@ TEST_CASE("as_flatbuffer verifies the value bytes", "[record][view]") {
   mantis::ValueView view;
   outer->ref();
   mantis::detail::ViewAccess::assign(view, outer->value(), outer.get(), &Record::unref_opaque);
-  const auto* table = view.as_flatbuffer<mantis::fbs::Record>();
+  const auto* table = mantis::as_flatbuffer<mantis::fbs::Record>(view);
   REQUIRE(table != nullptr);
   CHECK(table->expires_at_ms() == 42);
   CHECK(table->seq() == 9);
@@ -108,8 +109,8 @@ TEST_CASE("as_flatbuffer verifies the value bytes", "[record][view]") {
   mantis::ValueView bad;
   garbage->ref();
   mantis::detail::ViewAccess::assign(bad, garbage->value(), garbage.get(), &Record::unref_opaque);
-  CHECK(bad.as_flatbuffer<mantis::fbs::Record>() == nullptr);
-  CHECK(mantis::ValueView().as_flatbuffer<mantis::fbs::Record>() == nullptr);
+  CHECK(mantis::as_flatbuffer<mantis::fbs::Record>(bad) == nullptr);
+  CHECK(mantis::as_flatbuffer<mantis::fbs::Record>(mantis::ValueView()) == nullptr);
 }
 
 TEST_CASE("from_encoded rebuilds a record from its encoded bytes, and verify() checks any bytes", "[record]") {

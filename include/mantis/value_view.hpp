@@ -1,10 +1,7 @@
 // mantis::ValueView: a zero-copy, pinned view of a stored value.
 #pragma once
 
-#include <cstdint>
 #include <string_view>
-
-#include <flatbuffers/flatbuffers.h>
 
 namespace mantis {
 
@@ -44,16 +41,7 @@ class ValueView {
     unpin_ = nullptr;
   }
 
-  // For values that are flatbuffers with root type T: verifies data() and returns the root table,
-  // or nullptr if the bytes are not a valid T buffer. Valid as long as the view pins the value.
-  template <class T>
-  const T* as_flatbuffer() const {
-    if (data_.empty()) return nullptr;
-    const auto* bytes = reinterpret_cast<const std::uint8_t*>(data_.data());
-    flatbuffers::Verifier verifier(bytes, data_.size(), flatbuffers::Verifier::Options{});
-    if (!verifier.VerifyBuffer<T>(nullptr)) return nullptr;
-    return flatbuffers::GetRoot<T>(bytes);
-  }
+  // Flatbuffers values are read in place with mantis::as_flatbuffer<T>(view), <mantis/flatbuffers.hpp>.
 
  private:
   friend struct detail::ViewAccess;

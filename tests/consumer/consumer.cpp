@@ -8,6 +8,12 @@
 #include <mantis/cache.hpp>
 #include <mantis/engine.hpp>
 
+// The core headers do not need flatbuffers (only the opt-in <mantis/flatbuffers.hpp> does): flatbuffers.h
+// defines FLATBUFFERS_H_, so it must not have been pulled in by now.
+#ifdef FLATBUFFERS_H_
+#error "<mantis/engine.hpp> or <mantis/cache.hpp> includes the flatbuffers headers"
+#endif
+
 int main() {
   std::unique_ptr<mantis::Engine> db;
   if (mantis::Status s = mantis::Engine::open(mantis::Options{}, &db); !s.ok()) {
