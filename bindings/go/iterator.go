@@ -17,17 +17,18 @@ type Iterator struct {
 	valid bool
 	key   []byte
 	value []byte
+	err   error // why NewIterator could not create it (nil otherwise)
 }
 
-// NewIterator returns an unpositioned iterator: call SeekToFirst or Seek. On a closed DB the
-// iterator is never valid and Err returns ErrClosed.
+// NewIterator returns an unpositioned iterator: call SeekToFirst or Seek. When it cannot be created
+// (a closed DB: ErrClosed; out of memory: ErrResourceExhausted) the iterator is never valid and Err
+// returns that error.
 func (db *DB) NewIterator() *Iterator {
 	var msg *C.char
 	h := C.mantis_iter_create(db.h, &msg)
 	runtime.KeepAlive(db)
 	if msg != nil {
-		C.mantis_free(unsafe.Pointer(msg))
-		return &Iterator{db: db}
+		return &Iterator{db: db, err: takeError(msg)}
 	}
 	it := &Iterator{db: db, it: h}
 	runtime.SetFinalizer(it, (*Iterator).Close)
@@ -74,6 +75,9 @@ func (it *Iterator) Value() []byte { return it.value }
 
 // Err returns the iterator's error: ErrClosed after Close or after the DB was closed.
 func (it *Iterator) Err() error {
+	if it.err != nil {
+		return it.err
+	}
 	if it.it == nil {
 		return &Error{Code: ErrClosed, Message: "Closed: Iterator: the iterator or its database is closed"}
 	}

@@ -37,15 +37,26 @@ var (
 	ErrClosed            = errors.New("mantis: closed")
 )
 
-var codes = map[string]error{
-	"NotFound":          ErrNotFound,
-	"InvalidArgument":   ErrInvalidArgument,
-	"IOError":           ErrIO,
-	"Corruption":        ErrCorruption,
-	"Busy":              ErrBusy,
-	"ResourceExhausted": ErrResourceExhausted,
-	"NotSupported":      ErrNotSupported,
-	"Closed":            ErrClosed,
+// sentinel maps the C API's error code to its sentinel error.
+func sentinel(code C.mantis_code_t) error {
+	switch code {
+	case C.MANTIS_NOT_FOUND:
+		return ErrNotFound
+	case C.MANTIS_INVALID_ARGUMENT:
+		return ErrInvalidArgument
+	case C.MANTIS_CORRUPTION:
+		return ErrCorruption
+	case C.MANTIS_BUSY:
+		return ErrBusy
+	case C.MANTIS_RESOURCE_EXHAUSTED:
+		return ErrResourceExhausted
+	case C.MANTIS_NOT_SUPPORTED:
+		return ErrNotSupported
+	case C.MANTIS_CLOSED:
+		return ErrClosed
+	default:
+		return ErrIO
+	}
 }
 
 // Error is a failure reported by mantis: Code is one of the sentinel errors, Message the library's
@@ -65,19 +76,9 @@ func takeError(msg *C.char) error {
 	if msg == nil {
 		return nil
 	}
-	text := C.GoString(msg)
+	err := &Error{Code: sentinel(C.mantis_error_code(msg)), Message: C.GoString(msg)}
 	C.mantis_free(unsafe.Pointer(msg))
-	return parseError(text)
-}
-
-func parseError(text string) error {
-	code := ErrIO
-	if name, _, ok := strings.Cut(text, ":"); ok {
-		if c, known := codes[name]; known {
-			code = c
-		}
-	}
-	return &Error{Code: code, Message: text}
+	return err
 }
 
 // cbytes returns a C pointer to b's bytes without copying (nil for an empty slice, which the C API

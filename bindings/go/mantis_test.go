@@ -456,6 +456,9 @@ func TestAfterClose(t *testing.T) {
 		t.Fatal("new iterator on a closed DB is valid")
 	}
 	wantErr(t, it2.Err(), ErrClosed)
+	if !strings.Contains(it2.Err().Error(), "mantis_iter_create") { // the creation error itself is kept
+		t.Fatalf("new iterator on a closed DB: Err() = %v", it2.Err())
+	}
 	mustOK(t, it2.Close())
 
 	c, err := NewCache(CacheOptions{})

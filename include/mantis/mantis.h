@@ -12,7 +12,8 @@
  *   success *errptr is left untouched. On failure the library frees any message already in *errptr
  *   and stores a new malloc'd one, "<Code>: <message>" where <Code> is one of NotFound,
  *   InvalidArgument, IOError, Corruption, Busy, ResourceExhausted, NotSupported or Closed, e.g.
- *   "Closed: mantis_put: the database is closed". Free it with mantis_free.
+ *   "Closed: mantis_put: the database is closed"; mantis_error_code(*errptr) gives that code as a
+ *   mantis_code_t. Free it with mantis_free.
  * - A missing key is not an error: mantis_get returns NULL with *vallen = 0 and leaves *errptr
  *   alone; mantis_expire and mantis_persist return 0.
  * - Booleans are uint8_t (0 or 1). Durations are int64_t milliseconds.
@@ -88,6 +89,22 @@ enum { MANTIS_ADMISSION_ALWAYS = 0, MANTIS_ADMISSION_TINYLFU = 1 };
 MANTIS_EXPORT const char* mantis_version(void);
 /* Frees a string or value returned by the library. NULL is a no-op. */
 MANTIS_EXPORT void mantis_free(void* ptr);
+
+/* What an error is, as a code: the same codes, in the same order, as mantis::Status::Code. */
+typedef enum {
+  MANTIS_OK = 0,
+  MANTIS_NOT_FOUND = 1,
+  MANTIS_INVALID_ARGUMENT = 2,
+  MANTIS_IO_ERROR = 3,
+  MANTIS_CORRUPTION = 4,
+  MANTIS_BUSY = 5,
+  MANTIS_RESOURCE_EXHAUSTED = 6,
+  MANTIS_NOT_SUPPORTED = 7,
+  MANTIS_CLOSED = 8
+} mantis_code_t;
+/* The code of a message the library stored in *errptr (it always begins "<Code>: "); MANTIS_OK for
+ * NULL, MANTIS_IO_ERROR for text the library did not write. Branch on this, never on the text. */
+MANTIS_EXPORT mantis_code_t mantis_error_code(const char* err);
 
 /* ---- Options: every field of mantis::Options; defaults as documented there. Setters on a NULL
  * options are no-ops. Values are checked by mantis_open, which names the bad field. ---- */

@@ -38,6 +38,17 @@ namespace {
 using mantis::Status;
 using std::chrono::milliseconds;
 
+// mantis_code_t mirrors Status::Code, value for value.
+static_assert(MANTIS_OK == static_cast<int>(Status::Code::kOk) &&
+              MANTIS_NOT_FOUND == static_cast<int>(Status::Code::kNotFound) &&
+              MANTIS_INVALID_ARGUMENT == static_cast<int>(Status::Code::kInvalidArgument) &&
+              MANTIS_IO_ERROR == static_cast<int>(Status::Code::kIOError) &&
+              MANTIS_CORRUPTION == static_cast<int>(Status::Code::kCorruption) &&
+              MANTIS_BUSY == static_cast<int>(Status::Code::kBusy) &&
+              MANTIS_RESOURCE_EXHAUSTED == static_cast<int>(Status::Code::kResourceExhausted) &&
+              MANTIS_NOT_SUPPORTED == static_cast<int>(Status::Code::kNotSupported) &&
+              MANTIS_CLOSED == static_cast<int>(Status::Code::kClosed));
+
 // Stores `text` as the new *errptr (freeing the old one). Never throws. If the copy cannot be
 // allocated, an earlier message is kept so that the caller still sees an error.
 void save_error_text(char** errptr, std::string_view text) noexcept {
@@ -359,6 +370,18 @@ extern "C" {
 const char* mantis_version(void) { return MANTIS_VERSION_STRING; }
 
 void mantis_free(void* ptr) { std::free(ptr); }
+
+mantis_code_t mantis_error_code(const char* err) {
+  if (err == nullptr) return MANTIS_OK;
+  const std::string_view text(err);
+  for (int code = MANTIS_NOT_FOUND; code <= MANTIS_CLOSED; ++code) {
+    const std::string_view name = Status::code_name(static_cast<Status::Code>(code));
+    if (text.size() > name.size() && text.starts_with(name) && text[name.size()] == ':') {
+      return static_cast<mantis_code_t>(code);
+    }
+  }
+  return MANTIS_IO_ERROR;
+}
 
 // ---- Options ----
 

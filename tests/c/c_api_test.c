@@ -60,6 +60,36 @@ static void test_version_and_free(void) {
   mantis_free(NULL);
 }
 
+/* Errors carry their code: mantis_error_code reads it from any message the library wrote. */
+static void test_error_codes(void) {
+  char* err = NULL;
+  CHECK(mantis_error_code(NULL) == MANTIS_OK);
+  mantis_options_t* options = mantis_options_create();
+  mantis_options_set_max_key_size(options, 0);
+  CHECK(mantis_open(options, &err) == NULL);
+  CHECK(mantis_error_code(err) == MANTIS_INVALID_ARGUMENT);
+  mantis_free(err);
+  err = NULL;
+  mantis_options_destroy(options);
+
+  mantis_t* db = open_memory();
+  mantis_close(db, &err);
+  CHECK_OK(err);
+  mantis_put(db, NULL, "k", 1, "v", 1, &err);
+  CHECK(mantis_error_code(err) == MANTIS_CLOSED);
+  mantis_free(err);
+  mantis_destroy(db);
+
+  CHECK(mantis_error_code("NotFound: x") == MANTIS_NOT_FOUND);
+  CHECK(mantis_error_code("Corruption: wal/000001.log offset 0: bad checksum") == MANTIS_CORRUPTION);
+  CHECK(mantis_error_code("Busy: locked") == MANTIS_BUSY);
+  CHECK(mantis_error_code("ResourceExhausted: out of memory") == MANTIS_RESOURCE_EXHAUSTED);
+  CHECK(mantis_error_code("NotSupported: sync") == MANTIS_NOT_SUPPORTED);
+  CHECK(mantis_error_code("IOError: disk") == MANTIS_IO_ERROR);
+  CHECK(mantis_error_code("Closed") == MANTIS_IO_ERROR); /* not a message the library writes */
+  CHECK(mantis_error_code("something else") == MANTIS_IO_ERROR);
+}
+
 static void test_options(void) {
   char* err = NULL;
   mantis_options_t* options = mantis_options_create();
@@ -884,6 +914,7 @@ static void test_durable(void) {
 
 int main(void) {
   test_version_and_free();
+  test_error_codes();
   test_options();
   test_put_get_erase();
   test_multi_get();

@@ -19,8 +19,26 @@ namespace {
 
 constexpr const char* kKeyPath = R"(/api/v1/kv/([\s\S]*))";  // [\s\S]: '.' would not match '\n' in a key
 
+// The HTTP status of an error Status.
+int http_status(const Status& status) {
+  switch (status.code()) {
+    case Status::Code::kNotFound:
+      return 404;
+    case Status::Code::kInvalidArgument:
+      return 400;
+    case Status::Code::kBusy:
+      return 409;
+    case Status::Code::kClosed:
+      return 503;
+    case Status::Code::kResourceExhausted:
+      return 507;
+    default:
+      return 500;
+  }
+}
+
 void reply_status(const Status& status, httplib::Response& res) {
-  res.status = status.is_invalid_argument() ? 400 : 500;
+  res.status = http_status(status);
   res.set_content(status.to_string() + "\n", "text/plain");
 }
 
