@@ -52,6 +52,8 @@
 #include "cache/cache_table.hpp"
 #include "cache/eviction_pool.hpp"
 #include "cache/frequency_sketch.hpp"
+#include "cache/hill_climber.hpp"
+#include "cache/segments.hpp"
 #include "util/clock.hpp"
 #include "util/hash.hpp"
 #include "util/random.hpp"
@@ -94,8 +96,8 @@ class ShardedCache {
     Shard& shard = shard_for(hash);
     if (key.size() + value.size() + Cache::kEntryOverhead > shard.capacity) return;
     const std::uint32_t hash32 = static_cast<std::uint32_t>(hash);
-    if (shard.sketch != nullptr) shard.sketch->increment(hash32);  // a fill is an access, as a put is
-    CacheEntry* entry = CacheEntry::create(key, value, hash32, expires_at_ms, 0);
+    if (shard.sketch != nullptr) shard.sketch->increment(hash);  // a fill is an access, as a put is
+    CacheEntry* entry = CacheEntry::create(key, value, hash32, expires_at_ms);
     if (entry == nullptr) return;  // a fill is an optimisation: out of memory just skips it
     std::lock_guard<std::mutex> lock(shard.mutex);
     if (!still_current()) {
@@ -123,7 +125,7 @@ class ShardedCache {
     if (slot == CacheTable::kNotFound) return;
     CacheEntry* entry = nullptr;
     if (is_current() && key.size() + value.size() + Cache::kEntryOverhead <= shard.capacity) {
-      entry = CacheEntry::create(key, value, hash32, expires_at_ms, 0);
+      entry = CacheEntry::create(key, value, hash32, expires_at_ms);
     }
     if (entry == nullptr) {
       unlink(shard, slot, retired);
@@ -166,7 +168,7 @@ class ShardedCache {
         if (expired_at_ms == 0) {
           if (!confirm()) return Found::kUnconfirmed;
           touch(shard, *entry);
-          if (shard.sketch != nullptr) shard.sketch->increment(hash32);
+          if (shard.sketch != nullptr) shard.sketch->increment(hash);
           consume(*entry);
           counters_.add(kHits);
           return Found::kHit;
@@ -200,11 +202,23 @@ class ShardedCache {
 
  private:
   static constexpr std::size_t kMinSlots = 16;
-  enum Counter : std::size_t { kHits, kMisses, kInserts, kEvictions, kExpired, kCounterCount };
+  // W-TinyLFU: the protected segment's share of the main region (the rest is probation).
+  static constexpr double kProtectedShare = 0.8;
+  // A probation victim that was hit since it entered probation is promoted instead of evicted, at most
+  // this many times per eviction (bounds the work when concurrent hits keep re-referencing entries).
+  static constexpr int kMaxPromotionsPerEviction = 8;
+  // A window candidate that lost to the main victim is still admitted once in 128 times when its
+  // estimated frequency is at least this: a victim whose counters were inflated cannot stay forever.
+  static constexpr unsigned kJitterMinFrequency = 6;
+  // Every kClimbInterval evictions of a shard, the hill climber is offered the cache's hit and miss
+  // totals; its sample period is kClimbPeriodPerEntry requests per entry held.
+  static constexpr std::size_t kClimbInterval = 16;
+  static constexpr std::uint64_t kClimbPeriodPerEntry = 10;
+  enum Counter : std::size_t { kHits, kMisses, kInserts, kEvictions, kExpired, kRejections, kCounterCount };
 
   struct alignas(64) Shard {
     // Throws std::bad_alloc when memory is exhausted.
-    Shard(std::size_t shard_capacity, Admission admission, std::size_t index);
+    Shard(std::size_t shard_capacity, Admission admission, std::uint64_t sketch_seed, std::size_t index);
     ~Shard();
     Shard(const Shard&) = delete;
     Shard& operator=(const Shard&) = delete;
@@ -225,7 +239,8 @@ class ShardedCache {
     std::mutex mutex;
     std::size_t live = 0;
     std::size_t used_slots = 0;  // live + deleted
-    EvictionPool pool;
+    Segments segments;           // every entry in one segment (kProbation only, unless kAdaptive)
+    std::size_t evictions_since_climb = 0;
     XorShift64 random;
 
     // The logical clock, on its own cache line: hits advance it from every thread.
@@ -237,6 +252,23 @@ class ShardedCache {
     std::size_t slot = 0;
     bool expired = false;
   };
+  // An eviction's lazily read wall clock (for expiry checks of sampled entries).
+  class EvictionClock {
+   public:
+    explicit EvictionClock(const Clock& clock) noexcept : clock_(clock) {}
+    std::uint64_t now_ms() noexcept {
+      if (!known_) {
+        now_ms_ = clock_.now_ms();
+        known_ = true;
+      }
+      return now_ms_;
+    }
+
+   private:
+    const Clock& clock_;
+    std::uint64_t now_ms_ = 0;
+    bool known_ = false;
+  };
   enum class Installed { kYes, kDeclined, kOutOfMemory };
 
   Shard& shard_for(std::uint64_t hash) const noexcept {
@@ -246,15 +278,41 @@ class ShardedCache {
   static std::uint64_t next_stamp(Shard& shard) noexcept {
     return shard.tick.fetch_add(1, std::memory_order_relaxed) + 1;
   }
+  // A hit's stamp. A referenced entry stamped recently needs none; an unreferenced one (just moved into
+  // its segment by a writer) is always stamped, which is what marks it referenced.
   static void touch(Shard& shard, CacheEntry& entry) noexcept {
+    const std::uint64_t word = entry.stamp_word();
     const std::uint64_t now = shard.tick.load(std::memory_order_relaxed);
-    if (entry.stamp() + shard.recent_window.load(std::memory_order_relaxed) >= now) return;
+    if ((word & CacheEntry::kUnreferenced) == 0 &&
+        (word >> 1) + shard.recent_window.load(std::memory_order_relaxed) >= now) {
+      return;
+    }
     entry.set_stamp(next_stamp(shard));
   }
 
-  // Samples from a random slot and returns the entry to evict: an expired sampled entry at once, else the
-  // pool's oldest. `exclude` (the entry being replaced) is never chosen. REQUIRES: shard.mutex held.
-  Victim pick_victim(Shard& shard, const CacheEntry* exclude, std::uint64_t now_ms) noexcept;
+  // Samples `segment` from a random slot (control bytes tell members apart without loading entries) and
+  // returns the entry to evict from it: an expired sampled member at once, else the segment pool's
+  // oldest; a null entry when the segment has no member but `exclude`, which is never chosen.
+  // REQUIRES: shard.mutex held.
+  Victim pick_victim(Shard& shard, Segment segment, const CacheEntry* exclude, EvictionClock& clock) noexcept;
+  // kAdaptive: the main region's victim. Probation's oldest, except that one hit since it entered
+  // probation is promoted to protected instead; then protected's oldest, then the window's.
+  Victim pick_main_victim(Shard& shard, const CacheEntry* exclude, EvictionClock& clock, RetireList& retired) noexcept;
+  // kAdaptive: moves window entries, oldest first, to probation until an entry of `incoming` bytes fits
+  // the window's budget. Returns the last one moved, the candidate that must win its place in the main
+  // region against the main victim (a null entry when none moved).
+  Victim shrink_window(Shard& shard, std::size_t incoming, EvictionClock& clock, RetireList& retired) noexcept;
+  // Moves a probation entry that was hit to protected, then demotes protected's oldest entries to
+  // probation while protected exceeds its budget.
+  void promote(Shard& shard, const Victim& hit, EvictionClock& clock, RetireList& retired) noexcept;
+  void move(Shard& shard, const Victim& entry, Segment from, Segment to) noexcept;
+  // TinyLFU: true if `candidate` may take `victim`'s place.
+  bool admit(Shard& shard, const CacheEntry& candidate, const CacheEntry& victim) noexcept;
+  // Evicts until `entry` fits, replacing `existing` (or nullptr). False if admission declined a new
+  // key (kTinyLfu). REQUIRES: shard.mutex held.
+  bool make_room(Shard& shard, const CacheEntry& entry, const CacheEntry* existing, RetireList& retired) noexcept;
+  void count_eviction(Shard& shard, bool expired) noexcept;
+  std::size_t window_budget(const Shard& shard) const noexcept;
   // Publishes `entry` (owning its one reference) for its key, replacing the key's current entry and
   // evicting as needed, unless TinyLFU declines a newcomer or the table cannot grow (the entry is then
   // freed). Unlinked entries go to `retired`. REQUIRES: shard.mutex held.
@@ -276,12 +334,14 @@ class ShardedCache {
   void destroy_shards(std::size_t count) noexcept;
 
   const Clock& clock_;
+  const Admission admission_;
   const std::size_t capacity_;
   const int shard_bits_;
   const std::size_t shard_count_;
   void* shard_memory_ = nullptr;
   Shard* shards_ = nullptr;
   StripedCounters<kCounterCount> counters_;
+  HillClimber climber_;  // kAdaptive: the window's share of every shard's capacity
 };
 
 }  // namespace mantis::detail
