@@ -54,3 +54,22 @@ TEST_CASE("concurrent increments are never torn", "[frequency_sketch][concurrenc
   CHECK(sketch.estimate(12345) == FrequencySketch::kMaxCount);
   CHECK(sketch.estimate(54321) <= 1);
 }
+
+TEST_CASE("the seed decides which keys share counters", "[frequency_sketch]") {
+  // Keys never counted that read as counted share all their counters with counted keys; with another
+  // seed, other keys do.
+  auto overestimated = [](std::uint64_t seed) {
+    FrequencySketch sketch(64, seed);
+    for (std::uint64_t h = 0; h < 300; ++h) sketch.increment(h);
+    std::vector<std::uint64_t> found;
+    for (std::uint64_t h = 1000; h < 3000; ++h) {
+      if (sketch.estimate(h) > 0) found.push_back(h);
+    }
+    return found;
+  };
+  const std::vector<std::uint64_t> first = overestimated(1);
+  const std::vector<std::uint64_t> second = overestimated(2);
+  REQUIRE(!first.empty());
+  REQUIRE(!second.empty());
+  CHECK(first != second);
+}
