@@ -114,8 +114,9 @@ type Admission int
 
 // Admission policies. The zero value is Always.
 const (
-	Always  Admission = iota // plain approximate LRU
-	TinyLFU                  // a frequency sketch decides whether a newcomer may displace the victim
+	Always   Admission = iota // plain approximate LRU
+	TinyLFU                   // a frequency sketch decides whether a newcomer may displace the victim
+	Adaptive                  // W-TinyLFU: an admission window tuned by hill climbing, then a frequency-guarded segmented LRU
 )
 
 // NoCache disables the cache tier (Options.CacheCapacity); NoReaper turns the background TTL sweep
