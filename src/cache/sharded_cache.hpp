@@ -4,10 +4,10 @@
 // - Sharding: a 64-bit hash of the key picks one of 2^shard_bits shards by its top bits. Each shard has
 //   its own byte budget, hash table, mutex, eviction pool and logical clock.
 // - Reads are lock-free. A shard's hash table (cache_table.hpp) is an open-addressing array (linear probing) of atomic
-//   entry pointers plus one control byte per slot (empty, deleted, or 0x80 | 7 hash bits, so a probe
-//   dereferences an entry only on a 1-in-128 false match). Readers probe inside one libcds RCU read-side
-//   critical section (util/rcu.hpp); writers change the table under the shard mutex and retire
-//   whatever they unlink (entries, replaced tables) through RCU, after releasing the mutex.
+//   entry pointers plus one control byte per slot (empty, deleted, or full with 2 segment bits and 5 hash bits, so a
+//   probe dereferences an entry only on a 1-in-32 false match). Readers probe inside one libcds RCU read-side critical
+//   section (util/rcu.hpp); writers change the table under the shard mutex and retire whatever they unlink (entries,
+//   replaced tables) through RCU, after releasing the mutex.
 // - Entries (cache_entry.hpp) are immutable and reference counted (like Record): the table holds one reference, dropped
 //   through RCU when the entry is unlinked; a ValueView holds another. So a view survives eviction,
 //   replacement, erase and the cache itself.
@@ -22,8 +22,13 @@
 //   bounded (a sample plus a pool scan, given the table's minimum density of 1/8); a put evicts as many entries as its
 //   charge needs, and evicts before it inserts, so a shard's charge never exceeds its capacity, not even transiently.
 // - Admission::kTinyLfu: a FrequencySketch (frequency_sketch.hpp) per shard counts hits and puts; a new key that needs
-// room is
-//   admitted only if its estimated frequency exceeds that of the entry it would evict.
+//   room is admitted only if its estimated frequency exceeds that of the entry it would evict.
+// - Admission::kAdaptive (the default), W-TinyLFU: a new key enters the admission window (segments.hpp); the window's
+//   oldest entry moves to the main region's probation segment as the candidate, and takes the place of probation's
+//   oldest entry only if the sketch ranks it higher (else the candidate is evicted). Probation entries hit since they
+//   entered it (a bit in the stamp) are promoted to protected when eviction reaches them. A HillClimber
+//   (hill_climber.hpp) sets the window's share of every shard's capacity from the cache's hit ratio. Segments are tags
+//   in the control bytes, so a writer samples a segment without loading other entries. docs/DESIGN.md explains why.
 // - Table maintenance: a table is rebuilt (entries keep their identity; only the slot array is new and
 //   the old one is retired through RCU) when live + deleted slots exceed 7/8, or live slots fall below
 //   1/8 of it. A rebuilt table has 1.6 slots per live entry.
