@@ -361,25 +361,25 @@ TEST_CASE("adaptive W-TinyLFU is the default and beats LRU on a loop larger than
   CHECK(stats.admission_rejections > 0);
   CHECK(stats.window_entries + stats.probation_entries + stats.protected_entries == adaptive.entries());
   CHECK(stats.protected_entries > 0);  // the loop's resident keys were hit while on probation
-  CHECK(stats.window_capacity > 0);
-  CHECK(stats.window_capacity < capacity / 10);  // a loop wants a small window
+  CHECK(stats.window_capacity < capacity / 10);  // a loop wants a small window (ghost hits on main's victims)
 }
 
-TEST_CASE("the hill climber grows the window on a recency-skewed trace", "[cache][adaptive]") {
+TEST_CASE("ghost hits grow the window on a recency-skewed trace, within a point of LRU", "[cache][adaptive]") {
   const std::size_t capacity = 1000 * charge_of(loop_key(0), "v");
   Cache cache(one_shard(capacity, Admission::kAdaptive));
   CHECK(cache.stats().window_capacity == capacity / 100);  // it starts at 1% of the capacity
-  const std::vector<int> trace = recency_trace(400'000);
+  // Short: the window must grow within a few hundred requests per entry, not after most of the trace.
+  const std::vector<int> trace = recency_trace(100'000);
   const double adaptive_ratio = replay(cache, trace);
-  Cache tiny_lfu(one_shard(capacity, Admission::kTinyLfu));
-  const double tiny_lfu_ratio = replay(tiny_lfu, trace);
+  Cache lru(one_shard(capacity, Admission::kAlways));
+  const double lru_ratio = replay(lru, trace);
   const mantis::CacheStats stats = cache.stats();
-  INFO("adaptive " << adaptive_ratio << ", tinylfu " << tiny_lfu_ratio << ", window " << stats.window_capacity << " of "
+  INFO("adaptive " << adaptive_ratio << ", lru " << lru_ratio << ", window " << stats.window_capacity << " of "
                    << capacity << " after " << stats.window_adjustments << " adjustments");
   CHECK(stats.window_adjustments >= 10);
   // Started at 1% of the capacity; a recency trace is served best by a window of nearly all of it.
   CHECK(stats.window_capacity > capacity / 2);
-  CHECK(adaptive_ratio > tiny_lfu_ratio + 0.02);
+  CHECK(adaptive_ratio >= lru_ratio - 0.01);
 }
 
 TEST_CASE("segment and admission stats of every policy", "[cache][adaptive]") {
@@ -392,8 +392,7 @@ TEST_CASE("segment and admission stats of every policy", "[cache][adaptive]") {
     CHECK(stats.window_entries + stats.probation_entries + stats.protected_entries == cache.entries());
     CHECK(cache.entries() > 90);
     if (admission == Admission::kAdaptive) {
-      CHECK(stats.window_entries >= 1);
-      CHECK(stats.window_capacity > 0);
+      CHECK(stats.window_entries >= 1);  // a new key enters the window even when its budget shrank to nothing
     } else {
       CHECK(stats.probation_entries == cache.entries());
       CHECK(stats.window_capacity == 0);

@@ -189,7 +189,7 @@ CacheStats ShardedCache::stats() const noexcept {
     stats.protected_entries += segments.count(Segment::kProtected);
     if (admission_ == Admission::kAdaptive) stats.window_capacity += window_budget(shards_[s]);
   }
-  stats.window_adjustments = climber_.adjustments();
+  stats.window_adjustments = counters_.sum(kWindowMoves);
   return stats;
 }
 
@@ -199,6 +199,10 @@ ShardedCache::Shard::Shard(std::size_t shard_capacity, Admission admission, std:
   CacheTable* initial = CacheTable::create(kMinSlots);
   if (initial == nullptr) throw std::bad_alloc();
   table.store(initial, std::memory_order_relaxed);
+  if (admission == Admission::kAdaptive) {
+    ghosts = std::make_unique<Ghosts>(std::max<std::size_t>(shard_capacity / kGhostSlotCharge, 16));
+    window_budget.store(shard_capacity / kInitialWindowDivisor, std::memory_order_relaxed);
+  }
   if (admission != Admission::kAlways) {
     // Sized for entries of ~128 bytes of charge; smaller entries share counters a little more.
     void* memory = allocate(sizeof(FrequencySketch));
@@ -267,7 +271,7 @@ ShardedCache::Victim ShardedCache::shrink_window(Shard& shard, std::size_t incom
     if (oldest.entry == nullptr) break;
     if (oldest.expired) {
       unlink(shard, oldest.slot, retired);
-      count_eviction(shard, true);
+      count_eviction(true);
       continue;
     }
     move(shard, oldest, Segment::kWindow, Segment::kProbation);
@@ -285,7 +289,7 @@ void ShardedCache::promote(Shard& shard, const Victim& hit, EvictionClock& clock
     if (oldest.entry == nullptr) break;
     if (oldest.expired) {
       unlink(shard, oldest.slot, retired);
-      count_eviction(shard, true);
+      count_eviction(true);
       continue;
     }
     move(shard, oldest, Segment::kProtected, Segment::kProbation);
@@ -306,15 +310,22 @@ bool ShardedCache::admit(Shard& shard, const CacheEntry& candidate, const CacheE
   return candidate_frequency >= kJitterMinFrequency && (shard.random.next() & 127) == 0;
 }
 
-void ShardedCache::count_eviction(Shard& shard, bool expired) noexcept {
-  counters_.add(expired ? kExpired : kEvictions);
-  if (admission_ != Admission::kAdaptive || expired || ++shard.evictions_since_climb < kClimbInterval) return;
-  shard.evictions_since_climb = 0;
-  climber_.observe(counters_.sum(kHits), counters_.sum(kMisses), kClimbPeriodPerEntry * entries());
+void ShardedCache::count_eviction(bool expired) noexcept { counters_.add(expired ? kExpired : kEvictions); }
+
+void ShardedCache::remember_evicted(Shard& shard, const CacheEntry& entry, Segment segment) noexcept {
+  shard.ghosts->remember(segment == Segment::kWindow ? Ghost::kWindow : Ghost::kMain, hash_key(entry.key()));
 }
 
-std::size_t ShardedCache::window_budget(const Shard& shard) const noexcept {
-  return static_cast<std::size_t>(static_cast<double>(shard.capacity) * climber_.window_share());
+void ShardedCache::adapt_window(Shard& shard, const CacheEntry& newcomer) noexcept {
+  const Ghost ghost = shard.ghosts->take(hash_key(newcomer.key()));
+  if (ghost == Ghost::kNone) return;
+  const std::size_t step = newcomer.charge() * kGhostStep;
+  const std::size_t budget = window_budget(shard);
+  const std::size_t next =
+      ghost == Ghost::kWindow ? std::min(shard.capacity, budget + step) : budget - std::min(budget, step);
+  if (next == budget) return;
+  shard.window_budget.store(next, std::memory_order_relaxed);
+  counters_.add(kWindowMoves);
 }
 
 bool ShardedCache::make_room(Shard& shard, const CacheEntry& entry, const CacheEntry* existing,
@@ -332,7 +343,7 @@ bool ShardedCache::make_room(Shard& shard, const CacheEntry& entry, const CacheE
     if (victim.entry == nullptr) {
       if (candidate.entry == nullptr) break;   // only `existing` is left, and the new entry alone fits the shard
       unlink(shard, candidate.slot, retired);  // the candidate is all the main region holds
-      count_eviction(shard, false);
+      count_eviction(false);
       candidate = {};
       continue;
     }
@@ -342,15 +353,18 @@ bool ShardedCache::make_room(Shard& shard, const CacheEntry& entry, const CacheE
       if (duel && !admit(shard, adaptive ? *candidate.entry : entry, *victim.entry)) {
         counters_.add(kRejections);
         if (!adaptive) return false;
+        remember_evicted(shard, *candidate.entry, Segment::kWindow);
         unlink(shard, candidate.slot, retired);
-        count_eviction(shard, false);
+        count_eviction(false);
         candidate = {};
         continue;
       }
       if (duel) candidate = {};  // it won: a later eviction (a larger newcomer) needs no second duel
+      if (adaptive)
+        remember_evicted(shard, *victim.entry, shard.table.load(std::memory_order_relaxed)->segment_at(victim.slot));
     }
     unlink(shard, victim.slot, retired);
-    count_eviction(shard, victim.expired);
+    count_eviction(victim.expired);
   }
   return true;
 }
@@ -368,6 +382,7 @@ ShardedCache::Installed ShardedCache::install_locked(Shard& shard, CacheEntry* e
                           : admission_ == Admission::kAdaptive ? Segment::kWindow
                                                                : Segment::kProbation;
   if (existing != nullptr) shard.segments.pool(segment).remove(existing);
+  if (existing == nullptr && admission_ == Admission::kAdaptive) adapt_window(shard, *entry);
 
   if (!make_room(shard, *entry, existing, retired)) {
     CacheEntry::unref(entry);  // declined by TinyLFU; never published, so no reader can hold it

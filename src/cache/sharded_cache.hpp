@@ -26,8 +26,10 @@
 // - Admission::kAdaptive (the default), W-TinyLFU: a new key enters the admission window (segments.hpp); the window's
 //   oldest entry moves to the main region's probation segment as the candidate, and takes the place of probation's
 //   oldest entry only if the sketch ranks it higher (else the candidate is evicted). Probation entries hit since they
-//   entered it (a bit in the stamp) are promoted to protected when eviction reaches them. A HillClimber
-//   (hill_climber.hpp) sets the window's share of every shard's capacity from the cache's hit ratio. Segments are tags
+//   entered it (a bit in the stamp) are promoted to protected when eviction reaches them. Each shard sizes its window
+//   ARC-style from ghost hits (ghosts.hpp): a miss on a key the window recently let go grows the window, a miss on a
+//   key the main region recently evicted shrinks it. A hit counts in the sketch only when it stamps the entry (see
+//   touch()), so a hot key costs a hit nothing beyond kAlways's work. Segments are tags
 //   in the control bytes, so a writer samples a segment without loading other entries. docs/DESIGN.md explains why.
 // - Table maintenance: a table is rebuilt (entries keep their identity; only the slot array is new and
 //   the old one is retired through RCU) when live + deleted slots exceed 7/8, or live slots fall below
@@ -45,6 +47,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -57,7 +60,7 @@
 #include "cache/cache_table.hpp"
 #include "cache/eviction_pool.hpp"
 #include "cache/frequency_sketch.hpp"
-#include "cache/hill_climber.hpp"
+#include "cache/ghosts.hpp"
 #include "cache/segments.hpp"
 #include "util/clock.hpp"
 #include "util/hash.hpp"
@@ -172,8 +175,7 @@ class ShardedCache {
         }
         if (expired_at_ms == 0) {
           if (!confirm()) return Found::kUnconfirmed;
-          touch(shard, *entry);
-          if (shard.sketch != nullptr) shard.sketch->increment(hash);
+          if (touch(shard, *entry) && shard.sketch != nullptr) shard.sketch->increment(hash);
           consume(*entry);
           counters_.add(kHits);
           return Found::kHit;
@@ -215,11 +217,25 @@ class ShardedCache {
   // A window candidate that lost to the main victim is still admitted once in 128 times when its
   // estimated frequency is at least this: a victim whose counters were inflated cannot stay forever.
   static constexpr unsigned kJitterMinFrequency = 6;
-  // Every kClimbInterval evictions of a shard, the hill climber is offered the cache's hit and miss
-  // totals; its sample period is kClimbPeriodPerEntry requests per entry held.
-  static constexpr std::size_t kClimbInterval = 16;
-  static constexpr std::uint64_t kClimbPeriodPerEntry = 10;
-  enum Counter : std::size_t { kHits, kMisses, kInserts, kEvictions, kExpired, kRejections, kCounterCount };
+  // kAdaptive: the window starts at 1/kInitialWindowDivisor of the shard's capacity; a miss on a key in
+  // a ghost (ghosts.hpp) moves the window's budget by kGhostStep times the newcomer's charge. Each ghost
+  // has one slot per kGhostSlotCharge bytes of capacity (about a quarter of the entries at 128 bytes
+  // each): a longer ghost remembers loop keys long enough to grow the window on a loop (loop @500:
+  // 0.80x OPT with twice the slots, 0.94x with these), a shorter one climbs too slowly on a recency trace
+  // (1.7 points below LRU with half the slots and a step of 1). Measured with cache_hit_ratio.
+  static constexpr std::size_t kInitialWindowDivisor = 100;
+  static constexpr std::size_t kGhostStep = 4;
+  static constexpr std::size_t kGhostSlotCharge = 512;
+  enum Counter : std::size_t {
+    kHits,
+    kMisses,
+    kInserts,
+    kEvictions,
+    kExpired,
+    kRejections,
+    kWindowMoves,
+    kCounterCount
+  };
 
   struct alignas(64) Shard {
     // Throws std::bad_alloc when memory is exhausted.
@@ -239,13 +255,16 @@ class ShardedCache {
     // within 0.2 points of exact LRU, and YCSB-C through the engine tier gains ~10% at 2 threads).
     std::atomic<std::uint64_t> recent_window{0};
     FrequencySketch* sketch = nullptr;
+    // kAdaptive: the bytes of capacity the window may use. Written under `mutex`; read without it by
+    // stats() (relaxed: a snapshot).
+    std::atomic<std::size_t> window_budget{0};
 
     // Guarded by `mutex`.
     std::mutex mutex;
     std::size_t live = 0;
-    std::size_t used_slots = 0;  // live + deleted
-    Segments segments;           // every entry in one segment (kProbation only, unless kAdaptive)
-    std::size_t evictions_since_climb = 0;
+    std::size_t used_slots = 0;      // live + deleted
+    Segments segments;               // every entry in one segment (kProbation only, unless kAdaptive)
+    std::unique_ptr<Ghosts> ghosts;  // kAdaptive only
     XorShift64 random;
 
     // The logical clock, on its own cache line: hits advance it from every thread.
@@ -284,15 +303,18 @@ class ShardedCache {
     return shard.tick.fetch_add(1, std::memory_order_relaxed) + 1;
   }
   // A hit's stamp. A referenced entry stamped recently needs none; an unreferenced one (just moved into
-  // its segment by a writer) is always stamped, which is what marks it referenced.
-  static void touch(Shard& shard, CacheEntry& entry) noexcept {
+  // its segment by a writer) is always stamped, which is what marks it referenced. True if it stamped:
+  // only those hits count in the frequency sketch, so a key hit again and again within `recent_window`
+  // counts once (like TinyLFU's doorkeeper) and the hottest hits skip the sketch's four counter updates.
+  static bool touch(Shard& shard, CacheEntry& entry) noexcept {
     const std::uint64_t word = entry.stamp_word();
     const std::uint64_t now = shard.tick.load(std::memory_order_relaxed);
     if ((word & CacheEntry::kUnreferenced) == 0 &&
         (word >> 1) + shard.recent_window.load(std::memory_order_relaxed) >= now) {
-      return;
+      return false;
     }
     entry.set_stamp(next_stamp(shard));
+    return true;
   }
 
   // Samples `segment` from a random slot (control bytes tell members apart without loading entries) and
@@ -316,8 +338,14 @@ class ShardedCache {
   // Evicts until `entry` fits, replacing `existing` (or nullptr). False if admission declined a new
   // key (kTinyLfu). REQUIRES: shard.mutex held.
   bool make_room(Shard& shard, const CacheEntry& entry, const CacheEntry* existing, RetireList& retired) noexcept;
-  void count_eviction(Shard& shard, bool expired) noexcept;
-  std::size_t window_budget(const Shard& shard) const noexcept;
+  void count_eviction(bool expired) noexcept;
+  // kAdaptive: remembers in its route's ghost the key of an entry that is being evicted from `segment`.
+  static void remember_evicted(Shard& shard, const CacheEntry& entry, Segment segment) noexcept;
+  // kAdaptive: a new key that a ghost remembers moves the window's budget (ghosts.hpp).
+  void adapt_window(Shard& shard, const CacheEntry& newcomer) noexcept;
+  static std::size_t window_budget(const Shard& shard) noexcept {
+    return shard.window_budget.load(std::memory_order_relaxed);
+  }
   // Publishes `entry` (owning its one reference) for its key, replacing the key's current entry and
   // evicting as needed, unless TinyLFU declines a newcomer or the table cannot grow (the entry is then
   // freed). Unlinked entries go to `retired`. REQUIRES: shard.mutex held.
@@ -346,7 +374,6 @@ class ShardedCache {
   void* shard_memory_ = nullptr;
   Shard* shards_ = nullptr;
   StripedCounters<kCounterCount> counters_;
-  HillClimber climber_;  // kAdaptive: the window's share of every shard's capacity
 };
 
 }  // namespace mantis::detail
