@@ -9,7 +9,7 @@
 //     lines) at each of --sizes entries (default: 1/16 .. 1/2 of its distinct keys); --recency: replay
 //     a generated recency-skewed trace (mostly new keys, short reuse distances). Either one skips the
 //     synthetic Zipf and loop traces and the throughput run. --csv: the rows as CSV instead of a table.
-//   --max-below-lru, --min-of-opt: exit 1 if the default policy's hit ratio is more than POINTS below
+//   --max-below-lru, --min-of-opt: exit 1 if kAdaptive's hit ratio is more than POINTS below
 //     exact LRU's, or below FRACTION of OPT's, on any row (for CI).
 // Hit ratios replay single-threaded on one shard: get, and put on a miss. Every cache charges entries
 // the same way (key + value + Cache::kEntryOverhead) and all keys have one size, so each holds the same
@@ -128,7 +128,7 @@ struct Report {
                   "tinylfu", "adaptive", "ad/opt", "ad-lru");
     }
   }
-  // Prints the row (the default policy is kAdaptive) and checks it against the limits.
+  // Prints the row and checks kAdaptive's figures against the limits.
   void print(const Row& row) {
     const double of_opt = row.opt > 0 ? row.adaptive / row.opt : 1.0;
     if (csv) {
@@ -348,9 +348,9 @@ int main(int argc, char** argv) {
     lru_ops[threads] = lru_result.ops_per_second;
     std::printf("%-8s %8d %14.0f %12.0f %8.0fns %8.0fns\n", "lru", threads, lru_result.ops_per_second,
                 lru_result.cpu_ns_per_op, lru_result.hit_p50_ns, lru_result.hit_p99_ns);
-    // "mantis" is the default policy (kAdaptive); "always" is plain approximate LRU.
+    // "adaptive" is kAdaptive; "always" is plain approximate LRU, the default.
     for (const auto& [name, admission] :
-         {std::pair{"mantis", Admission::kAdaptive}, std::pair{"always", Admission::kAlways}}) {
+         {std::pair{"adaptive", Admission::kAdaptive}, std::pair{"always", Admission::kAlways}}) {
       CacheOptions options;
       options.capacity = capacity_for(kKeys / 10);
       options.admission = admission;

@@ -343,14 +343,12 @@ std::vector<int> recency_trace(int length) {
 
 }  // namespace
 
-TEST_CASE("adaptive W-TinyLFU is the default and beats LRU on a loop larger than the cache", "[cache][adaptive]") {
-  CHECK(CacheOptions{}.admission == Admission::kAdaptive);
+TEST_CASE("adaptive W-TinyLFU beats LRU on a loop larger than the cache", "[cache][adaptive]") {
+  CHECK(CacheOptions{}.admission == Admission::kAlways);  // kAdaptive's hit cost keeps it opt-in for now
   const std::size_t capacity = 1000 * charge_of(loop_key(0), "v");
   const std::vector<int> trace = loop_trace(2000, 20);
   Cache lru(one_shard(capacity, Admission::kAlways));
-  CacheOptions options = one_shard(capacity);
-  options.admission = CacheOptions{}.admission;
-  Cache adaptive(options);
+  Cache adaptive(one_shard(capacity, Admission::kAdaptive));
   const double lru_ratio = replay(lru, trace);
   const double adaptive_ratio = replay(adaptive, trace);
   INFO("lru " << lru_ratio << ", adaptive " << adaptive_ratio);
@@ -360,7 +358,7 @@ TEST_CASE("adaptive W-TinyLFU is the default and beats LRU on a loop larger than
   const mantis::CacheStats stats = adaptive.stats();
   CHECK(stats.admission_rejections > 0);
   CHECK(stats.window_entries + stats.probation_entries + stats.protected_entries == adaptive.entries());
-  CHECK(stats.protected_entries > 0);  // the loop's resident keys were hit while on probation
+  CHECK(stats.protected_entries > 0);            // the loop's resident keys were hit while on probation
   CHECK(stats.window_capacity < capacity / 10);  // a loop wants a small window (ghost hits on main's victims)
 }
 

@@ -116,7 +116,7 @@ type Admission int
 const (
 	Always   Admission = iota // plain approximate LRU
 	TinyLFU                   // a frequency sketch decides whether a newcomer may displace the victim
-	Adaptive                  // W-TinyLFU: an admission window tuned by hill climbing, then a frequency-guarded segmented LRU
+	Adaptive                  // W-TinyLFU: an admission window sized by ghost hits, then a frequency-guarded segmented LRU; not the default (hits cost ~1.4x Always's instructions)
 )
 
 // NoCache disables the cache tier (Options.CacheCapacity); NoReaper turns the background TTL sweep

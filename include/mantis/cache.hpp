@@ -4,7 +4,8 @@
 // stores a stamp (and skips even that when the entry is already among the most recent) and counts the
 // access in a frequency sketch, never takes a lock and never moves anything, so hits from many threads
 // scale. Eviction samples victims with a candidate pool (as Redis does), O(1) amortized per insert; by
-// default the policy is an adaptive W-TinyLFU (see Admission). See src/cache/sharded_cache.hpp.
+// default the policy is plain approximate LRU (Admission::kAlways; see Admission for kAdaptive). See
+// src/cache/sharded_cache.hpp.
 #pragma once
 
 #include <chrono>
@@ -29,10 +30,13 @@ struct CacheOptions {
   // Default: 64 MiB. Bytes of charge the cache may hold (see Cache::kEntryOverhead), split evenly
   // between the shards. A cache of capacity 0 refuses every put.
   std::size_t capacity = 64u << 20;
-  // Default: kAdaptive (W-TinyLFU with a self-tuning admission window; see Admission). kAlways is plain
-  // approximate LRU. kTinyLfu lets a newcomer displace the eviction victim only when it was accessed
-  // more often. kTinyLfu and kAdaptive cost about capacity/32 bytes of counters, not charged.
-  Admission admission = Admission::kAdaptive;
+  // Default: kAlways, plain approximate LRU. kAdaptive (W-TinyLFU with a self-sizing admission window;
+  // see Admission) is far better on frequency-skewed and looping traces and within a point of LRU on a
+  // recency trace, but is not the default yet: a hit that stamps its entry costs it ~1.4x kAlways's
+  // instructions (README, "Cache hit ratio"). kTinyLfu lets a newcomer displace the eviction victim only
+  // when it was accessed more often. kTinyLfu and kAdaptive cost about capacity/32 bytes of counters,
+  // not charged; kAdaptive also about capacity/128 bytes of ghosts.
+  Admission admission = Admission::kAlways;
   // Default: -1 = automatic: about 4 shards per hardware thread (at most 256), fewer when a shard would
   // get less than 64 KiB. Otherwise the cache has 2^shard_bits shards; values above 16 are taken as 16.
   int shard_bits = -1;

@@ -215,7 +215,7 @@ MANTIS_EXPORT void mantis_value_destroy(mantis_value_t* value);
 MANTIS_EXPORT mantis_cache_options_t* mantis_cache_options_create(void);
 MANTIS_EXPORT void mantis_cache_options_destroy(mantis_cache_options_t* options);
 MANTIS_EXPORT void mantis_cache_options_set_capacity(mantis_cache_options_t* options, size_t bytes); /* 64 MiB */
-MANTIS_EXPORT void mantis_cache_options_set_admission(mantis_cache_options_t* options, int v);       /* ADAPTIVE */
+MANTIS_EXPORT void mantis_cache_options_set_admission(mantis_cache_options_t* options, int v);       /* ALWAYS */
 MANTIS_EXPORT void mantis_cache_options_set_shard_bits(mantis_cache_options_t* options, int bits);   /* -1 = auto */
 
 /* options NULL = defaults. Returns NULL and sets *errptr on failure (unknown admission policy). */

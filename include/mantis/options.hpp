@@ -24,8 +24,9 @@ enum class Admission {
   // Adaptive W-TinyLFU: new keys enter a small LRU window; the window's oldest entry then takes the
   // place of the main region's victim only if the frequency sketch says it is accessed more often. The
   // main region is a segmented LRU (probation, protected), and the window's share of the capacity is
-  // tuned online by hill climbing on the hit ratio, so recency-heavy and frequency-heavy workloads are
-  // both served. Costs about capacity/32 bytes of counters, not charged.
+  // tuned online from ghost hits (misses on keys the window or the main region recently let go, as in
+  // ARC), so recency-heavy and frequency-heavy workloads are both served. Costs about capacity/32 bytes
+  // of counters and capacity/128 bytes of ghosts, not charged.
   kAdaptive,
 };
 
