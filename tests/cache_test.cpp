@@ -300,6 +300,116 @@ TEST_CASE("TinyLFU admission beats LRU on a loop larger than the cache", "[cache
 
 namespace {
 
+std::string loop_key(int i) { return "key-" + std::to_string(100000 + i).substr(1); }
+
+// Replays get, then put on a miss; returns the hit ratio of the replay.
+double replay(Cache& cache, const std::vector<int>& trace) {
+  std::string value;
+  std::size_t hits = 0;
+  for (int id : trace) {
+    const std::string key = loop_key(id);
+    if (cache.get(key, &value).ok()) {
+      ++hits;
+    } else {
+      REQUIRE(cache.put(key, "v").ok());
+    }
+  }
+  return static_cast<double>(hits) / static_cast<double>(trace.size());
+}
+
+std::vector<int> loop_trace(int keys, int passes) {
+  std::vector<int> trace;
+  for (int pass = 0; pass < passes; ++pass) {
+    for (int i = 0; i < keys; ++i) trace.push_back(i);
+  }
+  return trace;
+}
+
+// Mostly new keys (60%), the others repeats of a key requested at most 2000 requests earlier: only
+// recency predicts hits here.
+std::vector<int> recency_trace(int length) {
+  std::mt19937_64 random(11);
+  std::vector<int> trace;
+  int next_new = 0;
+  for (int i = 0; i < length; ++i) {
+    if (i == 0 || random() % 10 < 6) {
+      trace.push_back(next_new++);
+    } else {
+      trace.push_back(trace[static_cast<std::size_t>(i) - 1 - random() % std::min<std::uint64_t>(2000, i)]);
+    }
+  }
+  return trace;
+}
+
+}  // namespace
+
+TEST_CASE("adaptive W-TinyLFU beats LRU on a loop larger than the cache", "[cache][adaptive]") {
+  CHECK(CacheOptions{}.admission == Admission::kAlways);  // kAdaptive's hit cost keeps it opt-in for now
+  const std::size_t capacity = 1000 * charge_of(loop_key(0), "v");
+  const std::vector<int> trace = loop_trace(2000, 20);
+  Cache lru(one_shard(capacity, Admission::kAlways));
+  Cache adaptive(one_shard(capacity, Admission::kAdaptive));
+  const double lru_ratio = replay(lru, trace);
+  const double adaptive_ratio = replay(adaptive, trace);
+  INFO("lru " << lru_ratio << ", adaptive " << adaptive_ratio);
+  // OPT is 0.5 minus the first pass's misses; LRU hits nothing.
+  CHECK(lru_ratio < 0.01);
+  CHECK(adaptive_ratio >= 0.40);
+  const mantis::CacheStats stats = adaptive.stats();
+  CHECK(stats.admission_rejections > 0);
+  CHECK(stats.window_entries + stats.probation_entries + stats.protected_entries == adaptive.entries());
+  CHECK(stats.protected_entries > 0);            // the loop's resident keys were hit while on probation
+  CHECK(stats.window_capacity < capacity / 10);  // a loop wants a small window (ghost hits on main's victims)
+}
+
+TEST_CASE("ghost hits grow the window on a recency-skewed trace, within a point of LRU", "[cache][adaptive]") {
+  const std::size_t capacity = 1000 * charge_of(loop_key(0), "v");
+  Cache cache(one_shard(capacity, Admission::kAdaptive));
+  CHECK(cache.stats().window_capacity == capacity / 100);  // it starts at 1% of the capacity
+  // Short: the window must grow within a few hundred requests per entry, not after most of the trace.
+  const std::vector<int> trace = recency_trace(100'000);
+  const double adaptive_ratio = replay(cache, trace);
+  Cache lru(one_shard(capacity, Admission::kAlways));
+  const double lru_ratio = replay(lru, trace);
+  const mantis::CacheStats stats = cache.stats();
+  INFO("adaptive " << adaptive_ratio << ", lru " << lru_ratio << ", window " << stats.window_capacity << " of "
+                   << capacity << " after " << stats.window_adjustments << " adjustments");
+  CHECK(stats.window_adjustments >= 10);
+  // Started at 1% of the capacity; a recency trace is served best by a window of nearly all of it.
+  CHECK(stats.window_capacity > capacity / 2);
+  CHECK(adaptive_ratio >= lru_ratio - 0.01);
+}
+
+TEST_CASE("segment and admission stats of every policy", "[cache][adaptive]") {
+  const std::size_t capacity = 100 * charge_of(loop_key(0), "v");
+  for (const Admission admission : {Admission::kAlways, Admission::kTinyLfu, Admission::kAdaptive}) {
+    Cache cache(one_shard(capacity, admission));
+    (void)replay(cache, loop_trace(300, 5));
+    const mantis::CacheStats stats = cache.stats();
+    INFO("admission " << static_cast<int>(admission));
+    CHECK(stats.window_entries + stats.probation_entries + stats.protected_entries == cache.entries());
+    CHECK(cache.entries() > 90);
+    if (admission == Admission::kAdaptive) {
+      CHECK(stats.window_entries >= 1);  // a new key enters the window even when its budget shrank to nothing
+    } else {
+      CHECK(stats.probation_entries == cache.entries());
+      CHECK(stats.window_capacity == 0);
+      CHECK(stats.window_adjustments == 0);
+    }
+    CHECK((stats.admission_rejections > 0) == (admission != Admission::kAlways));
+    // Replacing and erasing keep the books: each entry is counted in exactly one segment.
+    for (int i = 0; i < 300; i += 3) (void)cache.put(loop_key(i), "longer value");
+    for (int i = 1; i < 300; i += 3) (void)cache.erase(loop_key(i));
+    const mantis::CacheStats after = cache.stats();
+    CHECK(after.window_entries + after.probation_entries + after.protected_entries == cache.entries());
+    cache.clear();
+    const mantis::CacheStats cleared = cache.stats();
+    CHECK(cleared.window_entries + cleared.probation_entries + cleared.protected_entries == 0);
+  }
+}
+
+namespace {
+
 // Writers put random keys with random value sizes into a small, many-shard cache while a monitor checks
 // that the charge never exceeds the capacity by more than one maximum entry per shard.
 void insert_storm(int writer_count) {

@@ -10,7 +10,7 @@
 using mantis::detail::FrequencySketch;
 
 TEST_CASE("estimates count increments and saturate at 15", "[frequency_sketch]") {
-  FrequencySketch sketch(1024);
+  FrequencySketch sketch(1024, 0x5eed);
   CHECK(sketch.estimate(42) == 0);
   for (int i = 0; i < 5; ++i) sketch.increment(42);
   CHECK(sketch.estimate(42) == 5);
@@ -23,7 +23,7 @@ TEST_CASE("estimates count increments and saturate at 15", "[frequency_sketch]")
 }
 
 TEST_CASE("a frequent key outranks rare keys", "[frequency_sketch]") {
-  FrequencySketch sketch(4096);
+  FrequencySketch sketch(4096, 0x5eed);
   for (std::uint32_t h = 0; h < 2000; ++h) sketch.increment(h * 2654435761u);
   for (int i = 0; i < 10; ++i) sketch.increment(7);
   CHECK(sketch.estimate(7) >= 10);
@@ -33,7 +33,7 @@ TEST_CASE("a frequent key outranks rare keys", "[frequency_sketch]") {
 }
 
 TEST_CASE("counters are halved after sample_size increments", "[frequency_sketch]") {
-  FrequencySketch sketch(64);
+  FrequencySketch sketch(64, 0x5eed);
   for (int i = 0; i < 12; ++i) sketch.increment(99);
   REQUIRE(sketch.estimate(99) == 12);
   std::uint32_t filler = 1;
@@ -43,7 +43,7 @@ TEST_CASE("counters are halved after sample_size increments", "[frequency_sketch
 }
 
 TEST_CASE("concurrent increments are never torn", "[frequency_sketch][concurrency]") {
-  FrequencySketch sketch(1 << 16);
+  FrequencySketch sketch(1 << 16, 0x5eed);
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&sketch] {
@@ -53,4 +53,23 @@ TEST_CASE("concurrent increments are never torn", "[frequency_sketch][concurrenc
   for (std::thread& thread : threads) thread.join();
   CHECK(sketch.estimate(12345) == FrequencySketch::kMaxCount);
   CHECK(sketch.estimate(54321) <= 1);
+}
+
+TEST_CASE("the seed decides which keys share counters", "[frequency_sketch]") {
+  // Keys never counted that read as counted share all their counters with counted keys; with another
+  // seed, other keys do.
+  auto overestimated = [](std::uint64_t seed) {
+    FrequencySketch sketch(64, seed);
+    for (std::uint64_t h = 0; h < 300; ++h) sketch.increment(h);
+    std::vector<std::uint64_t> found;
+    for (std::uint64_t h = 1000; h < 3000; ++h) {
+      if (sketch.estimate(h) > 0) found.push_back(h);
+    }
+    return found;
+  };
+  const std::vector<std::uint64_t> first = overestimated(1);
+  const std::vector<std::uint64_t> second = overestimated(2);
+  REQUIRE(!first.empty());
+  REQUIRE(!second.empty());
+  CHECK(first != second);
 }

@@ -1,10 +1,11 @@
 // mantis::Cache: a standalone, byte-bounded, sharded key-value cache with per-entry TTL.
 //
 // The same engine serves as the Engine's cache tier. Recency is an atomic access stamp per entry: a hit
-// stores a stamp (and skips even that when the entry is already among the most recent), never takes an
-// exclusive lock and never moves anything, so hits from many threads scale. Eviction is approximate LRU
-// by sampling with a candidate pool (as Redis does), O(1) amortized per insert. See
-// src/cache/sharded_cache.hpp for the design.
+// stores a stamp (and skips even that when the entry is already among the most recent) and counts the
+// access in a frequency sketch, never takes a lock and never moves anything, so hits from many threads
+// scale. Eviction samples victims with a candidate pool (as Redis does), O(1) amortized per insert; by
+// default the policy is plain approximate LRU (Admission::kAlways; see Admission for kAdaptive). See
+// src/cache/sharded_cache.hpp.
 #pragma once
 
 #include <chrono>
@@ -29,8 +30,12 @@ struct CacheOptions {
   // Default: 64 MiB. Bytes of charge the cache may hold (see Cache::kEntryOverhead), split evenly
   // between the shards. A cache of capacity 0 refuses every put.
   std::size_t capacity = 64u << 20;
-  // Default: kAlways (plain approximate LRU). kTinyLfu lets a newcomer displace the eviction victim only
-  // when it was accessed more often; it costs about capacity/32 bytes of counters, not charged.
+  // Default: kAlways, plain approximate LRU. kAdaptive (W-TinyLFU with a self-sizing admission window;
+  // see Admission) is far better on frequency-skewed and looping traces and within a point of LRU on a
+  // recency trace, but is not the default yet: a hit that stamps its entry costs it ~1.4x kAlways's
+  // instructions (README, "Cache hit ratio"). kTinyLfu lets a newcomer displace the eviction victim only
+  // when it was accessed more often. kTinyLfu and kAdaptive cost about capacity/32 bytes of counters,
+  // not charged; kAdaptive also about capacity/128 bytes of ghosts.
   Admission admission = Admission::kAlways;
   // Default: -1 = automatic: about 4 shards per hardware thread (at most 256), fewer when a shard would
   // get less than 64 KiB. Otherwise the cache has 2^shard_bits shards; values above 16 are taken as 16.
@@ -44,7 +49,20 @@ struct CacheStats {
   std::uint64_t inserts = 0;    // entries written by put() (new keys and replacements)
   std::uint64_t evictions = 0;  // live entries removed to make room
   std::uint64_t expired = 0;    // entries removed because their TTL had passed
-  double hit_ratio = 0;         // hits / (hits + misses); 0 before the first get()
+  // Admission's refusals: new keys TinyLFU turned away (kTinyLfu), or window entries that lost their
+  // place to the main region's victim and were evicted (kAdaptive).
+  std::uint64_t admission_rejections = 0;
+  double hit_ratio = 0;  // hits / (hits + misses); 0 before the first get()
+  // Where the entries are (gauges). kAdaptive: the admission window, and the main region's probation
+  // (not hit since they entered it: the next victims) and protected (hit there) segments. The other
+  // policies keep every entry in probation.
+  std::uint64_t window_entries = 0;
+  std::uint64_t probation_entries = 0;
+  std::uint64_t protected_entries = 0;
+  // kAdaptive: bytes of capacity the window may use now (the hill climber's current choice), and how
+  // many times the climber moved it. 0 for the other policies.
+  std::uint64_t window_capacity = 0;
+  std::uint64_t window_adjustments = 0;
 };
 
 // A Cache is safe for concurrent use by any number of threads without external locking. Reads never
@@ -70,7 +88,8 @@ class Cache {
   // fits. ttl 0 = no expiry; ttl < 0 is InvalidArgument. An entry whose charge exceeds a shard's
   // capacity (capacity() >> shard bits) is refused with InvalidArgument and nothing changes. With
   // Admission::kTinyLfu a new key may be declined (OK is returned, nothing changes) when it was
-  // accessed less often than the entry it would evict. Thread-safe.
+  // accessed less often than the entry it would evict; with kAdaptive a new key is always cached, and
+  // an older one may be evicted instead of the main region's victim. Thread-safe.
   Status put(std::string_view key, std::string_view value, std::chrono::milliseconds ttl = {});
   // Copies the value into *value. NotFound on a miss or an expired entry (*value is untouched then).
   // Thread-safe; takes no lock.

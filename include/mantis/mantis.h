@@ -83,7 +83,7 @@ enum {
   MANTIS_DURABILITY_PERIODIC = 3
 };
 /* Cache admission policies (mantis_options_set_cache_admission, mantis_cache_options_set_admission). */
-enum { MANTIS_ADMISSION_ALWAYS = 0, MANTIS_ADMISSION_TINYLFU = 1 };
+enum { MANTIS_ADMISSION_ALWAYS = 0, MANTIS_ADMISSION_TINYLFU = 1, MANTIS_ADMISSION_ADAPTIVE = 2 };
 
 /* The library version, "MAJOR.MINOR.PATCH". Static storage: never free it. */
 MANTIS_EXPORT const char* mantis_version(void);

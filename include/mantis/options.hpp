@@ -17,10 +17,17 @@ enum class Durability {
 
 // Which newcomers the cache (standalone, or the Engine's tier) admits when it must evict for them.
 // In the Engine's tier a read miss fills only a key that missed recently too (the doorkeeper), in
-// either mode; writes never fill.
+// every mode; writes never fill.
 enum class Admission {
   kAlways,   // every insert is admitted; plain approximate LRU
   kTinyLfu,  // a frequency sketch decides whether a newcomer may displace the eviction victim
+  // Adaptive W-TinyLFU: new keys enter a small LRU window; the window's oldest entry then takes the
+  // place of the main region's victim only if the frequency sketch says it is accessed more often. The
+  // main region is a segmented LRU (probation, protected), and the window's share of the capacity is
+  // tuned online from ghost hits (misses on keys the window or the main region recently let go, as in
+  // ARC), so recency-heavy and frequency-heavy workloads are both served. Costs about capacity/32 bytes
+  // of counters and capacity/128 bytes of ghosts, not charged.
+  kAdaptive,
 };
 
 struct Options {

@@ -26,6 +26,13 @@ struct Stats {
     std::uint64_t inserts = 0;
     std::uint64_t evictions = 0;
     double hit_ratio = 0.0;
+    // Why something is not cached (CacheStats has the details): admission's refusals, and where the
+    // entries are (the admission window, probation, protected) under the window's current byte budget.
+    std::uint64_t admission_rejections = 0;
+    std::uint64_t window_capacity = 0;
+    std::uint64_t window_entries = 0;
+    std::uint64_t probation_entries = 0;
+    std::uint64_t protected_entries = 0;
   } cache;
 
   // One JSON object: {"keys":..,"bytes":..,...,"cache":{...}}.

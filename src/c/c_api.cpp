@@ -238,7 +238,7 @@ struct mantis_value_t {
 
 struct mantis_cache_options_t {
   mantis::CacheOptions options;
-  int admission = MANTIS_ADMISSION_ALWAYS;
+  int admission = MANTIS_ADMISSION_ALWAYS;  // mantis::CacheOptions' default
 };
 
 struct mantis_cache_t {
@@ -413,6 +413,10 @@ void mantis_options_set_sync_interval(mantis_options_t* options, int64_t ms) {
 void mantis_options_set_cache_capacity(mantis_options_t* options, size_t bytes) {
   if (options != nullptr) options->options.cache_capacity = bytes;
 }
+// mantis_options_set_cache_admission passes the value through: the C and C++ enums must agree.
+static_assert(static_cast<int>(mantis::Admission::kAlways) == MANTIS_ADMISSION_ALWAYS &&
+              static_cast<int>(mantis::Admission::kTinyLfu) == MANTIS_ADMISSION_TINYLFU &&
+              static_cast<int>(mantis::Admission::kAdaptive) == MANTIS_ADMISSION_ADAPTIVE);
 void mantis_options_set_cache_admission(mantis_options_t* options, int v) {
   if (options != nullptr) options->options.cache_admission = static_cast<mantis::Admission>(v);
 }
@@ -819,12 +823,20 @@ mantis_cache_t* mantis_cache_create(const mantis_cache_options_t* options, char*
   mantis::CacheOptions cache_options;
   if (options != nullptr) {
     cache_options = options->options;
-    if (options->admission != MANTIS_ADMISSION_ALWAYS && options->admission != MANTIS_ADMISSION_TINYLFU) {
-      fail(errptr, "InvalidArgument", "mantis_cache_create", "admission is not a MANTIS_ADMISSION_* value");
-      return nullptr;
+    switch (options->admission) {
+      case MANTIS_ADMISSION_ALWAYS:
+        cache_options.admission = mantis::Admission::kAlways;
+        break;
+      case MANTIS_ADMISSION_TINYLFU:
+        cache_options.admission = mantis::Admission::kTinyLfu;
+        break;
+      case MANTIS_ADMISSION_ADAPTIVE:
+        cache_options.admission = mantis::Admission::kAdaptive;
+        break;
+      default:
+        fail(errptr, "InvalidArgument", "mantis_cache_create", "admission is not a MANTIS_ADMISSION_* value");
+        return nullptr;
     }
-    cache_options.admission =
-        options->admission == MANTIS_ADMISSION_TINYLFU ? mantis::Admission::kTinyLfu : mantis::Admission::kAlways;
     if (cache_options.shard_bits < -1) {
       fail(errptr, "InvalidArgument", "mantis_cache_create", "shard_bits must be -1 (automatic) or >= 0");
       return nullptr;

@@ -21,10 +21,10 @@ class CacheEntry {
  public:
   // A new entry with one reference, or nullptr when memory is exhausted. REQUIRES: sizes fit 32 bits.
   static CacheEntry* create(std::string_view key, std::string_view value, std::uint32_t hash32,
-                            std::uint64_t expires_at_ms, std::uint64_t stamp) noexcept {
+                            std::uint64_t expires_at_ms) noexcept {
     void* memory = allocate(sizeof(CacheEntry) + key.size() + value.size());
     if (memory == nullptr) return nullptr;
-    auto* entry = new (memory) CacheEntry(key.size(), value.size(), hash32, expires_at_ms, stamp);
+    auto* entry = new (memory) CacheEntry(key.size(), value.size(), hash32, expires_at_ms);
     char* bytes = reinterpret_cast<char*>(entry + 1);
     if (!key.empty()) std::memcpy(bytes, key.data(), key.size());
     if (!value.empty()) std::memcpy(bytes + key.size(), value.data(), value.size());
@@ -39,10 +39,25 @@ class CacheEntry {
   std::uint64_t expires_at_ms() const noexcept { return expires_at_ms_; }
   bool expired_at(std::uint64_t now_ms) const noexcept { return expires_at_ms_ != 0 && now_ms >= expires_at_ms_; }
 
-  // The shard clock's value at the last recorded access. Relaxed: recency is a heuristic, a stale
-  // stamp only makes eviction slightly less exact, and nothing else is published through it.
-  std::uint64_t stamp() const noexcept { return stamp_.load(std::memory_order_relaxed); }
-  void set_stamp(std::uint64_t stamp) noexcept { stamp_.store(stamp, std::memory_order_relaxed); }
+  // The stamp word is `tick << 1 | unreferenced`: the shard clock's value at the last recorded access,
+  // and a bit that a writer sets when it moves the entry into a segment (kUnreferenced) and that the
+  // next hit clears by storing a plain stamp. So "hit since it joined its segment" needs no extra
+  // field and a hit still does a single store. Relaxed everywhere: recency is a heuristic, a stale or
+  // lost stamp only makes eviction slightly less exact, and nothing else is published through it.
+  static constexpr std::uint64_t kUnreferenced = 1;
+
+  // The shard clock's value at the last recorded access (or at the last move between segments).
+  std::uint64_t stamp() const noexcept { return stamp_.load(std::memory_order_relaxed) >> 1; }
+  // The whole stamp word, for a hit's decision whether to stamp at all.
+  std::uint64_t stamp_word() const noexcept { return stamp_.load(std::memory_order_relaxed); }
+  // A hit (or a write) at `tick`: recent, and referenced.
+  void set_stamp(std::uint64_t tick) noexcept { stamp_.store(tick << 1, std::memory_order_relaxed); }
+  // A writer's move into a segment at `tick`: recent there, not referenced since. Under the shard mutex.
+  void set_stamp_unreferenced(std::uint64_t tick) noexcept {
+    stamp_.store(tick << 1 | kUnreferenced, std::memory_order_relaxed);
+  }
+  // True if a hit stamped the entry since its last set_stamp_unreferenced().
+  bool referenced() const noexcept { return (stamp_word() & kUnreferenced) == 0; }
 
   // REQUIRES: the caller holds a reference, or is inside an RCU read-side critical section in which the
   // entry was reachable from a table (the table's reference is dropped only through RCU).
@@ -61,12 +76,10 @@ class CacheEntry {
   CacheEntry& operator=(const CacheEntry&) = delete;
 
  private:
-  CacheEntry(std::size_t key_size, std::size_t value_size, std::uint32_t hash32, std::uint64_t expires_at_ms,
-             std::uint64_t stamp) noexcept
+  CacheEntry(std::size_t key_size, std::size_t value_size, std::uint32_t hash32, std::uint64_t expires_at_ms) noexcept
       : key_size_(static_cast<std::uint32_t>(key_size)),
         value_size_(static_cast<std::uint32_t>(value_size)),
         hash32_(hash32),
-        stamp_(stamp),
         expires_at_ms_(expires_at_ms) {}
   ~CacheEntry() = default;
 
@@ -74,7 +87,7 @@ class CacheEntry {
   const std::uint32_t key_size_;
   const std::uint32_t value_size_;
   const std::uint32_t hash32_;
-  std::atomic<std::uint64_t> stamp_;
+  std::atomic<std::uint64_t> stamp_{0};  // see stamp()
   const std::uint64_t expires_at_ms_;
 };
 static_assert(sizeof(CacheEntry) == 32, "kEntryOverhead accounts for a 32-byte entry header");

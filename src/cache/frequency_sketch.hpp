@@ -5,6 +5,9 @@
 // FrequencySketch: the 4 counters of a key lie in one 64-byte block (one cache miss per update), each
 // row in its own word pair. estimate() is the minimum of the 4 counters, an overestimate only through
 // collisions. After `sample_size` increments every counter is halved, so old popularity fades.
+// Counters are picked from the key's 64-bit hash mixed with a per-sketch random seed, so keys crafted
+// to share counters with a victim in one cache (hash flooding, to inflate their own estimates or pin a
+// victim's) share them in no other: the attacker would need collisions of the full 64-bit hash.
 //
 // Concurrency: counters are updated with relaxed compare-exchange, so increments from racing threads
 // are never torn (a counter never carries into its neighbour). The halving may interleave with
@@ -20,6 +23,7 @@
 #include <memory>
 #include <new>
 
+#include "util/hash.hpp"
 #include "util/memory.hpp"
 
 namespace mantis::detail {
@@ -31,10 +35,12 @@ class FrequencySketch {
   static constexpr unsigned kMaxCount = 15;
 
   // Sized for about `expected_entries` distinct hot keys: one 16-counter word per two entries,
-  // at least one 64-byte block. Throws std::bad_alloc when memory is exhausted.
-  explicit FrequencySketch(std::size_t expected_entries)
+  // at least one 64-byte block. `seed` picks the counters of each hash (use a random one per cache).
+  // Throws std::bad_alloc when memory is exhausted.
+  FrequencySketch(std::size_t expected_entries, std::uint64_t seed)
       : block_mask_(std::bit_ceil(std::max<std::size_t>(expected_entries / 2, kWordsPerBlock)) / kWordsPerBlock - 1),
-        sample_size_(std::max<std::size_t>(expected_entries, 1) * 10) {
+        sample_size_(std::max<std::size_t>(expected_entries, 1) * 10),
+        seed_(seed) {
     const std::size_t word_count = (block_mask_ + 1) * kWordsPerBlock;
     void* memory = allocate(word_count * sizeof(std::atomic<std::uint64_t>));
     if (memory == nullptr) throw std::bad_alloc();
@@ -45,15 +51,15 @@ class FrequencySketch {
   FrequencySketch(const FrequencySketch&) = delete;
   FrequencySketch& operator=(const FrequencySketch&) = delete;
 
-  // Counts one access to the key with hash `hash`. Halves all counters every sample_size() calls.
-  void increment(std::uint32_t hash) noexcept {
+  // Counts one access to the key with 64-bit hash `hash`. Halves all counters every sample_size() calls.
+  void increment(std::uint64_t hash) noexcept {
     const std::uint64_t spread = spread_hash(hash);
     for (unsigned row = 0; row < kRows; ++row) increment_counter(word_of(spread, row), nibble_of(spread, row));
     if (additions_.fetch_add(1, std::memory_order_relaxed) + 1 == sample_size_) halve();
   }
 
   // The estimated count of accesses to the key with hash `hash`, 0 .. kMaxCount.
-  unsigned estimate(std::uint32_t hash) const noexcept {
+  unsigned estimate(std::uint64_t hash) const noexcept {
     const std::uint64_t spread = spread_hash(hash);
     unsigned minimum = kMaxCount;
     for (unsigned row = 0; row < kRows; ++row) {
@@ -69,10 +75,7 @@ class FrequencySketch {
   static constexpr unsigned kRows = 4;
   static constexpr std::size_t kWordsPerBlock = 8;  // 64 bytes: each row owns a pair of words
 
-  static std::uint64_t spread_hash(std::uint32_t hash) noexcept {
-    std::uint64_t x = (std::uint64_t{hash} + 0x9E3779B97F4A7C15ull) * 0xBF58476D1CE4E5B9ull;
-    return x ^ (x >> 31);
-  }
+  std::uint64_t spread_hash(std::uint64_t hash) const noexcept { return mix64(hash ^ seed_); }
   std::atomic<std::uint64_t>& word_of(std::uint64_t spread, unsigned row) const noexcept {
     const std::size_t block = (spread >> 32) & block_mask_;
     return words_[block * kWordsPerBlock + 2 * row + ((spread >> row) & 1)];
@@ -102,6 +105,7 @@ class FrequencySketch {
 
   const std::size_t block_mask_;
   const std::size_t sample_size_;
+  const std::uint64_t seed_;
   std::atomic<std::uint64_t>* words_ = nullptr;
   std::atomic<std::size_t> additions_{0};
 };

@@ -4,10 +4,10 @@
 // - Sharding: a 64-bit hash of the key picks one of 2^shard_bits shards by its top bits. Each shard has
 //   its own byte budget, hash table, mutex, eviction pool and logical clock.
 // - Reads are lock-free. A shard's hash table (cache_table.hpp) is an open-addressing array (linear probing) of atomic
-//   entry pointers plus one control byte per slot (empty, deleted, or 0x80 | 7 hash bits, so a probe
-//   dereferences an entry only on a 1-in-128 false match). Readers probe inside one libcds RCU read-side
-//   critical section (util/rcu.hpp); writers change the table under the shard mutex and retire
-//   whatever they unlink (entries, replaced tables) through RCU, after releasing the mutex.
+//   entry pointers plus one control byte per slot (empty, deleted, or full with 2 segment bits and 5 hash bits, so a
+//   probe dereferences an entry only on a 1-in-32 false match). Readers probe inside one libcds RCU read-side critical
+//   section (util/rcu.hpp); writers change the table under the shard mutex and retire whatever they unlink (entries,
+//   replaced tables) through RCU, after releasing the mutex.
 // - Entries (cache_entry.hpp) are immutable and reference counted (like Record): the table holds one reference, dropped
 //   through RCU when the entry is unlinked; a ValueView holds another. So a view survives eviction,
 //   replacement, erase and the cache itself.
@@ -22,8 +22,15 @@
 //   bounded (a sample plus a pool scan, given the table's minimum density of 1/8); a put evicts as many entries as its
 //   charge needs, and evicts before it inserts, so a shard's charge never exceeds its capacity, not even transiently.
 // - Admission::kTinyLfu: a FrequencySketch (frequency_sketch.hpp) per shard counts hits and puts; a new key that needs
-// room is
-//   admitted only if its estimated frequency exceeds that of the entry it would evict.
+//   room is admitted only if its estimated frequency exceeds that of the entry it would evict.
+// - Admission::kAdaptive (the default), W-TinyLFU: a new key enters the admission window (segments.hpp); the window's
+//   oldest entry moves to the main region's probation segment as the candidate, and takes the place of probation's
+//   oldest entry only if the sketch ranks it higher (else the candidate is evicted). Probation entries hit since they
+//   entered it (a bit in the stamp) are promoted to protected when eviction reaches them. Each shard sizes its window
+//   ARC-style from ghost hits (ghosts.hpp): a miss on a key the window recently let go grows the window, a miss on a
+//   key the main region recently evicted shrinks it. A hit counts in the sketch only when it stamps the entry (see
+//   touch()), so a hot key costs a hit nothing beyond kAlways's work. Segments are tags
+//   in the control bytes, so a writer samples a segment without loading other entries. docs/DESIGN.md explains why.
 // - Table maintenance: a table is rebuilt (entries keep their identity; only the slot array is new and
 //   the old one is retired through RCU) when live + deleted slots exceed 7/8, or live slots fall below
 //   1/8 of it. A rebuilt table has 1.6 slots per live entry.
@@ -40,6 +47,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -52,6 +60,8 @@
 #include "cache/cache_table.hpp"
 #include "cache/eviction_pool.hpp"
 #include "cache/frequency_sketch.hpp"
+#include "cache/ghosts.hpp"
+#include "cache/segments.hpp"
 #include "util/clock.hpp"
 #include "util/hash.hpp"
 #include "util/random.hpp"
@@ -94,8 +104,8 @@ class ShardedCache {
     Shard& shard = shard_for(hash);
     if (key.size() + value.size() + Cache::kEntryOverhead > shard.capacity) return;
     const std::uint32_t hash32 = static_cast<std::uint32_t>(hash);
-    if (shard.sketch != nullptr) shard.sketch->increment(hash32);  // a fill is an access, as a put is
-    CacheEntry* entry = CacheEntry::create(key, value, hash32, expires_at_ms, 0);
+    if (shard.sketch != nullptr) shard.sketch->increment(hash);  // a fill is an access, as a put is
+    CacheEntry* entry = CacheEntry::create(key, value, hash32, expires_at_ms);
     if (entry == nullptr) return;  // a fill is an optimisation: out of memory just skips it
     std::lock_guard<std::mutex> lock(shard.mutex);
     if (!still_current()) {
@@ -123,7 +133,7 @@ class ShardedCache {
     if (slot == CacheTable::kNotFound) return;
     CacheEntry* entry = nullptr;
     if (is_current() && key.size() + value.size() + Cache::kEntryOverhead <= shard.capacity) {
-      entry = CacheEntry::create(key, value, hash32, expires_at_ms, 0);
+      entry = CacheEntry::create(key, value, hash32, expires_at_ms);
     }
     if (entry == nullptr) {
       unlink(shard, slot, retired);
@@ -165,8 +175,7 @@ class ShardedCache {
         }
         if (expired_at_ms == 0) {
           if (!confirm()) return Found::kUnconfirmed;
-          touch(shard, *entry);
-          if (shard.sketch != nullptr) shard.sketch->increment(hash32);
+          if (touch(shard, *entry) && shard.sketch != nullptr) shard.sketch->increment(hash);
           consume(*entry);
           counters_.add(kHits);
           return Found::kHit;
@@ -200,11 +209,37 @@ class ShardedCache {
 
  private:
   static constexpr std::size_t kMinSlots = 16;
-  enum Counter : std::size_t { kHits, kMisses, kInserts, kEvictions, kExpired, kCounterCount };
+  // W-TinyLFU: the protected segment's share of the main region (the rest is probation).
+  static constexpr double kProtectedShare = 0.8;
+  // A probation victim that was hit since it entered probation is promoted instead of evicted, at most
+  // this many times per eviction (bounds the work when concurrent hits keep re-referencing entries).
+  static constexpr int kMaxPromotionsPerEviction = 8;
+  // A window candidate that lost to the main victim is still admitted once in 128 times when its
+  // estimated frequency is at least this: a victim whose counters were inflated cannot stay forever.
+  static constexpr unsigned kJitterMinFrequency = 6;
+  // kAdaptive: the window starts at 1/kInitialWindowDivisor of the shard's capacity; a miss on a key in
+  // a ghost (ghosts.hpp) moves the window's budget by kGhostStep times the newcomer's charge. Each ghost
+  // has one slot per kGhostSlotCharge bytes of capacity (about a quarter of the entries at 128 bytes
+  // each): a longer ghost remembers loop keys long enough to grow the window on a loop (loop @500:
+  // 0.80x OPT with twice the slots, 0.94x with these), a shorter one climbs too slowly on a recency trace
+  // (1.7 points below LRU with half the slots and a step of 1). Measured with cache_hit_ratio.
+  static constexpr std::size_t kInitialWindowDivisor = 100;
+  static constexpr std::size_t kGhostStep = 4;
+  static constexpr std::size_t kGhostSlotCharge = 512;
+  enum Counter : std::size_t {
+    kHits,
+    kMisses,
+    kInserts,
+    kEvictions,
+    kExpired,
+    kRejections,
+    kWindowMoves,
+    kCounterCount
+  };
 
   struct alignas(64) Shard {
     // Throws std::bad_alloc when memory is exhausted.
-    Shard(std::size_t shard_capacity, Admission admission, std::size_t index);
+    Shard(std::size_t shard_capacity, Admission admission, std::uint64_t sketch_seed, std::size_t index);
     ~Shard();
     Shard(const Shard&) = delete;
     Shard& operator=(const Shard&) = delete;
@@ -220,12 +255,16 @@ class ShardedCache {
     // within 0.2 points of exact LRU, and YCSB-C through the engine tier gains ~10% at 2 threads).
     std::atomic<std::uint64_t> recent_window{0};
     FrequencySketch* sketch = nullptr;
+    // kAdaptive: the bytes of capacity the window may use. Written under `mutex`; read without it by
+    // stats() (relaxed: a snapshot).
+    std::atomic<std::size_t> window_budget{0};
 
     // Guarded by `mutex`.
     std::mutex mutex;
     std::size_t live = 0;
-    std::size_t used_slots = 0;  // live + deleted
-    EvictionPool pool;
+    std::size_t used_slots = 0;      // live + deleted
+    Segments segments;               // every entry in one segment (kProbation only, unless kAdaptive)
+    std::unique_ptr<Ghosts> ghosts;  // kAdaptive only
     XorShift64 random;
 
     // The logical clock, on its own cache line: hits advance it from every thread.
@@ -237,6 +276,23 @@ class ShardedCache {
     std::size_t slot = 0;
     bool expired = false;
   };
+  // An eviction's lazily read wall clock (for expiry checks of sampled entries).
+  class EvictionClock {
+   public:
+    explicit EvictionClock(const Clock& clock) noexcept : clock_(clock) {}
+    std::uint64_t now_ms() noexcept {
+      if (!known_) {
+        now_ms_ = clock_.now_ms();
+        known_ = true;
+      }
+      return now_ms_;
+    }
+
+   private:
+    const Clock& clock_;
+    std::uint64_t now_ms_ = 0;
+    bool known_ = false;
+  };
   enum class Installed { kYes, kDeclined, kOutOfMemory };
 
   Shard& shard_for(std::uint64_t hash) const noexcept {
@@ -246,15 +302,50 @@ class ShardedCache {
   static std::uint64_t next_stamp(Shard& shard) noexcept {
     return shard.tick.fetch_add(1, std::memory_order_relaxed) + 1;
   }
-  static void touch(Shard& shard, CacheEntry& entry) noexcept {
+  // A hit's stamp. A referenced entry stamped recently needs none; an unreferenced one (just moved into
+  // its segment by a writer) is always stamped, which is what marks it referenced. True if it stamped:
+  // only those hits count in the frequency sketch, so a key hit again and again within `recent_window`
+  // counts once (like TinyLFU's doorkeeper) and the hottest hits skip the sketch's four counter updates.
+  static bool touch(Shard& shard, CacheEntry& entry) noexcept {
+    const std::uint64_t word = entry.stamp_word();
     const std::uint64_t now = shard.tick.load(std::memory_order_relaxed);
-    if (entry.stamp() + shard.recent_window.load(std::memory_order_relaxed) >= now) return;
+    if ((word & CacheEntry::kUnreferenced) == 0 &&
+        (word >> 1) + shard.recent_window.load(std::memory_order_relaxed) >= now) {
+      return false;
+    }
     entry.set_stamp(next_stamp(shard));
+    return true;
   }
 
-  // Samples from a random slot and returns the entry to evict: an expired sampled entry at once, else the
-  // pool's oldest. `exclude` (the entry being replaced) is never chosen. REQUIRES: shard.mutex held.
-  Victim pick_victim(Shard& shard, const CacheEntry* exclude, std::uint64_t now_ms) noexcept;
+  // Samples `segment` from a random slot (control bytes tell members apart without loading entries) and
+  // returns the entry to evict from it: an expired sampled member at once, else the segment pool's
+  // oldest; a null entry when the segment has no member but `exclude`, which is never chosen.
+  // REQUIRES: shard.mutex held.
+  Victim pick_victim(Shard& shard, Segment segment, const CacheEntry* exclude, EvictionClock& clock) noexcept;
+  // kAdaptive: the main region's victim. Probation's oldest, except that one hit since it entered
+  // probation is promoted to protected instead; then protected's oldest, then the window's.
+  Victim pick_main_victim(Shard& shard, const CacheEntry* exclude, EvictionClock& clock, RetireList& retired) noexcept;
+  // kAdaptive: moves window entries, oldest first, to probation until an entry of `incoming` bytes fits
+  // the window's budget. Returns the last one moved, the candidate that must win its place in the main
+  // region against the main victim (a null entry when none moved).
+  Victim shrink_window(Shard& shard, std::size_t incoming, EvictionClock& clock, RetireList& retired) noexcept;
+  // Moves a probation entry that was hit to protected, then demotes protected's oldest entries to
+  // probation while protected exceeds its budget.
+  void promote(Shard& shard, const Victim& hit, EvictionClock& clock, RetireList& retired) noexcept;
+  void move(Shard& shard, const Victim& entry, Segment from, Segment to) noexcept;
+  // TinyLFU: true if `candidate` may take `victim`'s place.
+  bool admit(Shard& shard, const CacheEntry& candidate, const CacheEntry& victim) noexcept;
+  // Evicts until `entry` fits, replacing `existing` (or nullptr). False if admission declined a new
+  // key (kTinyLfu). REQUIRES: shard.mutex held.
+  bool make_room(Shard& shard, const CacheEntry& entry, const CacheEntry* existing, RetireList& retired) noexcept;
+  void count_eviction(bool expired) noexcept;
+  // kAdaptive: remembers in its route's ghost the key of an entry that is being evicted from `segment`.
+  static void remember_evicted(Shard& shard, const CacheEntry& entry, Segment segment) noexcept;
+  // kAdaptive: a new key that a ghost remembers moves the window's budget (ghosts.hpp).
+  void adapt_window(Shard& shard, const CacheEntry& newcomer) noexcept;
+  static std::size_t window_budget(const Shard& shard) noexcept {
+    return shard.window_budget.load(std::memory_order_relaxed);
+  }
   // Publishes `entry` (owning its one reference) for its key, replacing the key's current entry and
   // evicting as needed, unless TinyLFU declines a newcomer or the table cannot grow (the entry is then
   // freed). Unlinked entries go to `retired`. REQUIRES: shard.mutex held.
@@ -276,6 +367,7 @@ class ShardedCache {
   void destroy_shards(std::size_t count) noexcept;
 
   const Clock& clock_;
+  const Admission admission_;
   const std::size_t capacity_;
   const int shard_bits_;
   const std::size_t shard_count_;

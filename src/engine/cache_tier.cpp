@@ -48,6 +48,11 @@ void CacheTier::report(Stats& stats) const {
   stats.cache.inserts = cache.inserts;
   stats.cache.evictions = cache.evictions;
   stats.cache.hit_ratio = cache.hit_ratio;
+  stats.cache.admission_rejections = cache.admission_rejections;
+  stats.cache.window_capacity = cache.window_capacity;
+  stats.cache.window_entries = cache.window_entries;
+  stats.cache.probation_entries = cache.probation_entries;
+  stats.cache.protected_entries = cache.protected_entries;
 }
 
 }  // namespace mantis::detail

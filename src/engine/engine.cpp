@@ -64,6 +64,7 @@ Status validate_options(const Options& options) {
   switch (options.cache_admission) {
     case Admission::kAlways:
     case Admission::kTinyLfu:
+    case Admission::kAdaptive:
       break;
     default:
       return Status::invalid_argument("Options::cache_admission is not an Admission value");
