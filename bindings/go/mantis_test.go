@@ -407,9 +407,6 @@ func TestErrorsCarryMessages(t *testing.T) {
 	if !errors.As(err, &e) || e.Code != ErrInvalidArgument || !strings.Contains(e.Message, "max_key_size") {
 		t.Fatalf("error %#v", err)
 	}
-	if parseError("Weird: text").(*Error).Code != ErrIO {
-		t.Fatal("an unknown code does not map to ErrIO")
-	}
 }
 
 // Every call after Close returns ErrClosed, for the DB, its iterators and the cache.
