@@ -12,6 +12,8 @@ if(_flags)
   set(MANTIS_USE_MIMALLOC OFF CACHE BOOL "" FORCE)
   add_compile_options(${_flags})
   add_link_options(${_flags})
+  # Small buffers and tables (src/util/stress_sizes.hpp), so that races on their rare paths show sooner.
+  add_compile_definitions(MANTIS_STRESS_SIZES)
   if(MANTIS_SANITIZE STREQUAL "thread")
     add_compile_options(-Wno-tsan)
   endif()

@@ -12,6 +12,7 @@
 
 #include "store/store.hpp"
 #include "util/rcu.hpp"
+#include "util/stress_sizes.hpp"
 
 using mantis::detail::rcu_flush_thread;
 using mantis::detail::rcu_pending;
@@ -178,4 +179,12 @@ TEST_CASE("a store's puts, overwrites and erases complete while a reader is stop
     CHECK(rcu_pending() >= pending_before + 10 * kKeys);
   }
   CHECK(eventually([&] { return rcu_pending() == 0; }));
+}
+
+TEST_CASE("sanitizer builds shrink the reclaimer's bags and the index's shards (stress sizes)", "[rcu]") {
+  CHECK(mantis::detail::kStressSizes == static_cast<bool>(MANTIS_TEST_SANITIZED));
+  if (mantis::detail::kStressSizes) {
+    CHECK(mantis::detail::rcu_internal::kBagCapacity == 4);
+    CHECK(mantis::detail::IndexHash::kShards == 4);
+  }
 }

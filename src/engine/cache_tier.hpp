@@ -42,6 +42,7 @@
 #include "util/clock.hpp"
 #include "util/hash.hpp"
 #include "util/retire_list.hpp"
+#include "util/stress_sizes.hpp"
 
 namespace mantis::detail {
 
@@ -160,7 +161,7 @@ class CacheTier {
   // A stripe word: the number of open windows in the low kGeneration bits, above them a generation
   // that every closing advances (2^44 closings per stripe before it wraps).
   static constexpr std::uint64_t kGeneration = std::uint64_t{1} << 20;
-  static constexpr std::size_t kStripes = 1024;
+  static constexpr std::size_t kStripes = stress_size<std::size_t>(1024, 8);
   static std::uint64_t open_windows(std::uint64_t word) noexcept { return word & (kGeneration - 1); }
   struct alignas(64) Stripe {
     std::atomic<std::uint64_t> word{0};

@@ -46,19 +46,22 @@
 #include "util/hash.hpp"
 #include "util/memory.hpp"
 #include "util/retire_list.hpp"
+#include "util/stress_sizes.hpp"
 
 namespace mantis::detail {
 
 // The hash bits the index takes from a key. `home` (the top 16 bits of `slot_hash`) is what an entry
 // keeps, so a rebuild of a table of at most 2^16 slots places entries without rehashing their keys.
 struct IndexHash {
+  static constexpr std::size_t kShards = stress_size<std::size_t>(256, 4);  // a power of two
+
   std::uint32_t shard;
   std::uint32_t slot_hash;
   std::uintptr_t tag;
 
   static IndexHash of(std::string_view key) noexcept {
     const std::uint64_t h = hash_key(key);
-    return {static_cast<std::uint32_t>(h >> 56), static_cast<std::uint32_t>(h), (h >> 32) & 0xf};
+    return {static_cast<std::uint32_t>((h >> 56) % kShards), static_cast<std::uint32_t>(h), (h >> 32) & 0xf};
   }
   std::uint16_t home() const noexcept { return static_cast<std::uint16_t>(slot_hash >> 16); }
 };
@@ -68,7 +71,7 @@ struct IndexHash {
 template <class Node>
 class PointIndex {
  public:
-  static constexpr std::size_t kShards = 256;
+  static constexpr std::size_t kShards = IndexHash::kShards;
   static constexpr std::size_t kMinSlots = 8;
   // A table is rebuilt when live + deleted entries would exceed 85% of its slots, or when removals
   // leave fewer than 15% of them live (so that a store that shrinks gives the memory back), to 60% live.

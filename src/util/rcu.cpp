@@ -25,7 +25,7 @@ constexpr auto kPassInterval = std::chrono::microseconds(500);
 constexpr auto kIdleWait = std::chrono::milliseconds(100);
 // Objects pending (G2) beyond which a writer pushing a bag runs a pass itself: ~10 MiB of 150-byte
 // records.
-constexpr std::uint64_t kHelpThreshold = 64 * 1024;
+constexpr std::uint64_t kHelpThreshold = stress_size<std::uint64_t>(64 * 1024, 256);
 
 Bag* new_bag() noexcept {
   void* memory = allocate(sizeof(Bag));
@@ -81,7 +81,7 @@ class Domain {
       slot->bag->items[slot->bag->count++] = {p, dispose};
       return;
     }
-    if (slot->nesting > 0) return;  // cannot wait for our own section: p is never freed (G1)
+    if (slot->nesting > 0) return;                        // cannot wait for our own section: p is never freed (G1)
     std::atomic_thread_fence(std::memory_order_seq_cst);  // as in push(): a seal
     const std::uint64_t sealed = global_epoch.load(std::memory_order_relaxed);
     // acquire: pairs with try_advance()'s release store, which followed its acquire loads of the slots.
@@ -99,8 +99,8 @@ class Domain {
     // the epoch at which they became unreachable.
     std::atomic_thread_fence(std::memory_order_seq_cst);
     bag->epoch = global_epoch.load(std::memory_order_relaxed);
-    const std::uint64_t pending = retired_.fetch_add(bag->count, std::memory_order_relaxed) + bag->count -
-                                  freed_.load(std::memory_order_relaxed);
+    const std::uint64_t pending =
+        retired_.fetch_add(bag->count, std::memory_order_relaxed) + bag->count - freed_.load(std::memory_order_relaxed);
     Bag* head = incoming_.load(std::memory_order_relaxed);
     do {
       bag->next = head;
@@ -243,9 +243,9 @@ class Domain {
   std::atomic<std::uint64_t> freed_{0};
   std::atomic<bool> collecting_{false};  // a pass is running; guards sealed_
   std::atomic<bool> stopped_{false};     // set at process exit: no pass runs after it
-  Bag* sealed_ = nullptr;  // bags awaiting their grace period
+  Bag* sealed_ = nullptr;                // bags awaiting their grace period
 
-  std::once_flag registered_;             // the exit and fork handlers
+  std::once_flag registered_;  // the exit and fork handlers
   std::atomic<bool> reclaimer_running_{false};
   std::mutex wake_mutex_;
   std::condition_variable wake_;

@@ -36,10 +36,12 @@
 // - The epoch domain and its reclaimer thread are process-wide and are never torn down.
 #pragma once
 
-#include <cassert>
 #include <atomic>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
+
+#include "util/stress_sizes.hpp"
 
 namespace mantis::detail {
 
@@ -50,7 +52,7 @@ struct Retired {
   void (*dispose)(void*) noexcept;
 };
 
-inline constexpr std::size_t kBagCapacity = 126;
+inline constexpr std::size_t kBagCapacity = stress_size<std::size_t>(126, 4);
 
 // Objects retired by one thread, freed together.
 struct Bag {
@@ -80,7 +82,8 @@ inline constinit thread_local Slot* current_slot = nullptr;
 Slot* register_thread();
 inline Slot* this_thread_slot() {
   Slot* slot = current_slot;
-  if (slot == nullptr) [[unlikely]] slot = register_thread();
+  if (slot == nullptr) [[unlikely]]
+    slot = register_thread();
   return slot;
 }
 
@@ -125,9 +128,7 @@ inline std::uint64_t rcu_section_epoch() noexcept {
 // in an earlier section of this thread that also announced p is still allocated if this returns at
 // most p + 1: it was retired no earlier than epoch p, so it is freed only once the epoch reaches p + 2,
 // and this section keeps the epoch from passing p + 1. (Store's finger relies on it.)
-inline std::uint64_t rcu_global_epoch() noexcept {
-  return rcu_internal::global_epoch.load(std::memory_order_acquire);
-}
+inline std::uint64_t rcu_global_epoch() noexcept { return rcu_internal::global_epoch.load(std::memory_order_acquire); }
 
 // Frees `p` with `dispose(p)` once no reader can hold it.
 inline void rcu_retire(void* p, void (*dispose)(void*) noexcept) {
