@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +26,12 @@ class Clock;
 class Env;
 struct EngineTesting;
 }  // namespace detail
+
+// A key's version: the sequence number of the write that gave the key its current value (a put, a
+// conditional put, an increment, or an expire/persist that rewrote its TTL). Every write gets a new one,
+// unique across the engine and kept across recovery, so a version names exactly one value of a key.
+// 0 is never a version: as an expected version it means "the key is absent".
+using Version = std::uint64_t;
 
 // An Engine is safe for concurrent use by any number of threads without external locking. No call
 // takes a global lock; reads never block. Not copyable or movable (hold it by unique_ptr).
@@ -58,8 +65,35 @@ class Engine {
   Status get(std::string_view key, ValueView* value) const;
   // True if the key is present and unexpired. Thread-safe.
   bool contains(std::string_view key) const;
+  // Like get(), and *version (if not null) receives the version of the value read. Thread-safe.
+  Status get(std::string_view key, std::string* value, Version* version) const;
   // Removes key. OK when the key is absent. Thread-safe.
   Status erase(std::string_view key, const WriteOptions& options = {});
+
+  // Conditional writes. Each is atomic with respect to every other write of its key, in memory and in
+  // durable engines (where it is one logged put or erase, or nothing when its condition fails). A
+  // condition that does not hold gives ConditionFailed and changes nothing. An expired key is absent.
+  //
+  // Writes key -> value only if the key is absent.
+  Status put_if_absent(std::string_view key, std::string_view value, const WriteOptions& options = {});
+  // Writes key -> value only if the key is present.
+  Status put_if_present(std::string_view key, std::string_view value, const WriteOptions& options = {});
+  // Compare-and-set: writes key -> value only if the key's version is `expected` (0: only if absent).
+  Status put_if_version(std::string_view key, Version expected, std::string_view value,
+                        const WriteOptions& options = {});
+  // Removes the key only if its version is `expected`.
+  Status erase_if_version(std::string_view key, Version expected, const WriteOptions& options = {});
+  // Removes the key; *removed tells whether it was present (nothing is logged when it was not).
+  Status erase(std::string_view key, bool* removed, const WriteOptions& options = {});
+  // Writes key -> value and returns the value it replaced in *old (std::nullopt when the key was absent).
+  Status get_and_put(std::string_view key, std::string_view value, std::optional<std::string>* old,
+                     const WriteOptions& options = {});
+  // Adds `delta` to the key's value read as a signed 64-bit decimal integer (as Redis's INCRBY: an
+  // optional '-' then digits, no spaces, no leading zeros, no '+'), an absent key counting as 0, and
+  // stores the result as decimal text in *result (if not null). The key keeps its TTL; options.ttl
+  // applies when it was absent. InvalidArgument when the value is not such an integer or the sum
+  // overflows; nothing is written then.
+  Status increment(std::string_view key, std::int64_t delta, std::int64_t* result, const WriteOptions& options = {});
   // Validates every operation, then applies them in order. An invalid operation fails the whole
   // batch before anything is applied. Concurrent readers may observe a batch partly applied.
   Status write(const WriteBatch& batch, const WriteOptions& options = {});

@@ -71,6 +71,9 @@ struct WriteOptions {
   std::chrono::milliseconds ttl{0};
   // Default: false. With a durable engine, fdatasync before returning.
   bool sync = false;
+  // Default: false. When the key already holds a live value, the new value keeps that value's expiry
+  // (`ttl` then applies only to a key that was absent), as Redis's SET KEEPTTL.
+  bool keep_ttl = false;
 };
 
 }  // namespace mantis

@@ -23,6 +23,7 @@ class [[nodiscard]] Status {
     kResourceExhausted,
     kNotSupported,
     kClosed,
+    kConditionFailed,  // a conditional write's condition did not hold: nothing was written
   };
 
   Status() noexcept = default;
@@ -41,6 +42,7 @@ class [[nodiscard]] Status {
   static Status resource_exhausted(std::string_view msg = {}) { return Status(Code::kResourceExhausted, msg); }
   static Status not_supported(std::string_view msg = {}) { return Status(Code::kNotSupported, msg); }
   static Status closed(std::string_view msg = {}) { return Status(Code::kClosed, msg); }
+  static Status condition_failed(std::string_view msg = {}) { return Status(Code::kConditionFailed, msg); }
 
   bool ok() const noexcept { return rep_ == nullptr; }
   bool is_not_found() const noexcept { return code() == Code::kNotFound; }
@@ -51,6 +53,7 @@ class [[nodiscard]] Status {
   bool is_resource_exhausted() const noexcept { return code() == Code::kResourceExhausted; }
   bool is_not_supported() const noexcept { return code() == Code::kNotSupported; }
   bool is_closed() const noexcept { return code() == Code::kClosed; }
+  bool is_condition_failed() const noexcept { return code() == Code::kConditionFailed; }
 
   Code code() const noexcept { return rep_ ? rep_->code : Code::kOk; }
   // Empty for OK. Valid as long as this Status is neither modified nor destroyed.

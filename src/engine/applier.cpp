@@ -23,10 +23,18 @@ Status Applier::apply(const Mutation& mutation, bool* found) {
     case LogOpType::kPut: {
       RetireList retired;  // destroyed after the store's critical section has ended
       const CacheTier::WriteWindow window(tier_, mutation.key);
+      auto write_through = [&](const Record& published, const auto& is_current) {
+        tier_.write_through(mutation.key, published, is_current, retired);
+      };
+      if (mutation.make != nullptr) {
+        const auto outcome = store_.put_if(mutation.key, *mutation.make, write_through);
+        if (outcome == Store::PutOutcome::kOutOfMemory) s = out_of_memory("storing key");
+        present = outcome == Store::PutOutcome::kInserted || outcome == Store::PutOutcome::kReplaced;
+        break;
+      }
       Record* record = mutation.record;
-      const auto outcome = store_.put(mutation.key, record, [&](const auto& is_current) {
-        tier_.write_through(mutation.key, *record, is_current, retired);
-      });
+      const auto outcome = store_.put_if(
+          mutation.key, [record](const Record*) { return record; }, write_through);
       if (outcome == Store::PutOutcome::kOutOfMemory) {
         Record::unref(record);
         s = out_of_memory("storing key");
@@ -36,7 +44,11 @@ Status Applier::apply(const Mutation& mutation, bool* found) {
     }
     case LogOpType::kErase: {
       const CacheTier::WriteWindow window(tier_, mutation.key);
-      present = store_.erase(mutation.key);
+      if (mutation.admit != nullptr) {
+        present = store_.erase_if(mutation.key, *mutation.admit) == Store::EraseOutcome::kErased;
+      } else {
+        present = store_.erase(mutation.key);
+      }
       tier_.erase(mutation.key);
       break;
     }

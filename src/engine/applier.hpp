@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include <mantis/detail/function_ref.hpp>
 #include <mantis/status.hpp>
 
 #include "durability/data_dir.hpp"
@@ -30,6 +31,12 @@ struct Mutation {
   Record* record = nullptr;          // kPut: the new value; apply() takes over this reference
   std::uint64_t expires_at_ms = 0;   // kExpire (> 0) and kPersist (0): the key's new expiry
   std::uint64_t seq = 0;             // kExpire and kPersist: the rewritten record's seq
+  // kPut, when set: a conditional put (Store::put_if), `record` unused. make(live record, or nullptr
+  // when the key is absent or expired) returns the record to publish, or nullptr to leave the key
+  // alone; apply() takes over only the record it publishes.
+  const FunctionRef<Record*(const Record*)>* make = nullptr;
+  // kErase, when set: removes the key only if it is live and admit(its record) holds (Store::erase_if).
+  const FunctionRef<bool(const Record&)>* admit = nullptr;
 };
 
 // Thread-safe: apply() may run on any number of threads; load_snapshot() and replay() run only while
@@ -41,7 +48,8 @@ class Applier final : public DataDirHost {
   Applier& operator=(const Applier&) = delete;
 
   // Applies `mutation`. *found (if given) tells whether the key was present: for kExpire and kPersist
-  // a missing or expired key is left alone, and for kErase nothing was removed. ResourceExhausted when
+  // a missing or expired key is left alone, and for kErase nothing was removed. For a conditional put
+  // or erase (make, admit), *found tells whether it wrote. ResourceExhausted when
   // memory runs out: the store is then unchanged (a kPut's record has been released).
   Status apply(const Mutation& mutation, bool* found = nullptr);
 

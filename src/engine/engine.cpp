@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -12,10 +13,12 @@
 #include "engine/cache_tier.hpp"
 #include "engine/engine_iterator.hpp"
 #include "engine/engine_tuning.hpp"
+#include "engine/key_locks.hpp"
 #include "store/reaper.hpp"
 #include "store/record.hpp"
 #include "store/store.hpp"
 #include "util/clock.hpp"
+#include "util/decimal.hpp"
 #include "util/retire_list.hpp"
 #include "util/striped_counters.hpp"
 
@@ -203,6 +206,94 @@ struct Engine::Impl {
     counters.add(kErases);
   }
 
+  // The stripe a plain logged write of `key` holds from before it is logged until it is applied, so
+  // that no conditional write decides in between (key_locks.hpp); none in memory.
+  std::optional<detail::KeyLocks::Shared> plain_write_lock(std::string_view key) {
+    if (!data_dir) return std::nullopt;
+    return std::optional<detail::KeyLocks::Shared>(std::in_place, key_locks, key);
+  }
+
+  // What a conditional put decided to store.
+  struct Draft {
+    std::string_view value;
+    std::uint64_t expires_at_ms = 0;
+  };
+  // A conditional put of `key`: decide(live, &draft) gets the key's live record (nullptr when absent or
+  // expired) and returns whether to write draft. In memory that is one CAS on the key's node
+  // (Store::put_if, via the Applier), decide running again if another write wins the race; in a
+  // durable engine, under the key's exclusive stripe, decide reads the store, and what it decided is
+  // logged as a plain put and applied (key_locks.hpp). *wrote tells whether it wrote.
+  template <class Decide>
+  Status put_if(std::string_view key, bool sync, Decide&& decide, bool* wrote) {
+    Status failure;
+    Record* made = nullptr;  // the last record made and not published
+    auto make = [&](const Record* live) -> Record* {
+      if (made != nullptr) Record::unref(std::exchange(made, nullptr));  // lost a race: decide again
+      Draft draft;
+      if (!decide(live, &draft)) return nullptr;
+      made = Record::create(draft.value, draft.expires_at_ms, next_seq());
+      if (made == nullptr) failure = Status::resource_exhausted("out of memory encoding value");
+      return made;
+    };
+    *wrote = false;
+    if (!data_dir) {
+      const detail::FunctionRef<Record*(const Record*)> make_ref(make);
+      detail::Mutation mutation;
+      mutation.key = key;
+      mutation.make = &make_ref;
+      Status s = applier.apply(mutation, wrote);
+      if (*wrote) {
+        counters.add(kPuts);  // the store owns `made` now
+      } else if (made != nullptr) {
+        Record::unref(made);
+      }
+      return s.ok() ? failure : s;
+    }
+    const detail::KeyLocks::Exclusive lock(key_locks, key);
+    if (!store.read(key, [&](Record& live) { make(&live); })) make(nullptr);
+    if (made == nullptr) return failure;
+    Record* record = made;
+    bool handed_over = false;  // put() owns the record once called
+    Status s = logged(encode_put(key, *record), sync, [&] {
+      handed_over = true;
+      return put(key, record);
+    });
+    if (!handed_over) Record::unref(record);
+    *wrote = s.ok();
+    return s;
+  }
+  // A conditional erase: removes the key only if it is live and admit(record) holds; *erased tells
+  // whether it did. Atomic as put_if() is (Store::erase_if in memory; the exclusive stripe, a check and
+  // a logged erase in a durable engine, nothing logged when it does not erase).
+  template <class Admit>
+  Status erase_if(std::string_view key, bool sync, Admit&& admit, bool* erased) {
+    *erased = false;
+    if (!data_dir) {
+      const detail::FunctionRef<bool(const Record&)> admit_ref(admit);
+      detail::Mutation mutation;
+      mutation.type = LogOpType::kErase;
+      mutation.key = key;
+      mutation.admit = &admit_ref;
+      Status s = applier.apply(mutation, erased);
+      if (*erased) counters.add(kErases);
+      return s;
+    }
+    const detail::KeyLocks::Exclusive lock(key_locks, key);
+    bool admitted = false;
+    store.read(key, [&](Record& live) { admitted = admit(static_cast<const Record&>(live)); });
+    if (!admitted) return Status::ok_status();
+    Status s = logged(encode(log_op(LogOpType::kErase, key)), sync, [&] {
+      erase(key);
+      return Status::ok_status();
+    });
+    *erased = s.ok();
+    return s;
+  }
+  // A new value's expiry: the live record's when keep_ttl says so, else options.ttl from now.
+  std::uint64_t expiry_for(const Record* live, const WriteOptions& write) const {
+    return live != nullptr && write.keep_ttl ? live->expires_at_ms() : expires_at(write.ttl);
+  }
+
   // expire (expires_at_ms > 0) or persist (0): logs the key's new expiry, then gives the key's live
   // record that expiry (Applier). NotFound when the key is absent or expired at that moment.
   Status rewrite_expiry(std::string_view key, LogOpType op, std::uint64_t expires_at_ms) {
@@ -214,6 +305,7 @@ struct Engine::Impl {
     LogOp log_entry = log_op(op, key);
     log_entry.expires_at_ms = expires_at_ms;
     log_entry.seq = mutation.seq;
+    const auto lock = plain_write_lock(key);
     bool found = false;
     Status s = logged(encode(log_entry), /*sync=*/false, [&] { return applier.apply(mutation, &found); });
     if (!s.ok()) return s;
@@ -245,6 +337,7 @@ struct Engine::Impl {
   mutable detail::StripedCounters<4> counters;
   mutable CacheTier cache_tier;
   detail::Applier applier{store, cache_tier};  // every write, live or replayed; the data dir's host
+  detail::KeyLocks key_locks;                  // a durable engine's conditional writes (key_locks.hpp)
   std::unique_ptr<detail::DataDir> data_dir;   // null in memory; closes before the store is destroyed
   std::optional<detail::Reaper> reaper;        // last: stops first
 };
@@ -277,9 +370,20 @@ Status Engine::open_with(const Options& options, const detail::Clock& clock, det
 Status Engine::put(std::string_view key, std::string_view value, const WriteOptions& options) {
   Status s = impl_->check_put(key, value, options.ttl);
   if (!s.ok()) return s;
+  if (options.keep_ttl) {  // reads the key's expiry: a conditional write that always writes
+    bool wrote = false;
+    return impl_->put_if(
+        key, options.sync,
+        [&](const Record* live, Impl::Draft* draft) {
+          *draft = {value, impl_->expiry_for(live, options)};
+          return true;
+        },
+        &wrote);
+  }
   Record* record = impl_->make_record(value, options.ttl);
   if (record == nullptr) return Status::resource_exhausted("out of memory encoding value");
   bool handed_over = false;  // impl_->put() owns the record once called
+  const auto lock = impl_->plain_write_lock(key);
   s = impl_->logged(impl_->encode_put(key, *record), options.sync, [&] {
     handed_over = true;
     return impl_->put(key, record);
@@ -327,10 +431,139 @@ bool Engine::contains(std::string_view key) const {
 Status Engine::erase(std::string_view key, const WriteOptions& options) {
   Status s = impl_->check_key(key);
   if (!s.ok()) return s;
+  const auto lock = impl_->plain_write_lock(key);
   return impl_->logged(impl_->encode(log_op(LogOpType::kErase, key)), options.sync, [&] {
     impl_->erase(key);
     return Status::ok_status();
   });
+}
+
+Status Engine::get(std::string_view key, std::string* value, Version* version) const {
+  if (value == nullptr) return Status::invalid_argument("get: value is null");
+  Status s = impl_->check_key(key);
+  if (!s.ok()) return s;
+  // From the store, which holds versions (the tier does not): always a linearizable read (DESIGN rule 3).
+  const bool found = impl_->store.read(key, [&](Record& record) {
+    value->assign(record.value());
+    if (version != nullptr) *version = record.seq();
+  });
+  impl_->counters.add(found ? Impl::kHits : Impl::kMisses);
+  return found ? Status::ok_status() : Status::not_found();
+}
+
+Status Engine::put_if_absent(std::string_view key, std::string_view value, const WriteOptions& options) {
+  return put_if_version(key, 0, value, options);
+}
+
+Status Engine::put_if_present(std::string_view key, std::string_view value, const WriteOptions& options) {
+  Status s = impl_->check_put(key, value, options.ttl);
+  if (!s.ok()) return s;
+  bool wrote = false;
+  s = impl_->put_if(
+      key, options.sync,
+      [&](const Record* live, Impl::Draft* draft) {
+        if (live == nullptr) return false;
+        *draft = {value, impl_->expiry_for(live, options)};
+        return true;
+      },
+      &wrote);
+  if (!s.ok()) return s;
+  return wrote ? s : Status::condition_failed("put_if_present: the key is absent");
+}
+
+Status Engine::put_if_version(std::string_view key, Version expected, std::string_view value,
+                              const WriteOptions& options) {
+  Status s = impl_->check_put(key, value, options.ttl);
+  if (!s.ok()) return s;
+  bool wrote = false;
+  s = impl_->put_if(
+      key, options.sync,
+      [&](const Record* live, Impl::Draft* draft) {
+        if (live == nullptr ? expected != 0 : live->seq() != expected) return false;
+        *draft = {value, impl_->expiry_for(live, options)};
+        return true;
+      },
+      &wrote);
+  if (!s.ok()) return s;
+  if (wrote) return s;
+  return Status::condition_failed(expected == 0 ? "the key is present"
+                                                : "the key's version is not " + std::to_string(expected));
+}
+
+Status Engine::erase_if_version(std::string_view key, Version expected, const WriteOptions& options) {
+  Status s = impl_->check_key(key);
+  if (!s.ok()) return s;
+  bool erased = false;
+  s = impl_->erase_if(
+      key, options.sync, [expected](const Record& live) { return live.seq() == expected; }, &erased);
+  if (!s.ok()) return s;
+  return erased ? s : Status::condition_failed("the key's version is not " + std::to_string(expected));
+}
+
+Status Engine::erase(std::string_view key, bool* removed, const WriteOptions& options) {
+  if (removed == nullptr) return Status::invalid_argument("erase: removed is null");
+  Status s = impl_->check_key(key);
+  if (!s.ok()) return s;
+  return impl_->erase_if(
+      key, options.sync, [](const Record&) { return true; }, removed);
+}
+
+Status Engine::get_and_put(std::string_view key, std::string_view value, std::optional<std::string>* old,
+                           const WriteOptions& options) {
+  if (old == nullptr) return Status::invalid_argument("get_and_put: old is null");
+  Status s = impl_->check_put(key, value, options.ttl);
+  if (!s.ok()) return s;
+  bool wrote = false;
+  std::optional<std::string> previous;
+  s = impl_->put_if(
+      key, options.sync,
+      [&](const Record* live, Impl::Draft* draft) {
+        if (live == nullptr) {
+          previous.reset();
+        } else {
+          previous.emplace(live->value());
+        }
+        *draft = {value, impl_->expiry_for(live, options)};
+        return true;
+      },
+      &wrote);
+  if (s.ok()) *old = std::move(previous);
+  return s;
+}
+
+Status Engine::increment(std::string_view key, std::int64_t delta, std::int64_t* result, const WriteOptions& options) {
+  Status s = impl_->check_key(key);
+  if (!s.ok()) return s;
+  s = Impl::check_ttl(options.ttl);
+  if (!s.ok()) return s;
+  Status refused;
+  std::int64_t sum = 0;
+  char text[20];
+  bool wrote = false;
+  s = impl_->put_if(
+      key, options.sync,
+      [&](const Record* live, Impl::Draft* draft) {
+        std::int64_t current = 0;
+        if (live != nullptr && !detail::parse_decimal_int64(live->value(), &current)) {
+          refused = Status::invalid_argument("increment: the value is not a decimal 64-bit integer");
+          return false;
+        }
+        if (__builtin_add_overflow(current, delta, &sum)) {
+          refused = Status::invalid_argument("increment: " + std::to_string(current) + " + " + std::to_string(delta) +
+                                             " overflows a 64-bit integer");
+          return false;
+        }
+        refused = Status::ok_status();
+        // A live key keeps its expiry (as INCR does); options.ttl applies to an absent one.
+        *draft = {detail::format_decimal_int64(sum, text),
+                  live != nullptr ? live->expires_at_ms() : impl_->expires_at(options.ttl)};
+        return true;
+      },
+      &wrote);
+  if (!s.ok()) return s;
+  if (!refused.ok()) return refused;
+  if (result != nullptr) *result = sum;
+  return s;
 }
 
 Status Engine::write(const WriteBatch& batch, const WriteOptions& options) {
@@ -339,6 +572,7 @@ Status Engine::write(const WriteBatch& batch, const WriteOptions& options) {
     Status s = op.kind == Op::Kind::kPut ? impl_->check_put(op.key, op.value, op.ttl) : impl_->check_key(op.key);
     if (!s.ok()) return s;
   }
+  if (options.keep_ttl) return Status::invalid_argument("write: WriteOptions::keep_ttl does not apply to a batch");
   if (batch.count() == 0) return Status::ok_status();
   // Encode every record before applying anything, so running out of memory changes nothing.
   std::vector<Record*> records;
@@ -366,7 +600,14 @@ Status Engine::write(const WriteBatch& batch, const WriteOptions& options) {
     for (Record* r : records) Record::unref(r);
     return Status::resource_exhausted("out of memory encoding a batch");
   }
-  std::size_t handed_over = 0;  // records impl_->put() owns
+  std::size_t handed_over = 0;                       // records impl_->put() owns
+  std::optional<detail::KeyLocks::SharedSet> locks;  // a durable engine's stripes of the batch's keys
+  if (impl_->data_dir) {
+    std::vector<std::size_t> stripes;
+    stripes.reserve(batch.count());
+    for (const Op& op : batch.ops()) stripes.push_back(detail::KeyLocks::stripe_of(op.key));
+    locks.emplace(impl_->key_locks, std::move(stripes));
+  }
   Status s = impl_->logged(impl_->encode_batch(log_ops), options.sync, [&] {
     Status result;
     for (const Op& op : batch.ops()) {
@@ -444,6 +685,8 @@ std::size_t Engine::size() const { return impl_->store.size(); }
 Status Engine::clear() {
   detail::Mutation mutation;
   mutation.type = LogOpType::kClear;
+  std::optional<detail::KeyLocks::SharedAll> locks;  // a durable engine's every stripe (key_locks.hpp)
+  if (impl_->data_dir) locks.emplace(impl_->key_locks);
   return impl_->logged(impl_->encode(log_op(LogOpType::kClear)), /*sync=*/false,
                        [&] { return impl_->applier.apply(mutation); });
 }

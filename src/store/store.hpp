@@ -54,9 +54,9 @@
 // invariants above are one argument, and splitting them would separate each rule from its users.
 #pragma once
 
-#include <cassert>
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -89,7 +89,8 @@ class Store {
   // Nodes one remove_all() slice visits.
   static constexpr std::size_t kSliceNodes = 1024;
 
-  enum class PutOutcome { kInserted, kReplaced, kOutOfMemory };
+  enum class PutOutcome { kInserted, kReplaced, kOutOfMemory, kDeclined };
+  enum class EraseOutcome { kErased, kDeclined, kAbsent };
   enum class UpdateOutcome { kUpdated, kNotFound, kOutOfMemory };
 
   explicit Store(const Clock& clock = SystemClock::instance()) : clock_(clock) {
@@ -122,12 +123,28 @@ class Store {
   // read_checked() for why pointer identity is sound there, and what on_published may block on).
   template <class OnPublished>
   PutOutcome put(std::string_view key, Record* record, OnPublished&& on_published) {
+    return put_if(
+        key, [record](const Record*) { return record; },
+        [&on_published](const Record&, const auto& is_current) { on_published(is_current); });
+  }
+
+  // A conditional or read-modify-write put, atomic with respect to every other write of the key:
+  // make(live) gets the key's live record (nullptr when the key is absent or expired) and returns the
+  // record to publish, or nullptr to leave the key as it is (kDeclined). make may run more than once
+  // (when another write of the key wins a race, with the new live record); the store takes over only
+  // the record it publishes, and every other record make returned stays the caller's. Then calls
+  // on_published(record, is_current) inside the critical section, as put() does. On kOutOfMemory the
+  // store is unchanged.
+  template <class Make, class OnPublished>
+  PutOutcome put_if(std::string_view key, Make&& make, OnPublished&& on_published) {
     RetireList retired;  // outlives the critical section
     RcuReadLock lock;
     Node* node = nullptr;
-    const PutOutcome outcome = put_locked(key, record, retired, &node);
+    Record* record = nullptr;
+    const PutOutcome outcome = put_locked(key, make, retired, &node, &record);
     if (node != nullptr) {
-      on_published([node, record] { return node->record.load(std::memory_order_acquire) == record; });
+      on_published(static_cast<const Record&>(*record),
+                   [node, record] { return node->record.load(std::memory_order_acquire) == record; });
     }
     return outcome;
   }
@@ -158,6 +175,26 @@ class Store {
       if (remove_record(node, record, expired(*record), retired)) return true;
     }
     return false;
+  }
+  // Removes the key if it holds a live, unexpired record r for which admit(r) is true, atomically with
+  // respect to every other write of the key (admit may run again when another write wins a race).
+  // kAbsent when the key is absent or expired (an expired record found is removed, as reads do).
+  template <class Admit>
+  EraseOutcome erase_if(std::string_view key, Admit&& admit) {
+    RetireList retired;  // outlives the critical section
+    RcuReadLock lock;
+    Node* node = find_for_read(key);
+    if (node == nullptr) return EraseOutcome::kAbsent;
+    for (Record* record = node->record.load(std::memory_order_acquire); holds_record(record);
+         record = node->record.load(std::memory_order_acquire)) {
+      if (expired(*record)) {
+        if (remove_record(node, record, /*expired_removal=*/true, retired)) return EraseOutcome::kAbsent;
+        continue;
+      }
+      if (!admit(static_cast<const Record&>(*record))) return EraseOutcome::kDeclined;
+      if (remove_record(node, record, /*expired_removal=*/false, retired)) return EraseOutcome::kErased;
+    }
+    return EraseOutcome::kAbsent;
   }
 
   // Replaces the key's live record r with make(r) (a new Record* with one reference; nullptr means
@@ -611,19 +648,24 @@ class Store {
     return true;
   }
 
-  // Makes `record` the live node's value with one CAS (taking over the caller's reference). False
-  // when the node is dead.
-  bool replace_record(Node* node, Record* record, RetireList& retired) {
+  enum class Replaced { kPublished, kDeclined, kDead };
+  // Makes make(live) the node's value with one CAS (the store takes over that record's reference),
+  // make getting nullptr when the node's record is expired; kDead when the node is dead.
+  template <class Make>
+  Replaced replace_record(Node* node, Make& make, RetireList& retired, Record** published) {
     Record* current = node->record.load(std::memory_order_acquire);
     while (holds_record(current)) {
+      Record* record = make(expired(*current) ? nullptr : static_cast<const Record*>(current));
+      if (record == nullptr) return Replaced::kDeclined;
       // acq_rel: publishes the record's bytes to readers that load it with acquire.
       if (node->record.compare_exchange_weak(current, record, std::memory_order_acq_rel, std::memory_order_acquire)) {
         account_replace(*current, *record);
         retired.add(current, &Record::unref_opaque);
-        return true;
+        *published = record;
+        return Replaced::kPublished;
       }
     }
-    return false;
+    return Replaced::kDead;
   }
 
   void account_replace(const Record& old_record, const Record& new_record) {
@@ -639,23 +681,34 @@ class Store {
     }
   }
 
-  // Sets *published to the node that now holds `record` (unless out of memory).
-  PutOutcome put_locked(std::string_view key, Record* record, RetireList& retired, Node** published) {
+  // Publishes make(live) (see put_if) and sets *published to the node that holds it and *record to it.
+  template <class Make>
+  PutOutcome put_locked(std::string_view key, Make& make, RetireList& retired, Node** published, Record** record_out) {
     const IndexHash hash = IndexHash::of(key);
     // Overwrite, lock-free: a live node of the key is indexed (I6).
-    if (Node* node = index_.find(key, hash); node != nullptr && replace_record(node, record, retired)) {
-      *published = node;
-      return PutOutcome::kReplaced;
+    if (Node* node = index_.find(key, hash); node != nullptr) {
+      const Replaced replaced = replace_record(node, make, retired, record_out);
+      if (replaced == Replaced::kDeclined) return PutOutcome::kDeclined;
+      if (replaced == Replaced::kPublished) {
+        *published = node;
+        return PutOutcome::kReplaced;
+      }
     }
     // Insert, under the key's index shard lock (I6).
     typename PointIndex<Node>::Locked shard(index_, hash);
     if (Node* node = shard.find(key)) {
-      if (replace_record(node, record, retired)) {  // inserted since the lock-free look
+      const Replaced replaced = replace_record(node, make, retired, record_out);  // inserted since the look
+      if (replaced == Replaced::kDeclined) return PutOutcome::kDeclined;
+      if (replaced == Replaced::kPublished) {
         *published = node;
         return PutOutcome::kReplaced;
       }
       shard.erase(node, retired);  // dead: its remover unlinks it from the list; the key gets one entry again
     }
+    // The key is absent, and stays so while the lock is held: only an insert, which needs the lock, can
+    // give it a live node again (its dead node stays dead, I2). So make's decision holds until I8.
+    Record* const record = make(nullptr);
+    if (record == nullptr) return PutOutcome::kDeclined;
     if (!shard.reserve_one(retired)) return PutOutcome::kOutOfMemory;
     Node* preds[kMaxHeight];
     Node* succs[kMaxHeight];
@@ -690,6 +743,7 @@ class Store {
       fresh->record.store(record, std::memory_order_release);
       release_owner(fresh, retired);
       *published = fresh;
+      *record_out = record;
       return PutOutcome::kInserted;
     }
   }

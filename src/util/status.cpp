@@ -32,6 +32,8 @@ std::string_view Status::code_name(Code code) noexcept {
       return "NotSupported";
     case Code::kClosed:
       return "Closed";
+    case Code::kConditionFailed:
+      return "ConditionFailed";
   }
   return "Unknown";
 }

@@ -1,0 +1,169 @@
+// KeyLocks: striped reader-writer locks by key, which make a durable engine's conditional writes atomic
+// against every other write of their key.
+//
+// Why a durable engine needs them. A logged write is applied by the log's group leader after its append
+// (and fdatasync), in LSN order. A conditional write (put if absent, compare-and-set, increment...) must
+// decide against the key's state and log what it decided: the log holds plain puts and erases, so that
+// recovery, whose clock is later and which has no reaper history, replays exactly what readers saw. So
+// the decision is taken before logging, and nothing else may change the key between the decision and
+// the apply. Every other logged write of the key holds its stripe shared from before it is logged
+// until it is applied; a conditional write holds it exclusive from before its decision until it is
+// applied. A memory-only engine needs none of this: its conditional writes are one CAS on the key's
+// node (Store::put_if, Store::erase_if).
+//
+// Invariants:
+// K1. A thread holds at most one exclusive stripe, and acquires shared stripes in ascending stripe order
+//     (Shared for one key; SharedAll / SharedSet for batches and clear): no cycle of waits can form.
+// K2. No lock is taken while a lock holder waits for the log: the log's leader never acquires a stripe,
+//     so a holder's write is always applied and its stripe released.
+// K3. A waiting exclusive locker stops new shared lockers of its stripe (writer preference), so a
+//     conditional write on a hot key is not starved by plain writes.
+//
+// Waiting uses C++20 atomic wait/notify (a futex on Linux): lock holders may wait for an fdatasync.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "util/hash.hpp"
+#include "util/stress_sizes.hpp"
+
+namespace mantis::detail {
+
+// Thread-safe. Not copyable or movable (guards refer to it).
+class KeyLocks {
+ public:
+  static constexpr std::size_t kStripes = stress_size<std::size_t>(1024, 8);
+
+  KeyLocks() : stripes_(std::make_unique<Stripe[]>(kStripes)) {}
+  KeyLocks(const KeyLocks&) = delete;
+  KeyLocks& operator=(const KeyLocks&) = delete;
+
+  static std::size_t stripe_of(std::string_view key) noexcept {
+    // The hash's top bits: the cache tier's write windows take theirs from the low ones.
+    return static_cast<std::size_t>(hash_key(key) >> 32) % kStripes;
+  }
+
+  // Holds one stripe shared (a plain write of one key).
+  class Shared {
+   public:
+    Shared(KeyLocks& locks, std::string_view key) : locks_(locks), stripe_(stripe_of(key)) {
+      locks_.lock_shared(stripe_);
+    }
+    ~Shared() { locks_.unlock_shared(stripe_); }
+    Shared(const Shared&) = delete;
+    Shared& operator=(const Shared&) = delete;
+
+   private:
+    KeyLocks& locks_;
+    const std::size_t stripe_;
+  };
+
+  // Holds a set of stripes shared (a batch's keys), acquired in ascending order (K1).
+  class SharedSet {
+   public:
+    SharedSet(KeyLocks& locks, std::vector<std::size_t> stripes) : locks_(locks), stripes_(std::move(stripes)) {
+      std::sort(stripes_.begin(), stripes_.end());
+      stripes_.erase(std::unique(stripes_.begin(), stripes_.end()), stripes_.end());
+      for (const std::size_t stripe : stripes_) locks_.lock_shared(stripe);
+    }
+    ~SharedSet() {
+      for (const std::size_t stripe : stripes_) locks_.unlock_shared(stripe);
+    }
+    SharedSet(const SharedSet&) = delete;
+    SharedSet& operator=(const SharedSet&) = delete;
+
+   private:
+    KeyLocks& locks_;
+    std::vector<std::size_t> stripes_;
+  };
+
+  // Holds every stripe shared (clear), in ascending order (K1).
+  class SharedAll {
+   public:
+    explicit SharedAll(KeyLocks& locks) : locks_(locks) {
+      for (std::size_t stripe = 0; stripe < kStripes; ++stripe) locks_.lock_shared(stripe);
+    }
+    ~SharedAll() {
+      for (std::size_t stripe = 0; stripe < kStripes; ++stripe) locks_.unlock_shared(stripe);
+    }
+    SharedAll(const SharedAll&) = delete;
+    SharedAll& operator=(const SharedAll&) = delete;
+
+   private:
+    KeyLocks& locks_;
+  };
+
+  // Holds one stripe exclusive (a conditional write of one key).
+  class Exclusive {
+   public:
+    Exclusive(KeyLocks& locks, std::string_view key) : locks_(locks), stripe_(stripe_of(key)) {
+      locks_.lock_exclusive(stripe_);
+    }
+    ~Exclusive() { locks_.unlock_exclusive(stripe_); }
+    Exclusive(const Exclusive&) = delete;
+    Exclusive& operator=(const Exclusive&) = delete;
+
+   private:
+    KeyLocks& locks_;
+    const std::size_t stripe_;
+  };
+
+ private:
+  // A stripe word: kWriter when an exclusive locker holds or waits for it, plus one per shared holder.
+  static constexpr std::uint32_t kWriter = std::uint32_t{1} << 31;
+  struct alignas(64) Stripe {
+    std::atomic<std::uint32_t> word{0};
+  };
+
+  void lock_shared(std::size_t stripe) noexcept {
+    std::atomic<std::uint32_t>& word = stripes_[stripe].word;
+    while (true) {
+      // acquire: pairs with unlock_exclusive()'s release, so this write follows the exclusive one's.
+      std::uint32_t seen = word.load(std::memory_order_acquire);
+      if ((seen & kWriter) == 0) {
+        if (word.compare_exchange_weak(seen, seen + 1, std::memory_order_acquire, std::memory_order_relaxed)) return;
+        continue;
+      }
+      word.wait(seen, std::memory_order_relaxed);  // K3: wait while a writer holds or waits
+    }
+  }
+  void unlock_shared(std::size_t stripe) noexcept {
+    std::atomic<std::uint32_t>& word = stripes_[stripe].word;
+    // release: this write's effects precede an exclusive locker's decision.
+    const std::uint32_t after = word.fetch_sub(1, std::memory_order_release) - 1;
+    if (after == kWriter) word.notify_all();  // the last reader out wakes the waiting writer
+  }
+  void lock_exclusive(std::size_t stripe) noexcept {
+    std::atomic<std::uint32_t>& word = stripes_[stripe].word;
+    // Claim the writer bit (one writer at a time), then wait for the readers inside to leave.
+    while (true) {
+      std::uint32_t seen = word.load(std::memory_order_relaxed);
+      if ((seen & kWriter) == 0) {
+        if (word.compare_exchange_weak(seen, seen | kWriter, std::memory_order_acquire, std::memory_order_relaxed)) {
+          break;
+        }
+        continue;
+      }
+      word.wait(seen, std::memory_order_relaxed);
+    }
+    for (std::uint32_t seen = word.load(std::memory_order_acquire); seen != kWriter;
+         seen = word.load(std::memory_order_acquire)) {
+      word.wait(seen, std::memory_order_acquire);
+    }
+  }
+  void unlock_exclusive(std::size_t stripe) noexcept {
+    std::atomic<std::uint32_t>& word = stripes_[stripe].word;
+    word.fetch_and(~kWriter, std::memory_order_release);
+    word.notify_all();
+  }
+
+  std::unique_ptr<Stripe[]> stripes_;
+};
+
+}  // namespace mantis::detail
