@@ -1,6 +1,7 @@
 """mantis-server driven by redis-py (Debian python3-redis), a second real client: binary keys and
 values, pipelines, MSET/MGET, expiry that really expires, SCAN iteration (also while other keys
-change), KEYS, DBSIZE, INFO, FLUSHDB, and SET NX racing from threads (exactly one wins).
+change), KEYS, DBSIZE, INFO, FLUSHDB, SET NX racing from threads (exactly one wins)
+and INCR racing from threads (none lost).
 
     python3 python_client_test.py path/to/mantis-server
 """
@@ -112,6 +113,20 @@ for t in threads:
 for t in threads:
     t.join(60)
 checks.equal("SET NX: exactly one winner per key", wins, [1] * 50)
+
+# INCR from 8 threads, 200 each, on one key: no increment is lost.
+def incrementer():
+    c = redis.Redis(host="127.0.0.1", port=server.resp_port, socket_timeout=30)
+    for _ in range(200):
+        c.incr("shared-counter")
+
+
+threads = [threading.Thread(target=incrementer) for _ in range(8)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join(60)
+checks.equal("INCR: no increment lost", r.get("shared-counter"), b"1600")
 
 info = r.info()
 checks.check("info parses into a dict with the server's port", info.get("tcp_port") == server.resp_port, info)

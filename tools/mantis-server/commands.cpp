@@ -8,7 +8,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdint>
-#include <mutex>
+#include <limits>
 #include <optional>
 
 #include <mantis/engine.hpp>
@@ -73,6 +73,31 @@ std::optional<std::int64_t> parse_ttl_ms(std::string_view text, bool millis, boo
 // Redis's TTL: seconds, rounded to the nearest.
 std::int64_t ms_to_seconds_rounded(std::int64_t ms) { return (ms + 500) / 1000; }
 
+// What a read-modify-write decided: nothing, a put of *next with *options, or an erase.
+enum class Change { kNone, kPut, kErase };
+
+// Reads the key's value (into *current) and version, asks decide(value or nullptr when absent, next,
+// options) what to write, and writes it only if the key still holds that version (0: still absent),
+// again until no write came in between: atomic against every other writer of the engine. On return
+// *exists and *current describe the value the decision was taken on.
+// REQUIRES: decide never asks to erase an absent key.
+template <class Decide>
+Status read_modify_write(Engine& engine, std::string_view key, std::string* current, bool* exists, Decide&& decide) {
+  std::string next;
+  for (;;) {
+    Version version = 0;
+    Status s = engine.get(key, current, &version);
+    if (!s.ok() && !s.is_not_found()) return s;
+    *exists = s.ok();
+    WriteOptions options;
+    const Change change = decide(*exists ? current : nullptr, &next, &options);
+    if (change == Change::kNone) return Status::ok_status();
+    s = change == Change::kPut ? engine.put_if_version(key, *exists ? version : 0, next, options)
+                               : engine.erase_if_version(key, version, options);
+    if (!s.is_condition_failed()) return s;
+  }
+}
+
 }  // namespace
 
 std::span<const Commands::Spec> Commands::table() {
@@ -80,6 +105,16 @@ std::span<const Commands::Spec> Commands::table() {
   static const Spec kTable[] = {
       {"get", 2, "readonly fast", 1, 1, 1, &Commands::get},
       {"set", -3, "write", 1, 1, 1, &Commands::set},
+      {"incr", 2, "write fast", 1, 1, 1, &Commands::incr},
+      {"decr", 2, "write fast", 1, 1, 1, &Commands::decr},
+      {"incrby", 3, "write fast", 1, 1, 1, &Commands::incrby},
+      {"decrby", 3, "write fast", 1, 1, 1, &Commands::decrby},
+      {"setnx", 3, "write fast", 1, 1, 1, &Commands::setnx},
+      {"getset", 3, "write fast", 1, 1, 1, &Commands::getset},
+      {"getdel", 2, "write fast", 1, 1, 1, &Commands::getdel},
+      {"getex", -2, "write fast", 1, 1, 1, &Commands::getex},
+      {"append", 3, "write", 1, 1, 1, &Commands::append},
+      {"strlen", 2, "readonly fast", 1, 1, 1, &Commands::strlen},
       {"mget", -2, "readonly fast", 1, -1, 1, &Commands::mget},
       {"mset", -3, "write", 1, -1, 2, &Commands::mset},
       {"del", -2, "write", 1, -1, 1, &Commands::del},
@@ -182,39 +217,36 @@ void Commands::set(const Args& a, std::string* out) {
     }
   }
 
-  std::lock_guard<std::mutex> guard(state_.locks.stripe(state_.locks.stripe_of(key)));
-  bool exists = false;
-  reply_scratch_.clear();
-  if (get_old) {
-    const Status s = state_.engine.get(key, &reply_scratch_);
-    if (!s.ok() && !s.is_not_found()) return reply_status(s, out);
-    exists = s.ok();
-  } else if (nx || xx) {
-    exists = state_.engine.contains(key);
-  }
-  const bool write = !(nx && exists) && !(xx && !exists);
-  if (write) {
-    WriteOptions options;
-    options.ttl = milliseconds(ttl_ms);
-    if (keep_ttl) {
-      std::optional<milliseconds> remaining;
-      const Status s = state_.engine.ttl(key, &remaining);
-      if (s.ok() && remaining) options.ttl = *remaining;
-    }
-    const Status s = state_.engine.put(key, value, options);
+  WriteOptions options;
+  options.ttl = milliseconds(ttl_ms);
+  options.keep_ttl = keep_ttl;
+  Status s;
+  if (!get_old) {
+    // Each is one atomic engine operation, whoever else writes the key.
+    s = nx   ? state_.engine.put_if_absent(key, value, options)
+        : xx ? state_.engine.put_if_present(key, value, options)
+             : state_.engine.put(key, value, options);
+    if (s.is_condition_failed()) return resp::append_null(out);
     if (!s.ok()) return reply_status(s, out);
+    return resp::append_ok(out);
   }
-  if (get_old) {
-    if (exists) {
-      resp::append_bulk(out, reply_scratch_);
-    } else {
-      resp::append_null(out);
-    }
-  } else if (write) {
-    resp::append_ok(out);
-  } else {
-    resp::append_null(out);
+  if (!nx && !xx) {
+    std::optional<std::string> old;
+    s = state_.engine.get_and_put(key, value, &old, options);
+    if (!s.ok()) return reply_status(s, out);
+    return old ? resp::append_bulk(out, *old) : resp::append_null(out);
   }
+  // GET with NX or XX: a read-modify-write, so the reply is the value the write replaced (or would have).
+  bool exists = false;
+  s = read_modify_write(state_.engine, key, &reply_scratch_, &exists,
+                        [&](const std::string* current, std::string* next, WriteOptions* write_options) {
+                          if ((current != nullptr) != xx) return Change::kNone;  // NX and present, or XX and absent
+                          next->assign(value);
+                          *write_options = options;
+                          return Change::kPut;
+                        });
+  if (!s.ok()) return reply_status(s, out);
+  exists ? resp::append_bulk(out, reply_scratch_) : resp::append_null(out);
 }
 
 void Commands::set_with_ttl(std::string_view name, std::string_view key, std::string_view ttl_text, bool millis,
@@ -223,7 +255,6 @@ void Commands::set_with_ttl(std::string_view name, std::string_view key, std::st
   const auto ms = parse_ttl_ms(ttl_text, millis, &in_range);
   if (!ms) return reply_not_integer(out);
   if (!in_range || *ms <= 0) return reply_invalid_expire(name, out);
-  std::lock_guard<std::mutex> guard(state_.locks.stripe(state_.locks.stripe_of(key)));
   WriteOptions options;
   options.ttl = milliseconds(*ms);
   const Status s = state_.engine.put(key, value, options);
@@ -233,6 +264,123 @@ void Commands::set_with_ttl(std::string_view name, std::string_view key, std::st
 
 void Commands::setex(const Args& a, std::string* out) { set_with_ttl("setex", a[1], a[2], false, a[3], out); }
 void Commands::psetex(const Args& a, std::string* out) { set_with_ttl("psetex", a[1], a[2], true, a[3], out); }
+
+void Commands::setnx(const Args& a, std::string* out) {
+  const Status s = state_.engine.put_if_absent(a[1], a[2]);
+  if (s.is_condition_failed()) return resp::append_integer(out, 0);
+  if (!s.ok()) return reply_status(s, out);
+  resp::append_integer(out, 1);
+}
+
+void Commands::getset(const Args& a, std::string* out) {
+  std::optional<std::string> old;
+  const Status s = state_.engine.get_and_put(a[1], a[2], &old);
+  if (!s.ok()) return reply_status(s, out);
+  old ? resp::append_bulk(out, *old) : resp::append_null(out);
+}
+
+void Commands::getdel(const Args& a, std::string* out) {
+  bool exists = false;
+  const Status s = read_modify_write(state_.engine, a[1], &reply_scratch_, &exists,
+                                     [](const std::string* current, std::string*, WriteOptions*) {
+                                       return current != nullptr ? Change::kErase : Change::kNone;
+                                     });
+  if (!s.ok()) return reply_status(s, out);
+  exists ? resp::append_bulk(out, reply_scratch_) : resp::append_null(out);
+}
+
+// GETEX key [EX s | PX ms | EXAT unix-s | PXAT unix-ms | PERSIST]: the value, and its new TTL set in
+// the same atomic step (the value is rewritten with the new expiry only if it is still the one read).
+void Commands::getex(const Args& a, std::string* out) {
+  enum class Ttl { kKeep, kSet, kPersist } mode = Ttl::kKeep;
+  std::int64_t ttl_ms = 0;
+  if (a.size() == 3 && equals_lowercase(a[2], "persist")) {
+    mode = Ttl::kPersist;
+  } else if (a.size() == 4) {
+    const std::string_view option = a[2];
+    const bool relative = equals_lowercase(option, "ex") || equals_lowercase(option, "px");
+    const bool absolute = equals_lowercase(option, "exat") || equals_lowercase(option, "pxat");
+    if (!relative && !absolute) return reply_syntax_error(out);
+    const bool millis = equals_lowercase(option, "px") || equals_lowercase(option, "pxat");
+    const auto value = parse_integer<std::int64_t>(a[3]);
+    if (!value) return reply_not_integer(out);
+    const std::int64_t limit = millis ? kMaxTtlMs : kMaxTtlMs / 1000;
+    if (*value <= 0 || *value > (absolute ? 2 * limit : limit)) return reply_invalid_expire("getex", out);
+    ttl_ms = millis ? *value : *value * 1000;
+    if (absolute) {
+      const auto now_ms =
+          std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      ttl_ms -= now_ms;
+      if (ttl_ms > kMaxTtlMs) return reply_invalid_expire("getex", out);
+    }
+    mode = Ttl::kSet;
+  } else if (a.size() != 2) {
+    return reply_syntax_error(out);
+  }
+  bool exists = false;
+  const Status s = read_modify_write(state_.engine, a[1], &reply_scratch_, &exists,
+                                     [&](const std::string* current, std::string* next, WriteOptions* options) {
+                                       if (current == nullptr || mode == Ttl::kKeep) return Change::kNone;
+                                       if (mode == Ttl::kSet && ttl_ms <= 0) return Change::kErase;  // a past EXAT
+                                       next->assign(*current);
+                                       options->ttl = milliseconds(mode == Ttl::kSet ? ttl_ms : 0);
+                                       return Change::kPut;
+                                     });
+  if (!s.ok()) return reply_status(s, out);
+  exists ? resp::append_bulk(out, reply_scratch_) : resp::append_null(out);
+}
+
+// APPEND key value: the new length; an absent key starts empty; the TTL is kept.
+void Commands::append(const Args& a, std::string* out) {
+  bool exists = false;
+  std::size_t length = 0;
+  const Status s = read_modify_write(state_.engine, a[1], &reply_scratch_, &exists,
+                                     [&](const std::string* current, std::string* next, WriteOptions* options) {
+                                       next->assign(current != nullptr ? *current : std::string());
+                                       next->append(a[2]);
+                                       length = next->size();
+                                       options->keep_ttl = true;
+                                       return Change::kPut;
+                                     });
+  if (!s.ok()) return reply_status(s, out);
+  resp::append_integer(out, static_cast<std::int64_t>(length));
+}
+
+void Commands::strlen(const Args& a, std::string* out) {
+  ValueView view;
+  const Status s = state_.engine.get(a[1], &view);
+  if (s.is_not_found()) return resp::append_integer(out, 0);
+  if (!s.ok()) return reply_status(s, out);
+  resp::append_integer(out, static_cast<std::int64_t>(view.data().size()));
+}
+
+// INCR, DECR, INCRBY, DECRBY: one engine increment each (the key keeps its TTL). A value that is not a
+// decimal integer and a sum that overflows both answer Redis's "not an integer or out of range".
+void Commands::increment_by(std::string_view key, std::int64_t delta, std::string* out) {
+  std::int64_t result = 0;
+  const Status s = state_.engine.increment(key, delta, &result);
+  if (s.is_invalid_argument()) return reply_not_integer(out);
+  if (!s.ok()) return reply_status(s, out);
+  resp::append_integer(out, result);
+}
+
+void Commands::incr(const Args& a, std::string* out) { increment_by(a[1], 1, out); }
+void Commands::decr(const Args& a, std::string* out) { increment_by(a[1], -1, out); }
+
+void Commands::incrby(const Args& a, std::string* out) {
+  const auto delta = parse_integer<std::int64_t>(a[2]);
+  if (!delta) return reply_not_integer(out);
+  increment_by(a[1], *delta, out);
+}
+
+void Commands::decrby(const Args& a, std::string* out) {
+  const auto delta = parse_integer<std::int64_t>(a[2]);
+  // -INT64_MIN does not exist: Redis refuses it too.
+  if (!delta || *delta == std::numeric_limits<std::int64_t>::min()) {
+    return resp::append_error(out, "ERR decrement would overflow");
+  }
+  increment_by(a[1], -*delta, out);
+}
 
 void Commands::mget(const Args& a, std::string* out) {
   resp::append_array_header(out, a.size() - 1);
@@ -254,27 +402,19 @@ void Commands::mset(const Args& a, std::string* out) {
     return;
   }
   WriteBatch batch;
-  MultiKeyLock lock(state_.locks, &lock_scratch_);
-  for (std::size_t i = 1; i < a.size(); i += 2) {
-    batch.put(a[i], a[i + 1]);
-    lock.add(a[i]);
-  }
-  lock.lock();
+  for (std::size_t i = 1; i < a.size(); i += 2) batch.put(a[i], a[i + 1]);
   const Status s = state_.engine.write(batch);  // validated as a whole: a bad pair writes nothing
   if (!s.ok()) return reply_status(s, out);
   resp::append_ok(out);
 }
 
 void Commands::del(const Args& a, std::string* out) {
-  MultiKeyLock lock(state_.locks, &lock_scratch_);
-  for (std::size_t i = 1; i < a.size(); ++i) lock.add(a[i]);
-  lock.lock();
   std::int64_t removed = 0;
   for (std::size_t i = 1; i < a.size(); ++i) {
-    if (!state_.engine.contains(a[i])) continue;
-    const Status s = state_.engine.erase(a[i]);
+    bool was_present = false;
+    const Status s = state_.engine.erase(a[i], &was_present);
     if (!s.ok()) return reply_status(s, out);
-    ++removed;
+    removed += was_present ? 1 : 0;
   }
   resp::append_integer(out, removed);
 }
@@ -293,12 +433,11 @@ void Commands::expire_generic(std::string_view name, const Args& a, bool millis,
   if (!ms) return reply_not_integer(out);
   if (!in_range) return reply_invalid_expire(name, out);
   const std::string_view key = a[1];
-  std::lock_guard<std::mutex> guard(state_.locks.stripe(state_.locks.stripe_of(key)));
   if (*ms <= 0) {  // Redis deletes the key at once
-    if (!state_.engine.contains(key)) return resp::append_integer(out, 0);
-    const Status s = state_.engine.erase(key);
+    bool was_present = false;
+    const Status s = state_.engine.erase(key, &was_present);
     if (!s.ok()) return reply_status(s, out);
-    return resp::append_integer(out, 1);
+    return resp::append_integer(out, was_present ? 1 : 0);
   }
   const Status s = state_.engine.expire(key, milliseconds(*ms));
   if (s.is_not_found()) return resp::append_integer(out, 0);
@@ -323,8 +462,8 @@ void Commands::ttl(const Args& a, std::string* out) { ttl_generic(a, false, out)
 void Commands::pttl(const Args& a, std::string* out) { ttl_generic(a, true, out); }
 
 void Commands::persist(const Args& a, std::string* out) {
+  // Two engine calls: a TTL set between them by another writer is removed and reported as 1.
   const std::string_view key = a[1];
-  std::lock_guard<std::mutex> guard(state_.locks.stripe(state_.locks.stripe_of(key)));
   std::optional<milliseconds> remaining;
   Status s = state_.engine.ttl(key, &remaining);
   if (s.is_not_found() || (s.ok() && !remaining)) return resp::append_integer(out, 0);

@@ -2,9 +2,10 @@
 //
 // One Commands object per RESP worker thread (it owns scratch buffers reused by every request, so
 // the hot path allocates nothing); all of them share one ServerState. Replies follow Redis 7.0's
-// for the same command, error texts included, so clients written for Redis behave the same. Writing
-// commands take the stripes of their keys (KeyLocks), which makes SET NX/XX, DEL's count, PERSIST,
-// SET GET and KEEPTTL atomic with respect to every other client.
+// for the same command, error texts included, so clients written for Redis behave the same. SET's
+// NX/XX/GET/KEEPTTL, SETNX, GETSET, GETDEL, GETEX, APPEND, DEL's count and INCR's family are the
+// engine's conditional writes (one call, or a version-checked read-modify-write), atomic with respect
+// to every other writer of the engine, through the server or not.
 #pragma once
 
 #include <cstddef>
@@ -58,6 +59,16 @@ class Commands {
   void ttl(const Args& a, std::string* out);
   void pttl(const Args& a, std::string* out);
   void persist(const Args& a, std::string* out);
+  void setnx(const Args& a, std::string* out);
+  void getset(const Args& a, std::string* out);
+  void getdel(const Args& a, std::string* out);
+  void getex(const Args& a, std::string* out);
+  void append(const Args& a, std::string* out);
+  void strlen(const Args& a, std::string* out);
+  void incr(const Args& a, std::string* out);
+  void decr(const Args& a, std::string* out);
+  void incrby(const Args& a, std::string* out);
+  void decrby(const Args& a, std::string* out);
   void scan(const Args& a, std::string* out);
   void keys(const Args& a, std::string* out);
   void dbsize(const Args& a, std::string* out);
@@ -73,10 +84,10 @@ class Commands {
                     std::string_view value, std::string* out);
   void expire_generic(std::string_view name, const Args& a, bool millis, std::string* out);
   void ttl_generic(const Args& a, bool millis, std::string* out);
+  void increment_by(std::string_view key, std::int64_t delta, std::string* out);
 
   ServerState& state_;
   WorkerCounters& counters_;
-  std::vector<std::size_t> lock_scratch_;
   std::string reply_scratch_;
 };
 

@@ -5,7 +5,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -102,22 +101,19 @@ struct HttpApi::Impl {
         }
         write_options.ttl = std::chrono::milliseconds(ttl_ms);
       }
-      const std::string key = req.matches[1].str();
-      std::lock_guard<std::mutex> guard(state.locks.stripe(state.locks.stripe_of(key)));
-      const Status s = state.engine.put(key, req.body, write_options);
+      const Status s = state.engine.put(req.matches[1].str(), req.body, write_options);
       if (!s.ok()) return reply_status(s, res);
       res.status = 204;
     });
     server.Delete(kKeyPath, [this](const httplib::Request& req, httplib::Response& res) {
-      const std::string key = req.matches[1].str();
-      std::lock_guard<std::mutex> guard(state.locks.stripe(state.locks.stripe_of(key)));
-      if (!state.engine.contains(key)) {
+      bool removed = false;
+      const Status s = state.engine.erase(req.matches[1].str(), &removed);
+      if (!s.ok()) return reply_status(s, res);
+      if (!removed) {
         res.status = 404;
         res.set_content("not found\n", "text/plain");
         return;
       }
-      const Status s = state.engine.erase(key);
-      if (!s.ok()) return reply_status(s, res);
       res.status = 204;
     });
   }

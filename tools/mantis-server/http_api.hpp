@@ -8,8 +8,8 @@
 //                                0 = none); a bad ttl_ms or an oversized key or value is 400
 //   DELETE /api/v1/kv/{key}      204 if the key existed, 404 if not
 //
-// {key} is percent-decoded, so any bytes can be named (%00, %2F, ...). Writes take the same key
-// locks as the Redis-protocol commands. Thread-safe.
+// {key} is percent-decoded, so any bytes can be named (%00, %2F, ...). DELETE's answer comes from the
+// erase itself (one atomic engine call). Thread-safe.
 #pragma once
 
 #include <chrono>

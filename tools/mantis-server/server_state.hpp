@@ -1,5 +1,5 @@
-// ServerState: what every connection of one mantis-server shares: the engine, the key locks, the
-// SCAN cursors and the counters INFO, /api/v1/stats and /metrics report. Thread-safe.
+// ServerState: what every connection of one mantis-server shares: the engine, the SCAN cursors,
+// and the counters INFO, /api/v1/stats and /metrics report. Thread-safe.
 #pragma once
 
 #include <atomic>
@@ -12,7 +12,6 @@
 
 #include <mantis/engine.hpp>
 
-#include "key_locks.hpp"
 #include "scan_cursors.hpp"
 
 namespace mantis::server {
@@ -37,7 +36,6 @@ struct ServerState {
   }
 
   mantis::Engine& engine;
-  KeyLocks locks;
   ScanCursors cursors;
   std::vector<std::unique_ptr<WorkerCounters>> worker_counters;  // one per RESP worker
   // Written by the acceptor and by sessions as they close; relaxed: these are statistics and a
