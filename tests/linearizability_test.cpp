@@ -1,6 +1,6 @@
 // Reads never go back in time: the exact linearizability checker (linearizability/register_checker.hpp)
 // proves itself on histories with known answers and on injected faults, then checks concurrent
-// put/get/erase histories of engines with the cache tier off, at 64 MiB and tiny, with
+// put/get/erase and conditional-write histories of engines with the cache tier off, at 64 MiB and tiny, with
 // random and sequential reads (the store's finger), and durable. Also the monotonic-reads hunt:
 // versioned writers and readers that must never see a key's version decrease.
 // MANTIS_STRESS_SECONDS sets how long each engine case runs; mantis-linearizability runs long ones.
@@ -104,6 +104,49 @@ TEST_CASE("the checker reports stale reads, lost writes and values never written
   CHECK(checker.reports()[0].find("get() -> 1") != std::string::npos);
 }
 
+TEST_CASE("the checker knows the conditional writes", "[linearizability]") {
+  auto cas = [](std::uint16_t thread, std::uint64_t expected, std::uint64_t value, bool succeeded,
+                std::uint64_t invoked, std::uint64_t returned) {
+    RegisterOp result = op(thread, Kind::kCompareAndSet, value, invoked, returned);
+    result.expected = expected;
+    result.succeeded = succeeded;
+    return result;
+  };
+  auto swap = [](std::uint16_t thread, std::uint64_t value, std::uint64_t old, std::uint64_t invoked,
+                 std::uint64_t returned) {
+    RegisterOp result = op(thread, Kind::kSwap, value, invoked, returned);
+    result.expected = old;
+    return result;
+  };
+  auto erase_reporting = [](std::uint16_t thread, bool removed, std::uint64_t invoked, std::uint64_t returned) {
+    RegisterOp result = op(thread, Kind::kEraseReporting, kAbsent, invoked, returned);
+    result.succeeded = removed;
+    return result;
+  };
+  // Legal: put if absent wins on an absent key, loses on a present one; a CAS from the value read.
+  CHECK(violations_in({cas(0, kAbsent, 1, true, 0, 1), cas(1, kAbsent, 2, false, 2, 3), op(0, Kind::kGet, 1, 4, 5),
+                       cas(0, 1, 3, true, 6, 7), cas(1, 1, 4, false, 8, 9), op(0, Kind::kGet, 3, 10, 11)}) == 0);
+  // Two concurrent put-if-absent: exactly one may win, either one.
+  CHECK(violations_in({cas(0, kAbsent, 1, true, 0, 10), cas(1, kAbsent, 2, false, 0, 10)}) == 0);
+  CHECK(violations_in({cas(0, kAbsent, 1, false, 0, 10), cas(1, kAbsent, 2, true, 0, 10)}) == 0);
+  // Both winning is a violation; so is neither on an absent key.
+  CHECK(violations_in({cas(0, kAbsent, 1, true, 0, 10), cas(1, kAbsent, 2, true, 0, 10)}) == 1);
+  CHECK(violations_in({cas(0, kAbsent, 1, false, 0, 10), cas(1, kAbsent, 2, false, 0, 10)}) >= 1);
+  // A CAS erasing (value kAbsent), then a get sees absent.
+  CHECK(violations_in({op(0, Kind::kPut, 1, 0, 1), cas(0, 1, kAbsent, true, 2, 3), op(1, Kind::kGet, kAbsent, 4, 5)}) ==
+        0);
+  // Lost CAS: it reported writing 3, a later get still sees 1.
+  CHECK(violations_in({op(0, Kind::kPut, 1, 0, 1), cas(0, 1, 3, true, 2, 3), op(1, Kind::kGet, 1, 4, 5)}) == 1);
+  // Swap returns the value it replaced; two swaps chain.
+  CHECK(violations_in({op(0, Kind::kPut, 1, 0, 1), swap(0, 2, 1, 2, 3), swap(1, 3, 2, 4, 5)}) == 0);
+  CHECK(violations_in({op(0, Kind::kPut, 1, 0, 1), swap(0, 2, 1, 2, 10), swap(1, 3, 1, 2, 10)}) == 1);
+  // Erase reporting: removed only when present.
+  CHECK(violations_in({op(0, Kind::kPut, 1, 0, 1), erase_reporting(0, true, 2, 3), erase_reporting(1, false, 4, 5)}) ==
+        0);
+  CHECK(violations_in({op(0, Kind::kPut, 1, 0, 1), erase_reporting(0, false, 2, 3)}) == 1);
+  CHECK(violations_in({erase_reporting(0, true, 0, 1)}) == 1);
+}
+
 TEST_CASE("the checker catches faults injected into a real engine's history", "[linearizability]") {
   mantis::test::TempDir dir;
   auto engine = mantis::test::open_engine(mantis::test::options_for(mantis::test::kTierOn, dir.path()));
@@ -114,6 +157,17 @@ TEST_CASE("the checker catches faults injected into a real engine's history", "[
     RegisterChecker checker;
     checker.check(mantis::test::run_register_round(*engine, workload, 1).ops);
     CHECK(checker.violations() == workload.ops_per_thread / workload.inject_stale_every);
+  }
+  SECTION("double wins of put_if_absent, one thread with conditional writes") {
+    workload.threads = 1;
+    workload.conditional_percent = 30;
+    workload.inject_double_win_every = 1000;
+    RegisterChecker checker;
+    const auto result = mantis::test::run_register_round(*engine, workload, 1);
+    CHECK(result.errors == 0);
+    checker.check(result.ops);
+    // Each claimed win fails, and so may later gets of its key that see the value it did not replace.
+    CHECK(checker.violations() >= workload.ops_per_thread / workload.inject_double_win_every);
   }
   SECTION("lost writes, one thread") {
     workload.threads = 1;
@@ -138,7 +192,20 @@ TEST_CASE("engine histories are linearizable: put, get, erase on 4 keys from 4 t
 TEST_CASE("durable engine histories are linearizable (kAsync, tier 64 MiB)", "[linearizability]") {
   RegisterWorkload workload;
   workload.ops_per_thread = 50'000;
+  workload.conditional_percent = GENERATE(0u, 30u);
   check_engine(mantis::test::kDurableAsync, workload);
+}
+
+TEST_CASE("conditional writes are linearizable: put_if_absent, compare-and-set, get_and_put, erase reporting",
+          "[linearizability]") {
+  RegisterWorkload workload;
+  workload.ops_per_thread = 50'000;
+  workload.conditional_percent = 40;
+  workload.erase_percent = 5;
+  workload.put_percent = 15;
+  SECTION("tier off") { check_engine(mantis::test::kTierOff, workload); }
+  SECTION("tier 64 MiB") { check_engine(mantis::test::kTierOn, workload); }
+  SECTION("tier tiny") { check_engine(mantis::test::kTierTiny, workload); }
 }
 
 // The scenario that found the tier's stale hits: 2 writers each own half of 16 keys and write each key

@@ -1,6 +1,6 @@
-// A concurrent put/get/erase workload on a few keys of a mantis::Engine that records each call's
-// real-time interval and result, for RegisterChecker (register_checker.hpp), and the engine
-// configurations the checks run in.
+// A concurrent put/get/erase (and conditional write) workload on a few keys of a mantis::Engine that records each
+// call's real-time interval and result, for RegisterChecker (register_checker.hpp), and the engine configurations the
+// checks run in.
 //
 // Values are unique: a put writes value_size bytes, the first 8 the value's id ((thread + 1) << 40 |
 // counter) and the rest a pattern derived from the id, so a get also proves that what it read is whole.
@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,15 +28,22 @@ struct RegisterWorkload {
   std::size_t ops_per_thread = 200'000;  // per round
   std::size_t value_size = 64;
   unsigned put_percent = 40;
-  unsigned erase_percent = 10;  // the rest are gets
+  unsigned erase_percent = 10;
+  // Conditional writes, in equal shares: put_if_absent, a compare-and-set (a get with the version,
+  // then put_if_version), erase_if_version after such a get, get_and_put, erase reporting whether it
+  // removed. The rest are gets.
+  unsigned conditional_percent = 0;
   // Gets walk the keys in order (key i, then i + 1, ...), the pattern the store's finger serves
   // without a hash probe; otherwise each get picks a random key.
   bool sequential_gets = false;
   // Faults injected by thread 0, to prove that the checker catches them (0: none). Every n-th of its
   // operations becomes, on a random key: a stale read (put a, put b, then a get reported as returning
   // a), or a lost write (a put reported but never sent to the engine, then a get).
+  // A double win: a put, then a put_if_absent of the same key reported as having written (for one
+  // thread: with others, an erase in between could make the win real).
   std::size_t inject_stale_every = 0;
   std::size_t inject_lost_every = 0;
+  std::size_t inject_double_win_every = 0;
 };
 
 // The engine configurations the checks cover.
@@ -134,6 +142,78 @@ inline RoundResult run_register_round(Engine& engine, const RegisterWorkload& wo
         log.push_back(op);
         return op.value;
       };
+      // Records a conditional write's outcome: written, condition failed, or an error.
+      auto outcome = [&](const Status& s) {
+        if (!s.ok() && !s.is_condition_failed()) errors.fetch_add(1);
+        return s.ok();
+      };
+      // A get that also returns the version, recorded as a get; returns the id read (kAbsent if none).
+      auto versioned_get = [&](std::uint32_t key, Version* version) {
+        RegisterOp get;
+        get.thread = static_cast<std::uint16_t>(t);
+        get.key = key;
+        get.invoked_ns = now_ns();
+        const Status s = engine.get(register_key(key), &read, version);
+        get.returned_ns = now_ns();
+        if (s.ok()) {
+          bool bad = false;
+          get.value = register_id(read, workload.value_size, &bad);
+          if (bad) torn.fetch_add(1);
+        } else if (!s.is_not_found()) {
+          errors.fetch_add(1);
+        }
+        log.push_back(get);
+        return get.value;
+      };
+      // One conditional write on op.key, chosen by `choice`; fills op.
+      auto conditional = [&](RegisterOp& op, std::uint64_t choice) {
+        const std::string key = register_key(op.key);
+        const std::uint64_t id = ((t + 1) << 40) | ++counter;
+        const std::string value = register_value(id, workload.value_size);
+        switch (choice % 5) {
+          case 0: {
+            op.kind = RegisterOp::Kind::kCompareAndSet;
+            op.value = id;
+            op.expected = kAbsent;
+            op.invoked_ns = now_ns();
+            op.succeeded = outcome(engine.put_if_absent(key, value));
+            op.returned_ns = now_ns();
+            break;
+          }
+          case 1:
+          case 2: {
+            Version version = 0;
+            op.expected = versioned_get(op.key, &version);
+            op.kind = RegisterOp::Kind::kCompareAndSet;
+            const bool erase = choice % 5 == 2 && op.expected != kAbsent;
+            op.value = erase ? kAbsent : id;
+            op.invoked_ns = now_ns();
+            op.succeeded = outcome(erase ? engine.erase_if_version(key, version)
+                                         : engine.put_if_version(key, op.expected == kAbsent ? 0 : version, value));
+            op.returned_ns = now_ns();
+            break;
+          }
+          case 3: {
+            std::optional<std::string> old;
+            op.kind = RegisterOp::Kind::kSwap;
+            op.value = id;
+            op.invoked_ns = now_ns();
+            if (!engine.get_and_put(key, value, &old).ok()) errors.fetch_add(1);
+            op.returned_ns = now_ns();
+            bool bad = false;
+            op.expected = old ? register_id(*old, workload.value_size, &bad) : kAbsent;
+            if (bad) torn.fetch_add(1);
+            break;
+          }
+          default: {
+            op.kind = RegisterOp::Kind::kEraseReporting;
+            op.invoked_ns = now_ns();
+            if (!engine.erase(key, &op.succeeded).ok()) errors.fetch_add(1);
+            op.returned_ns = now_ns();
+            break;
+          }
+        }
+      };
       auto injects = [&](std::size_t every, std::size_t i) { return t == 0 && every != 0 && i % every == every - 1; };
       for (std::size_t i = 0; i < workload.ops_per_thread; ++i) {
         const std::uint64_t r = next_random();
@@ -157,6 +237,15 @@ inline RoundResult run_register_round(Engine& engine, const RegisterWorkload& wo
           op.returned_ns = now_ns();
           bool bad = false;
           op.value = s.ok() ? register_id(read, workload.value_size, &bad) : kAbsent;
+        } else if (injects(workload.inject_double_win_every, i)) {
+          put(op.key, true);
+          op.kind = RegisterOp::Kind::kCompareAndSet;
+          op.value = ((t + 1) << 40) | ++counter;
+          op.invoked_ns = now_ns();
+          const Status s = engine.put_if_absent(register_key(op.key), register_value(op.value, workload.value_size));
+          op.returned_ns = now_ns();
+          if (!s.is_condition_failed()) errors.fetch_add(1);  // alone on the key, the put came first
+          op.succeeded = true;                                // the injected fault: reported as a win
         } else if (dice < workload.put_percent) {
           put(op.key, true);
           continue;
@@ -167,6 +256,8 @@ inline RoundResult run_register_round(Engine& engine, const RegisterWorkload& wo
           const Status s = engine.erase(key);
           op.returned_ns = now_ns();
           if (!s.ok()) errors.fetch_add(1);
+        } else if (dice < workload.put_percent + workload.erase_percent + workload.conditional_percent) {
+          conditional(op, r >> 20);
         } else {
           op.kind = RegisterOp::Kind::kGet;
           if (workload.sequential_gets) op.key = static_cast<std::uint32_t>(walk++ % workload.keys);

@@ -1,10 +1,15 @@
-// RegisterChecker: an exact linearizability check of per-key register histories (put, get, erase),
+// RegisterChecker: an exact linearizability check of per-key register histories (put, get, erase, and
+// the conditional writes: compare-and-set, swap, erase reporting whether it removed),
 // in the manner of Lowe's just-in-time linearization (the search Porcupine and Knossos also do, made
 // linear in the history's length by the bounded number of operations in flight).
 //
 // What it checks. Each operation is one client's call on one key, with the real-time interval
 // [invoked_ns, returned_ns] in which it ran and what it saw: a put wrote a unique value, a get returned
-// a value or "absent", an erase removed the key. The history of a key is linearizable when its
+// a value or "absent", an erase removed the key; a compare-and-set wrote its value (kAbsent: erased)
+// if and only if the key held `expected` (put if absent: expected kAbsent; put_if_version and
+// erase_if_version: the value the version belonged to, values being unique); a swap (get_and_put)
+// found `expected` and wrote its value; an erase that reports found the key present if and only if
+// `succeeded`. The history of a key is linearizable when its
 // operations can be put in one sequential order, consistent with real time (an operation that returned
 // before another was invoked comes first), in which every get returns the value of the last put before
 // it, or absent when an erase (or nothing) came last. Linearizability is local, so checking each key
@@ -19,8 +24,9 @@
 // operation per thread is in flight.
 //
 // Sound and complete: a violation is reported exactly when the history is not linearizable (given
-// timestamps that bound each call). Only a get can be the operation that fails; it is then reported
-// and left out, and the check goes on, so each bad read counts once.
+// timestamps that bound each call). An operation with no linearization is reported; a read (a get, or a
+// conditional write whose condition failed) is then left out, a write is taken as if its condition had
+// held, and the check goes on, so each bad operation counts once.
 //
 // Not thread-safe: one checker per thread. Rounds may be fed one after another with check(): the
 // possible states at the end of a round carry into the next (every operation of a round must have
@@ -41,11 +47,14 @@ namespace mantis::test {
 inline constexpr std::uint64_t kAbsent = 0;
 
 struct RegisterOp {
-  enum class Kind : std::uint8_t { kPut, kGet, kErase };
+  enum class Kind : std::uint8_t { kPut, kGet, kErase, kCompareAndSet, kSwap, kEraseReporting };
   Kind kind = Kind::kGet;
   std::uint16_t thread = 0;  // < RegisterChecker::kMaxThreads; at most one op per thread in flight
   std::uint32_t key = 0;
-  std::uint64_t value = kAbsent;  // kPut: the value written (unique, != kAbsent); kGet: what it returned
+  std::uint64_t value = kAbsent;     // kPut, kCompareAndSet, kSwap: the value written (unique; kAbsent for an
+                                     // erasing compare-and-set); kGet: what it returned
+  std::uint64_t expected = kAbsent;  // kCompareAndSet: the condition's value; kSwap: the old value returned
+  bool succeeded = true;             // kCompareAndSet: the write happened; kEraseReporting: the key was present
   std::uint64_t invoked_ns = 0;
   std::uint64_t returned_ns = 0;
 };
@@ -76,6 +85,10 @@ class RegisterChecker {
     std::vector<Config> configs{Config{kAbsent, 0}};
   };
 
+  // Applies `op` to a register holding *value; false when `op`'s result is impossible from *value.
+  static bool apply(const RegisterOp& op, std::uint64_t* value);
+  // Whether `op`, as it returned, wrote.
+  static bool changes_state(const RegisterOp& op);
   void check_key(const std::vector<const RegisterOp*>& ops, KeyState& state);
   void report(const RegisterOp& op, const std::vector<Config>& before);
 
@@ -99,8 +112,56 @@ inline std::string describe(const RegisterOp& op) {
     case RegisterOp::Kind::kErase:
       text += "erase()";
       break;
+    case RegisterOp::Kind::kCompareAndSet:
+      text += "compare_and_set(" + std::to_string(op.expected) + " -> " + std::to_string(op.value) + ") " +
+              (op.succeeded ? "wrote" : "failed");
+      break;
+    case RegisterOp::Kind::kSwap:
+      text += "swap(" + std::to_string(op.value) + ") -> " + std::to_string(op.expected);
+      break;
+    case RegisterOp::Kind::kEraseReporting:
+      text += std::string("erase() -> ") + (op.succeeded ? "removed" : "was absent");
+      break;
   }
   return text + " in [" + std::to_string(op.invoked_ns) + ", " + std::to_string(op.returned_ns) + "] ns";
+}
+
+inline bool RegisterChecker::apply(const RegisterOp& op, std::uint64_t* value) {
+  switch (op.kind) {
+    case RegisterOp::Kind::kPut:
+      *value = op.value;
+      return true;
+    case RegisterOp::Kind::kErase:
+      *value = kAbsent;
+      return true;
+    case RegisterOp::Kind::kGet:
+      return op.value == *value;
+    case RegisterOp::Kind::kCompareAndSet:
+      if ((*value == op.expected) != op.succeeded) return false;
+      if (op.succeeded) *value = op.value;
+      return true;
+    case RegisterOp::Kind::kSwap:
+      if (*value != op.expected) return false;
+      *value = op.value;
+      return true;
+    case RegisterOp::Kind::kEraseReporting:
+      if ((*value != kAbsent) != op.succeeded) return false;
+      *value = kAbsent;
+      return true;
+  }
+  return false;
+}
+
+inline bool RegisterChecker::changes_state(const RegisterOp& op) {
+  switch (op.kind) {
+    case RegisterOp::Kind::kGet:
+      return false;
+    case RegisterOp::Kind::kCompareAndSet:
+    case RegisterOp::Kind::kEraseReporting:
+      return op.succeeded;
+    default:
+      return true;
+  }
 }
 
 inline std::size_t RegisterChecker::check(const std::vector<RegisterOp>& ops) {
@@ -156,17 +217,7 @@ inline void RegisterChecker::check_key(const std::vector<const RegisterOp*>& ops
         const RegisterOp* candidate = in_flight[t];
         if (candidate == nullptr || (config.linearized >> t) & 1) continue;
         Config after{config.value, config.linearized | (std::uint64_t{1} << t)};
-        switch (candidate->kind) {
-          case RegisterOp::Kind::kPut:
-            after.value = candidate->value;
-            break;
-          case RegisterOp::Kind::kErase:
-            after.value = kAbsent;
-            break;
-          case RegisterOp::Kind::kGet:
-            if (candidate->value != config.value) continue;  // illegal here
-            break;
-        }
+        if (!apply(*candidate, &after.value)) continue;  // illegal here
         if (std::find(seen.begin(), seen.end(), after) != seen.end()) continue;
         seen.push_back(after);
         stack.push_back(after);
@@ -174,9 +225,17 @@ inline void RegisterChecker::check_key(const std::vector<const RegisterOp*>& ops
     }
     in_flight[op.thread] = nullptr;
     if (next.empty()) {
-      // Only a get can fail (a put or an erase is legal in any state). A get changes nothing, so the
-      // check goes on as if it had not happened: each violation is counted once.
+      // No order makes this operation legal. Reported once; then a read is left out (it changes
+      // nothing) and a write is applied unconditionally at the end of every configuration's order, so
+      // the check goes on with the state the engine most likely has.
       report(op, configs);
+      if (changes_state(op)) {
+        for (Config& config : configs) {
+          config.value = op.kind == RegisterOp::Kind::kEraseReporting ? kAbsent : op.value;
+          config.linearized &= ~bit;
+        }
+        configs.erase(std::unique(configs.begin(), configs.end()), configs.end());
+      }
       continue;
     }
     configs.swap(next);

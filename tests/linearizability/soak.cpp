@@ -3,7 +3,7 @@
 // behind docs/DESIGN.md's coherence claims; tests/linearizability_test.cpp runs short ones in CI.
 //
 //   mantis-linearizability --config off|on|tiny|durable [--threads N] [--keys N]
-//                          [--ops N] [--sequential-gets] [--dir PATH]
+//                          [--ops N] [--sequential-gets] [--conditional PERCENT] [--dir PATH]
 //
 // Exits 0 when every round is linearizable and no read was torn, 1 otherwise, 2 on bad arguments.
 #include <cstdio>
@@ -21,7 +21,7 @@ int usage(const char* problem) {
   std::fprintf(stderr,
                "mantis-linearizability: %s\n"
                "usage: mantis-linearizability --config off|on|tiny|durable [--threads N] [--keys N]\n"
-               "                              [--ops N] [--sequential-gets] [--dir PATH]\n",
+               "                              [--ops N] [--sequential-gets] [--conditional PERCENT] [--dir PATH]\n",
                problem);
   return 2;
 }
@@ -61,6 +61,12 @@ int main(int argc, char** argv) {
     } else if (arg == "--ops") {
       if (!number(&n)) return usage("--ops takes a positive number");
       total_ops = n;
+    } else if (arg == "--conditional") {
+      // Taken from the gets: puts and erases keep their shares.
+      if (!number(&n) || n > 100 - workload.put_percent - workload.erase_percent) {
+        return usage("--conditional takes 1..50 (percent of operations that are conditional writes)");
+      }
+      workload.conditional_percent = static_cast<unsigned>(n);
     } else if (arg == "--sequential-gets") {
       workload.sequential_gets = true;
     } else if (arg == "--dir" && value != nullptr) {
