@@ -128,6 +128,9 @@ MANTIS_EXPORT mantis_writeoptions_t* mantis_writeoptions_create(void);
 MANTIS_EXPORT void mantis_writeoptions_destroy(mantis_writeoptions_t* options);
 MANTIS_EXPORT void mantis_writeoptions_set_ttl(mantis_writeoptions_t* options, int64_t ms); /* 0 = none; < 0 invalid */
 MANTIS_EXPORT void mantis_writeoptions_set_sync(mantis_writeoptions_t* options, uint8_t v);
+/* Default 0. 1: a put that replaces a live value keeps that value's expiry (the TTL then applies only
+ * to an absent key), as Redis's SET KEEPTTL. mantis_write refuses it (InvalidArgument). */
+MANTIS_EXPORT void mantis_writeoptions_set_keep_ttl(mantis_writeoptions_t* options, uint8_t v);
 
 /* ---- Database ---- */
 /* Opens an engine (options NULL = defaults). Returns NULL and sets *errptr on failure. */
@@ -157,6 +160,39 @@ MANTIS_EXPORT uint8_t mantis_contains(mantis_t* db, const char* key, size_t keyl
 /* Removes key; absent keys are fine. */
 MANTIS_EXPORT void mantis_erase(mantis_t* db, const mantis_writeoptions_t* options, const char* key, size_t keylen,
                                 char** errptr);
+/* ---- Versions and conditional writes. Every stored value has a version (unique per engine; compare
+ * versions for equality only). Each conditional write decides and writes in one atomic step against
+ * every other writer of the key (in a durable engine it is one logged put or erase). A condition that
+ * does not hold is not an error: the call returns 0, writes nothing and leaves *errptr untouched. An
+ * expired key is absent. ---- */
+/* As mantis_get, and *version (if not NULL) receives the value's version (0 when absent). */
+MANTIS_EXPORT char* mantis_get_version(mantis_t* db, const char* key, size_t keylen, size_t* vallen, uint64_t* version,
+                                       char** errptr);
+/* Write only if the key is absent / present. 1 if written, 0 if not or on error. */
+MANTIS_EXPORT uint8_t mantis_put_if_absent(mantis_t* db, const mantis_writeoptions_t* options, const char* key,
+                                           size_t keylen, const char* val, size_t vallen, char** errptr);
+MANTIS_EXPORT uint8_t mantis_put_if_present(mantis_t* db, const mantis_writeoptions_t* options, const char* key,
+                                            size_t keylen, const char* val, size_t vallen, char** errptr);
+/* Compare-and-set: writes only if the key's version is `expected` (0: only if absent). 1 if written. */
+MANTIS_EXPORT uint8_t mantis_put_if_version(mantis_t* db, const mantis_writeoptions_t* options, const char* key,
+                                            size_t keylen, uint64_t expected, const char* val, size_t vallen,
+                                            char** errptr);
+/* Removes the key only if its version is `expected`. 1 if removed. */
+MANTIS_EXPORT uint8_t mantis_erase_if_version(mantis_t* db, const mantis_writeoptions_t* options, const char* key,
+                                              size_t keylen, uint64_t expected, char** errptr);
+/* Removes the key and tells whether it was present: 1 if removed, 0 if absent or on error. */
+MANTIS_EXPORT uint8_t mantis_erase_if_present(mantis_t* db, const mantis_writeoptions_t* options, const char* key,
+                                              size_t keylen, char** errptr);
+/* Writes key -> val and returns the value it replaced as a malloc'd copy (free with mantis_free), or
+ * NULL with *oldlen = 0 when the key was absent or on error. oldlen must not be NULL. */
+MANTIS_EXPORT char* mantis_get_and_put(mantis_t* db, const mantis_writeoptions_t* options, const char* key,
+                                       size_t keylen, const char* val, size_t vallen, size_t* oldlen, char** errptr);
+/* Adds delta to the key's value read as a signed 64-bit decimal integer (Redis INCRBY's text; an absent
+ * key counts as 0; the key keeps its TTL) and returns the sum. A value that is not such an integer or a
+ * sum that overflows is InvalidArgument and writes nothing; 0 is returned on error. */
+MANTIS_EXPORT int64_t mantis_increment(mantis_t* db, const mantis_writeoptions_t* options, const char* key,
+                                       size_t keylen, int64_t delta, char** errptr);
+
 /* Applies a batch: every operation is checked first; a bad one fails the whole batch. */
 MANTIS_EXPORT void mantis_write(mantis_t* db, const mantis_writeoptions_t* options, const mantis_writebatch_t* batch,
                                 char** errptr);

@@ -285,6 +285,22 @@ mantis::WriteOptions write_options(const mantis_writeoptions_t* options) {
   return options == nullptr ? mantis::WriteOptions{} : options->options;
 }
 
+// Runs one conditional write for the C API: 1 when it wrote, 0 when its condition failed (not an
+// error) or on error.
+template <class Write>
+uint8_t conditional(mantis_t* db, const char* what, const char* key, std::size_t keylen, char** errptr,
+                    Write&& write) noexcept {
+  bool wrote = false;
+  run(db, what, errptr, [&](mantis::Engine& engine) -> Status {
+    if (Status s = check_bytes(what, "key", key, keylen); !s.ok()) return s;
+    Status s = write(engine, bytes(key, keylen));
+    if (s.is_condition_failed()) return Status();
+    wrote = s.ok();
+    return s;
+  });
+  return wrote ? 1 : 0;
+}
+
 // Copies a pinned or stored value out for mantis_get and friends: NULL on NotFound.
 template <class Source>
 char* get_copy(Source* handle, const char* what, const char* key, std::size_t keylen, std::size_t* vallen,
@@ -440,6 +456,10 @@ void mantis_writeoptions_set_sync(mantis_writeoptions_t* options, uint8_t v) {
   if (options != nullptr) options->options.sync = v != 0;
 }
 
+void mantis_writeoptions_set_keep_ttl(mantis_writeoptions_t* options, uint8_t v) {
+  if (options != nullptr) options->options.keep_ttl = v != 0;
+}
+
 // ---- Database ----
 
 mantis_t* mantis_open(const mantis_options_t* options, char** errptr) {
@@ -573,6 +593,107 @@ void mantis_write(mantis_t* db, const mantis_writeoptions_t* options, const mant
     }
     return engine.write(batch->batch, write_options(options));
   });
+}
+
+char* mantis_get_version(mantis_t* db, const char* key, size_t keylen, size_t* vallen, uint64_t* version,
+                         char** errptr) {
+  static constexpr const char* kWhat = "mantis_get_version";
+  if (vallen != nullptr) *vallen = 0;
+  if (version != nullptr) *version = 0;
+  char* result = nullptr;
+  run(db, kWhat, errptr, [&](mantis::Engine& engine) -> Status {
+    if (vallen == nullptr) return null_argument(kWhat, "vallen");
+    if (Status s = check_bytes(kWhat, "key", key, keylen); !s.ok()) return s;
+    std::string value;
+    mantis::Version read_version = 0;
+    Status s = engine.get(bytes(key, keylen), &value, &read_version);
+    if (s.is_not_found()) return Status();
+    if (!s.ok()) return s;
+    result = malloc_copy(value);
+    *vallen = value.size();
+    if (version != nullptr) *version = read_version;
+    return Status();
+  });
+  return result;
+}
+
+uint8_t mantis_put_if_absent(mantis_t* db, const mantis_writeoptions_t* options, const char* key, size_t keylen,
+                             const char* val, size_t vallen, char** errptr) {
+  static constexpr const char* kWhat = "mantis_put_if_absent";
+  return conditional(db, kWhat, key, keylen, errptr, [&](mantis::Engine& engine, std::string_view k) -> Status {
+    if (Status s = check_bytes(kWhat, "value", val, vallen); !s.ok()) return s;
+    return engine.put_if_absent(k, bytes(val, vallen), write_options(options));
+  });
+}
+
+uint8_t mantis_put_if_present(mantis_t* db, const mantis_writeoptions_t* options, const char* key, size_t keylen,
+                              const char* val, size_t vallen, char** errptr) {
+  static constexpr const char* kWhat = "mantis_put_if_present";
+  return conditional(db, kWhat, key, keylen, errptr, [&](mantis::Engine& engine, std::string_view k) -> Status {
+    if (Status s = check_bytes(kWhat, "value", val, vallen); !s.ok()) return s;
+    return engine.put_if_present(k, bytes(val, vallen), write_options(options));
+  });
+}
+
+uint8_t mantis_put_if_version(mantis_t* db, const mantis_writeoptions_t* options, const char* key, size_t keylen,
+                              uint64_t expected, const char* val, size_t vallen, char** errptr) {
+  static constexpr const char* kWhat = "mantis_put_if_version";
+  return conditional(db, kWhat, key, keylen, errptr, [&](mantis::Engine& engine, std::string_view k) -> Status {
+    if (Status s = check_bytes(kWhat, "value", val, vallen); !s.ok()) return s;
+    return engine.put_if_version(k, expected, bytes(val, vallen), write_options(options));
+  });
+}
+
+uint8_t mantis_erase_if_version(mantis_t* db, const mantis_writeoptions_t* options, const char* key, size_t keylen,
+                                uint64_t expected, char** errptr) {
+  return conditional(db, "mantis_erase_if_version", key, keylen, errptr,
+                     [&](mantis::Engine& engine, std::string_view k) -> Status {
+                       return engine.erase_if_version(k, expected, write_options(options));
+                     });
+}
+
+uint8_t mantis_erase_if_present(mantis_t* db, const mantis_writeoptions_t* options, const char* key, size_t keylen,
+                                char** errptr) {
+  return conditional(db, "mantis_erase_if_present", key, keylen, errptr,
+                     [&](mantis::Engine& engine, std::string_view k) -> Status {
+                       bool removed = false;
+                       Status s = engine.erase(k, &removed, write_options(options));
+                       if (s.ok() && !removed) return Status::condition_failed("absent");
+                       return s;
+                     });
+}
+
+char* mantis_get_and_put(mantis_t* db, const mantis_writeoptions_t* options, const char* key, size_t keylen,
+                         const char* val, size_t vallen, size_t* oldlen, char** errptr) {
+  static constexpr const char* kWhat = "mantis_get_and_put";
+  if (oldlen != nullptr) *oldlen = 0;
+  char* result = nullptr;
+  run(db, kWhat, errptr, [&](mantis::Engine& engine) -> Status {
+    if (oldlen == nullptr) return null_argument(kWhat, "oldlen");
+    if (Status s = check_bytes(kWhat, "key", key, keylen); !s.ok()) return s;
+    if (Status s = check_bytes(kWhat, "value", val, vallen); !s.ok()) return s;
+    std::optional<std::string> old;
+    Status s = engine.get_and_put(bytes(key, keylen), bytes(val, vallen), &old, write_options(options));
+    if (!s.ok() || !old) return s;
+    result = malloc_copy(*old);
+    *oldlen = old->size();
+    return Status();
+  });
+  return result;
+}
+
+int64_t mantis_increment(mantis_t* db, const mantis_writeoptions_t* options, const char* key, size_t keylen,
+                         int64_t delta, char** errptr) {
+  static constexpr const char* kWhat = "mantis_increment";
+  std::int64_t result = 0;
+  run(db, kWhat, errptr, [&](mantis::Engine& engine) -> Status {
+    if (Status s = check_bytes(kWhat, "key", key, keylen); !s.ok()) return s;
+    std::int64_t sum = 0;
+    Status s = engine.increment(bytes(key, keylen), delta, &sum, write_options(options));
+    if (s.ok()) result = sum;
+    return s;
+  });
+  return result;
 }
 
 uint8_t mantis_expire(mantis_t* db, const char* key, size_t keylen, int64_t ttl_ms, char** errptr) {

@@ -433,6 +433,101 @@ static void test_ttl(void) {
   mantis_destroy(db);
 }
 
+/* Versions and conditional writes: a failed condition returns 0 and is not an error. */
+static void test_conditional_writes(void) {
+  char* err = NULL;
+  mantis_t* db = open_memory();
+  size_t len = 0;
+  uint64_t version = 7;
+  char* value = mantis_get_version(db, "k", 1, &len, &version, &err);
+  CHECK(value == NULL && len == 0 && version == 0); /* absent */
+  CHECK_OK(err);
+  CHECK(mantis_put_if_present(db, NULL, "k", 1, "x", 1, &err) == 0);
+  CHECK_OK(err);
+  CHECK(mantis_put_if_absent(db, NULL, "k", 1, "one", 3, &err) == 1);
+  CHECK_OK(err);
+  CHECK(mantis_put_if_absent(db, NULL, "k", 1, "two", 3, &err) == 0);
+  CHECK_OK(err);
+  CHECK(has_value(db, "k", "one"));
+  value = mantis_get_version(db, "k", 1, &len, &version, &err);
+  CHECK_OK(err);
+  CHECK(value != NULL && len == 3 && memcmp(value, "one", 3) == 0 && version != 0);
+  mantis_free(value);
+  CHECK(mantis_put_if_version(db, NULL, "k", 1, version + 1, "bad", 3, &err) == 0);
+  CHECK_OK(err);
+  CHECK(mantis_put_if_version(db, NULL, "k", 1, 0, "bad", 3, &err) == 0); /* 0: only if absent */
+  CHECK_OK(err);
+  CHECK(mantis_put_if_version(db, NULL, "k", 1, version, "three", 5, &err) == 1);
+  CHECK_OK(err);
+  CHECK(mantis_put_if_version(db, NULL, "k", 1, version, "stale", 5, &err) == 0); /* the version moved on */
+  CHECK_OK(err);
+  CHECK(mantis_put_if_present(db, NULL, "k", 1, "four", 4, &err) == 1);
+  CHECK_OK(err);
+  value = mantis_get_and_put(db, NULL, "k", 1, "five", 4, &len, &err);
+  CHECK_OK(err);
+  CHECK(value != NULL && len == 4 && memcmp(value, "four", 4) == 0);
+  mantis_free(value);
+  value = mantis_get_and_put(db, NULL, "new", 3, "v", 1, &len, &err);
+  CHECK(value == NULL && len == 0);
+  CHECK_OK(err);
+  CHECK(mantis_get_and_put(db, NULL, "k", 1, "v", 1, NULL, &err) == NULL);
+  CHECK_ERR(err, "InvalidArgument");
+  value = mantis_get_version(db, "k", 1, &len, &version, &err);
+  CHECK_OK(err);
+  mantis_free(value);
+  CHECK(mantis_erase_if_version(db, NULL, "k", 1, version + 1, &err) == 0);
+  CHECK_OK(err);
+  CHECK(mantis_erase_if_version(db, NULL, "k", 1, version, &err) == 1);
+  CHECK_OK(err);
+  CHECK(mantis_contains(db, "k", 1, &err) == 0);
+  CHECK(mantis_erase_if_present(db, NULL, "new", 3, &err) == 1);
+  CHECK_OK(err);
+  CHECK(mantis_erase_if_present(db, NULL, "new", 3, &err) == 0);
+  CHECK_OK(err);
+  /* increment: decimal text, errors change nothing. */
+  CHECK(mantis_increment(db, NULL, "n", 1, 5, &err) == 5);
+  CHECK_OK(err);
+  CHECK(mantis_increment(db, NULL, "n", 1, -7, &err) == -2);
+  CHECK_OK(err);
+  CHECK(has_value(db, "n", "-2"));
+  put(db, "text", "abc");
+  CHECK(mantis_increment(db, NULL, "text", 4, 1, &err) == 0);
+  CHECK_ERR(err, "InvalidArgument");
+  CHECK(has_value(db, "text", "abc"));
+  put(db, "max", "9223372036854775807");
+  CHECK(mantis_increment(db, NULL, "max", 3, 1, &err) == 0);
+  CHECK_ERR(err, "InvalidArgument");
+  CHECK(has_value(db, "max", "9223372036854775807"));
+  /* keep_ttl: an overwrite keeps the expiry. */
+  mantis_writeoptions_t* keep = mantis_writeoptions_create();
+  mantis_writeoptions_set_keep_ttl(keep, 1);
+  mantis_put_ttl(db, "t", 1, "v", 1, 60000, &err);
+  CHECK_OK(err);
+  mantis_put(db, keep, "t", 1, "w", 1, &err);
+  CHECK_OK(err);
+  int64_t remaining = 0;
+  CHECK(mantis_ttl(db, "t", 1, &remaining, &err) == 1);
+  CHECK_OK(err);
+  CHECK(remaining > 50000 && remaining <= 60000);
+  CHECK(has_value(db, "t", "w"));
+  mantis_writeoptions_destroy(keep);
+  /* Bad arguments are errors and write nothing. */
+  CHECK(mantis_put_if_absent(db, NULL, NULL, 1, "v", 1, &err) == 0);
+  CHECK_ERR(err, "InvalidArgument");
+  CHECK(mantis_put_if_absent(db, NULL, "z", 1, NULL, 1, &err) == 0);
+  CHECK_ERR(err, "InvalidArgument");
+  CHECK(mantis_contains(db, "z", 1, &err) == 0);
+  CHECK(mantis_get_version(db, "k", 1, NULL, &version, &err) == NULL);
+  CHECK_ERR(err, "InvalidArgument");
+  CHECK(mantis_put_if_absent(NULL, NULL, "k", 1, "v", 1, &err) == 0);
+  CHECK_ERR(err, "InvalidArgument");
+  mantis_close(db, &err);
+  CHECK_OK(err);
+  CHECK(mantis_increment(db, NULL, "n", 1, 1, &err) == 0);
+  CHECK_ERR(err, "Closed");
+  mantis_destroy(db);
+}
+
 static void test_scan(void) {
   char* err = NULL;
   mantis_t* db = open_memory();
@@ -920,6 +1015,7 @@ int main(void) {
   test_multi_get();
   test_batches();
   test_ttl();
+  test_conditional_writes();
   test_scan();
   test_iterators();
   test_admin();
