@@ -133,6 +133,12 @@ class Engine {
   // it makes redundant. OK without writing when nothing changed since the last one. NotSupported in
   // memory.
   Status checkpoint();
+  // Durable engines only: writes a consistent copy of the database into `dir` (which must not exist
+  // or be empty) while reads and writes go on. The copy holds exactly the writes acknowledged up to one
+  // instant between the call and its return, is fdatasync'ed, and opens as a data directory with
+  // Engine::open. Also a checkpoint of this engine. NotSupported in memory and with Durability::kNone;
+  // InvalidArgument for a non-empty `dir`. Thread-safe; one backup or checkpoint runs at a time.
+  Status backup(const std::string& dir);
   Stats stats() const;
 
  private:

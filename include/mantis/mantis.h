@@ -221,6 +221,10 @@ MANTIS_EXPORT void mantis_clear(mantis_t* db, char** errptr);
 /* Durable engines only; a memory-only engine reports NotSupported. */
 MANTIS_EXPORT void mantis_sync(mantis_t* db, char** errptr);
 MANTIS_EXPORT void mantis_checkpoint(mantis_t* db, char** errptr);
+/* Writes a consistent copy of a live durable engine into dir (NUL-terminated; must not exist or be
+ * empty) while writes go on: the state at one instant of the call; it opens with mantis_open. Memory-only
+ * engines and MANTIS_DURABILITY_NONE report NotSupported. */
+MANTIS_EXPORT void mantis_backup(mantis_t* db, const char* dir, char** errptr);
 /* The engine's counters as one JSON object / as Prometheus text (malloc'd, NUL-terminated; free
  * with mantis_free). NULL on error. */
 MANTIS_EXPORT char* mantis_stats_json(mantis_t* db, char** errptr);

@@ -783,6 +783,13 @@ void mantis_checkpoint(mantis_t* db, char** errptr) {
   run(db, "mantis_checkpoint", errptr, [](mantis::Engine& engine) { return engine.checkpoint(); });
 }
 
+void mantis_backup(mantis_t* db, const char* dir, char** errptr) {
+  run(db, "mantis_backup", errptr, [&](mantis::Engine& engine) -> Status {
+    if (dir == nullptr) return null_argument("mantis_backup", "dir");
+    return engine.backup(dir);
+  });
+}
+
 char* mantis_stats_json(mantis_t* db, char** errptr) {
   char* text = nullptr;
   run(db, "mantis_stats_json", errptr, [&](mantis::Engine& engine) -> Status {

@@ -233,6 +233,10 @@ Status DataDir::sync() {
 Status DataDir::checkpoint() {
   std::lock_guard<std::mutex> lock(checkpoint_mutex_);
   if (closed_) return Status::closed("checkpoint: the engine is closed");
+  return checkpoint_locked();
+}
+
+Status DataDir::checkpoint_locked() {
   std::uint64_t lsn = 0;
   std::uint64_t first_segment = 0;
   if (wal_ != nullptr) {
@@ -261,6 +265,51 @@ Status DataDir::checkpoint() {
   manifest_ = next;
   remove_obsolete_files();
   return Status::ok_status();
+}
+
+Status DataDir::backup(const std::string& target) {
+  if (wal_ == nullptr) {
+    return Status::not_supported(
+        "backup: Durability::kNone keeps no log, so a copy taken while writes go on cannot be made "
+        "consistent (checkpoint(), then copy the directory while nothing writes)");
+  }
+  std::error_code error;
+  if (std::filesystem::exists(target, error) && !std::filesystem::is_empty(target, error)) {
+    return Status::invalid_argument("backup: " + target + " exists and is not an empty directory");
+  }
+  if (std::filesystem::equivalent(target, dir_, error)) {
+    return Status::invalid_argument("backup: " + target + " is the engine's own directory");
+  }
+  std::lock_guard<std::mutex> lock(checkpoint_mutex_);
+  if (closed_) return Status::closed("backup: the engine is closed");
+  Status s = checkpoint_locked();
+  if (!s.ok()) return s;
+  std::uint64_t end_lsn = 0;
+  std::uint64_t end_segment = 0;
+  s = wal_->rotate(&end_lsn, &end_segment);
+  if (!s.ok()) return s;
+  const std::string target_wal = target + "/" + std::string(kWalDirName);
+  s = env_->create_dir(target);
+  if (s.ok()) s = env_->create_dir(target_wal);
+  if (!s.ok()) return s;
+  auto copy = [&](const std::string& name) {
+    std::shared_ptr<const MappedFile> from;
+    Status c = env_->map_file(dir_ + "/" + name, &from);
+    std::unique_ptr<WritableFile> to;
+    if (c.ok()) c = env_->new_writable_file(target + "/" + name, &to);
+    if (c.ok()) c = to->append(from->data());
+    if (c.ok()) c = to->sync();
+    if (c.ok()) c = to->close();
+    return c;
+  };
+  if (manifest_.snapshot_lsn != 0) s = copy(snapshot_file_name(manifest_.snapshot_lsn));
+  for (std::uint64_t segment = manifest_.first_log_segment; s.ok() && segment < end_segment; ++segment) {
+    s = copy(log_file_name(segment));
+  }
+  if (s.ok()) s = env_->sync_dir(target_wal);
+  if (s.ok()) s = env_->sync_dir(target);
+  if (s.ok()) s = write_manifest(env_, target, manifest_);
+  return s;
 }
 
 void DataDir::background() {

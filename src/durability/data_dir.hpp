@@ -17,6 +17,12 @@
 //   it is still exact, because every logged operation sets its key to a state that does not depend on
 //   what the snapshot holds (put, erase, clear), or is applied in LSN order to the state the earlier
 //   records left (expire, persist).
+// - backup(target): a checkpoint (so the MANIFEST names snap-S and the segments from F on, and the log is
+//   kept short by backups too), then a rotation at T, then copies of snap-S and of segments F.. (every
+//   record up to T) into target, and a MANIFEST {S, F} there, written last. Recovery from target is the
+//   checkpoint argument above with the log ending at T: the state after every write up to T, an instant
+//   between the call and its return. The checkpoint mutex is held throughout, so no checkpoint removes
+//   a file being copied. The copies are fdatasync'ed, and so are target's directory entries.
 // - A background thread fdatasyncs every Options::sync_interval (kPeriodic) and starts a checkpoint
 //   when the log has grown past the last snapshot's size (at least kCheckpointFloorBytes).
 #pragma once
@@ -94,6 +100,10 @@ class DataDir {
   // Writes a snapshot of the store now (see the design note). OK and nothing written when nothing
   // changed since the last one.
   Status checkpoint();
+  // Writes a consistent copy of the database, as of one instant during the call, into `target` (a
+  // directory that does not exist yet, or is empty), while writes go on; it opens as a data directory.
+  // NotSupported with Durability::kNone (no log to make a copy taken under writes consistent).
+  Status backup(const std::string& target);
   // What ~DataDir does, with its Status. Idempotent.
   Status close();
 
@@ -106,6 +116,8 @@ class DataDir {
   Status recover(Recovered* recovered);
   Status load_snapshot(Recovered* recovered);
   Status replay_log(Recovered* recovered, std::uint64_t* next_segment);
+  // checkpoint() with checkpoint_mutex_ held.
+  Status checkpoint_locked();
   // Removes files the manifest no longer names (older segments and snapshots, temporary files).
   void remove_obsolete_files();
   void background();

@@ -703,6 +703,14 @@ Status Engine::checkpoint() {
   return impl_->data_dir->checkpoint();
 }
 
+Status Engine::backup(const std::string& dir) {
+  if (!impl_->data_dir) {
+    return Status::not_supported("backup: this engine is memory-only (Options::dir is empty)");
+  }
+  if (dir.empty()) return Status::invalid_argument("backup: the target directory is empty");
+  return impl_->data_dir->backup(dir);
+}
+
 Stats Engine::stats() const {
   Stats s;
   s.keys = impl_->store.size();

@@ -658,6 +658,8 @@ static void test_admin(void) {
   CHECK_ERR(err, "NotSupported");
   mantis_checkpoint(db, &err);
   CHECK_ERR(err, "NotSupported");
+  mantis_backup(db, "/tmp/mantis-c-never-written", &err);
+  CHECK_ERR(err, "NotSupported");
   mantis_clear(db, &err);
   CHECK_OK(err);
   CHECK(mantis_size(db, &err) == 0);
@@ -991,6 +993,23 @@ static void test_durable(void) {
   mantis_checkpoint(db, &err);
   CHECK_OK(err);
   put(db, "after", "checkpoint");
+  /* A backup while the engine is open opens on its own; a second one into the same place is refused. */
+  char backup_dir[160];
+  snprintf(backup_dir, sizeof backup_dir, "%s/backup", dir);
+  mantis_backup(db, backup_dir, &err);
+  CHECK_OK(err);
+  mantis_backup(db, backup_dir, &err);
+  CHECK_ERR(err, "InvalidArgument");
+  mantis_backup(db, NULL, &err);
+  CHECK_ERR(err, "InvalidArgument");
+  mantis_options_t* backup_options = mantis_options_create();
+  mantis_options_set_dir(backup_options, backup_dir);
+  mantis_t* backup = mantis_open(backup_options, &err);
+  CHECK_OK(err);
+  CHECK(has_value(backup, "durable", "yes"));
+  CHECK(has_value(backup, "after", "checkpoint"));
+  mantis_destroy(backup);
+  mantis_options_destroy(backup_options);
   CHECK(mantis_open(options, &err) == NULL);
   CHECK_ERR(err, "Busy:");
   mantis_close(db, &err);
