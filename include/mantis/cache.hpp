@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include <mantis/export.h>
 #include <mantis/options.hpp>
 #include <mantis/status.hpp>
 #include <mantis/value_view.hpp>
@@ -70,7 +71,7 @@ struct CacheStats {
 //
 // Keys and values are arbitrary bytes. A cache may drop any entry at any time to make room, so a miss
 // is never an error. An entry with a TTL is invisible from the millisecond it expires (wall clock).
-class Cache {
+class MANTIS_EXPORT Cache {
  public:
   // The fixed per-entry overhead in the charge: charge = key bytes + value bytes + kEntryOverhead.
   // It covers the real metadata of an entry: a 32-byte header (reference count, sizes, hash, access

@@ -49,14 +49,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mantis/export.h>
+
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-#if defined(MANTIS_C_BUILDING) && defined(__GNUC__)
-#define MANTIS_EXPORT __attribute__((visibility("default")))
-#else
-#define MANTIS_EXPORT
 #endif
 
 /* Opaque handles. */
