@@ -72,7 +72,7 @@ foreach(_i RANGE ${_last})
   endif()
 endforeach()
 # The API is really exported (not an empty table): a few entry points, a vtable and a typeinfo.
-foreach(_required IN ITEMS "mantis::Engine::open(" "mantis::Status::to_string"
+foreach(_required IN ITEMS "mantis::Engine::open(" "mantis::Cache::open(" "mantis::Status::to_string"
                            "mantis::WriteBatch::put(" "mantis::Stats::to_json" "typeinfo for mantis::Iterator")
   string(FIND "${_all_demangled}" "${_required}" _at)
   if(_at EQUAL -1)

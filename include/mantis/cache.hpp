@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -39,7 +40,8 @@ struct CacheOptions {
   // not charged; kAdaptive also about capacity/128 bytes of ghosts.
   Admission admission = Admission::kAlways;
   // Default: -1 = automatic: about 4 shards per hardware thread (at most 256), fewer when a shard would
-  // get less than 64 KiB. Otherwise the cache has 2^shard_bits shards; values above 16 are taken as 16.
+  // get less than 64 KiB. Otherwise the cache has 2^shard_bits shards; values above 16 are taken as 16,
+  // values below -1 are InvalidArgument.
   int shard_bits = -1;
 };
 
@@ -67,7 +69,8 @@ struct CacheStats {
 };
 
 // A Cache is safe for concurrent use by any number of threads without external locking. Reads never
-// block: they take no lock at all. A put locks only the shard of its key. Not copyable or movable.
+// block: they take no lock at all. A put locks only the shard of its key. Not copyable or movable (hold
+// it by unique_ptr, as Cache::open gives it).
 //
 // Keys and values are arbitrary bytes. A cache may drop any entry at any time to make room, so a miss
 // is never an error. An entry with a TTL is invisible from the millisecond it expires (wall clock).
@@ -79,7 +82,10 @@ class MANTIS_EXPORT Cache {
   // state: <= 14.4 bytes), so at most 46.4 bytes, rounded up to 48.
   static constexpr std::size_t kEntryOverhead = 48;
 
-  explicit Cache(const CacheOptions& options);
+  // Creates a cache. On success *out holds it; on failure *out is untouched and nothing is created.
+  // Invalid options give InvalidArgument naming the field; ResourceExhausted when memory runs out.
+  static Status open(const CacheOptions& options, std::unique_ptr<Cache>* out);
+
   Cache(const Cache&) = delete;
   Cache& operator=(const Cache&) = delete;
   // REQUIRES: no call into the cache still running. ValueViews may outlive the cache.
@@ -117,7 +123,8 @@ class MANTIS_EXPORT Cache {
 
  private:
   friend struct detail::CacheTesting;
-  Cache(const CacheOptions& options, const detail::Clock& clock);
+  explicit Cache(detail::ShardedCache* impl) noexcept;  // takes ownership of impl
+  static Status open_with(const CacheOptions& options, const detail::Clock& clock, std::unique_ptr<Cache>* out);
 
   detail::ShardedCache* impl_;
 };

@@ -844,7 +844,10 @@ mantis_cache_t* mantis_cache_create(const mantis_cache_options_t* options, char*
   }
   try {
     auto cache = std::make_unique<mantis_cache_t>();
-    cache->cache = std::make_unique<mantis::Cache>(cache_options);
+    if (const Status s = mantis::Cache::open(cache_options, &cache->cache); !s.ok()) {
+      save_error(errptr, s);
+      return nullptr;
+    }
     return cache.release();
   } catch (...) {
     fail_current_exception(errptr, "mantis_cache_create");
