@@ -35,6 +35,7 @@ var (
 	ErrResourceExhausted = errors.New("mantis: resource exhausted")
 	ErrNotSupported      = errors.New("mantis: not supported")
 	ErrClosed            = errors.New("mantis: closed")
+	ErrConditionFailed   = errors.New("mantis: condition failed") // a conditional write's condition did not hold: nothing was written
 )
 
 // sentinel maps the C API's error code to its sentinel error.
@@ -54,6 +55,8 @@ func sentinel(code C.mantis_code_t) error {
 		return ErrNotSupported
 	case C.MANTIS_CLOSED:
 		return ErrClosed
+	case C.MANTIS_CONDITION_FAILED:
+		return ErrConditionFailed
 	default:
 		return ErrIO
 	}
