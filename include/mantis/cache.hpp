@@ -74,6 +74,11 @@ struct CacheStats {
 //
 // Keys and values are arbitrary bytes. A cache may drop any entry at any time to make room, so a miss
 // is never an error. An entry with a TTL is invisible from the millisecond it expires (wall clock).
+//
+// The write calls differ from Engine's on purpose. put takes the TTL itself: it is the one knob a cache
+// write has, while WriteOptions' other fields (sync, keep_ttl) would mean nothing here. erase returns
+// whether the key was present as a plain bool: removing an entry from memory cannot fail, whereas
+// Engine::erase returns a Status because a logged erase can (its bool* overload reports presence).
 class MANTIS_EXPORT Cache {
  public:
   // The fixed per-entry overhead in the charge: charge = key bytes + value bytes + kEntryOverhead.
