@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -60,6 +61,16 @@ const std::string& value_bytes() {
   return value;
 }
 
+// Exits with a message when the options are refused.
+std::unique_ptr<Cache> open_cache(const CacheOptions& options) {
+  std::unique_ptr<Cache> cache;
+  if (const mantis::Status s = Cache::open(options, &cache); !s.ok()) {
+    std::fprintf(stderr, "cache_hit_ratio: %s\n", s.to_string().c_str());
+    std::exit(1);
+  }
+  return cache;
+}
+
 std::size_t capacity_for(std::size_t entries) { return entries * (kKeySize + kValueSize + Cache::kEntryOverhead); }
 
 template <class CacheT>
@@ -91,8 +102,7 @@ double replay_mantis(Admission admission, const KeySpace& keys, const Trace& tra
   options.capacity = capacity_for(room);
   options.shard_bits = 0;
   options.admission = admission;
-  Cache cache(options);
-  return replay(cache, keys, trace.requests);
+  return replay(*open_cache(options), keys, trace.requests);
 }
 
 // One row: every policy on one trace at one size, in the same run.
@@ -354,7 +364,8 @@ int main(int argc, char** argv) {
       CacheOptions options;
       options.capacity = capacity_for(kKeys / 10);
       options.admission = admission;
-      Cache cache(options);
+      const auto cache_owner = open_cache(options);
+      Cache& cache = *cache_owner;
       warm(cache, keys, zipf, 2'000'000);
       const MixResult result = run_mix(cache, threads, keys, zipf, ops_per_thread);
       const mantis::CacheStats stats = cache.stats();

@@ -20,6 +20,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -204,16 +206,22 @@ class CacheTarget {
 
 class MantisCacheTarget final : public CacheTarget {
  public:
-  explicit MantisCacheTarget(std::size_t capacity_bytes) : cache_(CacheOptions{.capacity = capacity_bytes}) {}
-  bool put(std::string_view key, std::string_view value) override { return cache_.put(key, value).ok(); }
+  // Exits with a message when the cache cannot be created.
+  explicit MantisCacheTarget(std::size_t capacity_bytes) {
+    if (const Status s = Cache::open(CacheOptions{.capacity = capacity_bytes}, &cache_); !s.ok()) {
+      std::fprintf(stderr, "mantis-bench: cache: %s\n", s.to_string().c_str());
+      std::exit(1);
+    }
+  }
+  bool put(std::string_view key, std::string_view value) override { return cache_->put(key, value).ok(); }
   Lookup get(std::string_view key, std::string* value) override {
-    const Status status = cache_.get(key, value);
+    const Status status = cache_->get(key, value);
     if (status.ok()) return Lookup::kFound;
     return status.is_not_found() ? Lookup::kMissing : Lookup::kError;
   }
 
  private:
-  Cache cache_;
+  std::unique_ptr<Cache> cache_;
 };
 
 // Charges entries like mantis::Cache (Cache::kEntryOverhead), so both hold the same number of entries.

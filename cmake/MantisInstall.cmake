@@ -6,6 +6,7 @@ include(CMakePackageConfigHelpers)
 set(MANTIS_PUBLIC_HEADERS
   include/mantis/cache.hpp
   include/mantis/engine.hpp
+  include/mantis/export.h
   include/mantis/flatbuffers.hpp
   include/mantis/iterator.hpp
   include/mantis/options.hpp

@@ -3,6 +3,7 @@
 // counters show what happened.
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -34,7 +35,12 @@ std::string profile(mantis::Cache& cache, std::string_view user, std::chrono::mi
 
 int main() {
   using namespace std::chrono_literals;
-  mantis::Cache cache(mantis::CacheOptions{.capacity = 1 << 20});
+  std::unique_ptr<mantis::Cache> owner;
+  if (mantis::Status s = mantis::Cache::open(mantis::CacheOptions{.capacity = 1 << 20}, &owner); !s.ok()) {
+    std::fprintf(stderr, "open: %s\n", s.to_string().c_str());
+    return 1;
+  }
+  mantis::Cache& cache = *owner;
 
   for (int i = 0; i < 3; ++i) profile(cache, "ada", 500ms);  // one load, two hits
   std::printf("after 3 reads: %d source lookup(s)\n", source_lookups);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
 #include <thread>
@@ -35,6 +36,15 @@ CacheOptions one_shard(std::size_t capacity, Admission admission = Admission::kA
   return options;
 }
 
+// Opens a cache the test owns; fails the test if open does.
+std::unique_ptr<Cache> open_cache(const CacheOptions& options) {
+  std::unique_ptr<Cache> cache;
+  const mantis::Status s = Cache::open(options, &cache);
+  INFO(s.to_string());
+  REQUIRE(s.ok());
+  return cache;
+}
+
 bool present(Cache& cache, std::string_view key) {
   std::string value;
   return cache.get(key, &value).ok();
@@ -49,7 +59,8 @@ std::string value_for(std::string_view key, std::size_t size) {
 }  // namespace
 
 TEST_CASE("a recently read entry survives; the least recently used one is evicted", "[cache]") {
-  Cache cache(one_shard(2 * charge_of("k1", "v1")));
+  const auto cache_owner = open_cache(one_shard(2 * charge_of("k1", "v1")));
+  Cache& cache = *cache_owner;
   REQUIRE(cache.put("k1", "v1").ok());
   REQUIRE(cache.put("k2", "v2").ok());
   REQUIRE(present(cache, "k1"));
@@ -63,7 +74,8 @@ TEST_CASE("a recently read entry survives; the least recently used one is evicte
 }
 
 TEST_CASE("without reads, eviction follows insertion order", "[cache]") {
-  Cache cache(one_shard(3 * charge_of("k1", "v1")));
+  const auto cache_owner = open_cache(one_shard(3 * charge_of("k1", "v1")));
+  Cache& cache = *cache_owner;
   for (const char* key : {"k1", "k2", "k3", "k4", "k5"}) REQUIRE(cache.put(key, "vv").ok());
   CHECK_FALSE(present(cache, "k1"));
   CHECK_FALSE(present(cache, "k2"));
@@ -73,7 +85,8 @@ TEST_CASE("without reads, eviction follows insertion order", "[cache]") {
 }
 
 TEST_CASE("get copies, overwrite replaces, views are pinned", "[cache]") {
-  Cache cache(CacheOptions{});
+  const auto cache_owner = open_cache(CacheOptions{});
+  Cache& cache = *cache_owner;
   std::string value;
   CHECK(cache.get("missing", &value).is_not_found());
   REQUIRE(cache.put("key", "first").ok());
@@ -105,7 +118,8 @@ TEST_CASE("a view outlives eviction, erase, clear and the cache itself", "[cache
   ValueView erased;
   ValueView cleared;
   {
-    Cache cache(one_shard(2 * charge_of("k1", "value-1")));
+    const auto cache_owner = open_cache(one_shard(2 * charge_of("k1", "value-1")));
+    Cache& cache = *cache_owner;
     REQUIRE(cache.put("k1", "value-1").ok());
     REQUIRE(cache.get("k1", &evicted).ok());
     REQUIRE(cache.put("k2", "value-2").ok());
@@ -167,7 +181,8 @@ TEST_CASE("TTL: eviction removes expired entries before live ones", "[cache][ttl
 }
 
 TEST_CASE("erase, erase_prefix and clear", "[cache]") {
-  Cache cache(CacheOptions{});
+  const auto cache_owner = open_cache(CacheOptions{});
+  Cache& cache = *cache_owner;
   for (int i = 0; i < 100; ++i) {
     REQUIRE(cache.put("user:" + std::to_string(i), "u").ok());
     REQUIRE(cache.put("item:" + std::to_string(i), "i").ok());
@@ -195,7 +210,8 @@ TEST_CASE("erase, erase_prefix and clear", "[cache]") {
 }
 
 TEST_CASE("stats count hits, misses, inserts, evictions", "[cache]") {
-  Cache cache(one_shard(2 * charge_of("k1", "v1")));
+  const auto cache_owner = open_cache(one_shard(2 * charge_of("k1", "v1")));
+  Cache& cache = *cache_owner;
   REQUIRE(cache.put("k1", "v1").ok());
   REQUIRE(cache.put("k1", "v1").ok());
   REQUIRE(cache.put("k2", "v2").ok());
@@ -211,12 +227,13 @@ TEST_CASE("stats count hits, misses, inserts, evictions", "[cache]") {
   CHECK(stats.misses == 2);
   CHECK(stats.expired == 0);
   CHECK(stats.hit_ratio == Approx(0.5));
-  CHECK(Cache(CacheOptions{}).stats().hit_ratio == 0.0);
+  CHECK(open_cache(CacheOptions{})->stats().hit_ratio == 0.0);
 }
 
 TEST_CASE("an entry larger than a shard is refused and changes nothing", "[cache]") {
   const std::size_t capacity = 4 * charge_of("k1", "v1");
-  Cache cache(one_shard(capacity));
+  const auto cache_owner = open_cache(one_shard(capacity));
+  Cache& cache = *cache_owner;
   REQUIRE(cache.put("k1", "v1").ok());
   REQUIRE(cache.put("k2", "v2").ok());
   const std::string huge(capacity, 'x');
@@ -237,7 +254,9 @@ TEST_CASE("an entry larger than a shard is refused and changes nothing", "[cache
   CHECK(cache.entries() == 1);
   CHECK(cache.charge() == capacity);
 
-  Cache empty(one_shard(0));
+  const auto empty_owner = open_cache(one_shard(0));
+
+  Cache& empty = *empty_owner;
   CHECK(empty.put("k", "v").is_invalid_argument());
 }
 
@@ -263,7 +282,8 @@ TEST_CASE("automatic sharding and shard capacities", "[cache]") {
 
 TEST_CASE("sampled eviction keeps recently read entries", "[cache]") {
   constexpr int kEntries = 1000;
-  Cache cache(one_shard(kEntries * charge_of("key-0000", "value-0000")));
+  const auto cache_owner = open_cache(one_shard(kEntries * charge_of("key-0000", "value-0000")));
+  Cache& cache = *cache_owner;
   auto key = [](int i) {
     std::string k = "key-" + std::to_string(10000 + i).substr(1);
     return k;
@@ -281,7 +301,8 @@ TEST_CASE("sampled eviction keeps recently read entries", "[cache]") {
 TEST_CASE("TinyLFU admission beats LRU on a loop larger than the cache", "[cache][tinylfu]") {
   constexpr int kKeys = 2000;
   auto hit_ratio = [](Admission admission) {
-    Cache cache(one_shard(kKeys / 2 * charge_of("key-00000", "v"), admission));
+    const auto cache_owner = open_cache(one_shard(kKeys / 2 * charge_of("key-00000", "v"), admission));
+    Cache& cache = *cache_owner;
     std::string value;
     for (int pass = 0; pass < 20; ++pass) {
       for (int i = 0; i < kKeys; ++i) {
@@ -347,8 +368,10 @@ TEST_CASE("adaptive W-TinyLFU beats LRU on a loop larger than the cache", "[cach
   CHECK(CacheOptions{}.admission == Admission::kAlways);  // kAdaptive's hit cost keeps it opt-in for now
   const std::size_t capacity = 1000 * charge_of(loop_key(0), "v");
   const std::vector<int> trace = loop_trace(2000, 20);
-  Cache lru(one_shard(capacity, Admission::kAlways));
-  Cache adaptive(one_shard(capacity, Admission::kAdaptive));
+  const auto lru_owner = open_cache(one_shard(capacity, Admission::kAlways));
+  Cache& lru = *lru_owner;
+  const auto adaptive_owner = open_cache(one_shard(capacity, Admission::kAdaptive));
+  Cache& adaptive = *adaptive_owner;
   const double lru_ratio = replay(lru, trace);
   const double adaptive_ratio = replay(adaptive, trace);
   INFO("lru " << lru_ratio << ", adaptive " << adaptive_ratio);
@@ -364,12 +387,14 @@ TEST_CASE("adaptive W-TinyLFU beats LRU on a loop larger than the cache", "[cach
 
 TEST_CASE("ghost hits grow the window on a recency-skewed trace, within a point of LRU", "[cache][adaptive]") {
   const std::size_t capacity = 1000 * charge_of(loop_key(0), "v");
-  Cache cache(one_shard(capacity, Admission::kAdaptive));
+  const auto cache_owner = open_cache(one_shard(capacity, Admission::kAdaptive));
+  Cache& cache = *cache_owner;
   CHECK(cache.stats().window_capacity == capacity / 100);  // it starts at 1% of the capacity
   // Short: the window must grow within a few hundred requests per entry, not after most of the trace.
   const std::vector<int> trace = recency_trace(100'000);
   const double adaptive_ratio = replay(cache, trace);
-  Cache lru(one_shard(capacity, Admission::kAlways));
+  const auto lru_owner = open_cache(one_shard(capacity, Admission::kAlways));
+  Cache& lru = *lru_owner;
   const double lru_ratio = replay(lru, trace);
   const mantis::CacheStats stats = cache.stats();
   INFO("adaptive " << adaptive_ratio << ", lru " << lru_ratio << ", window " << stats.window_capacity << " of "
@@ -383,7 +408,8 @@ TEST_CASE("ghost hits grow the window on a recency-skewed trace, within a point 
 TEST_CASE("segment and admission stats of every policy", "[cache][adaptive]") {
   const std::size_t capacity = 100 * charge_of(loop_key(0), "v");
   for (const Admission admission : {Admission::kAlways, Admission::kTinyLfu, Admission::kAdaptive}) {
-    Cache cache(one_shard(capacity, admission));
+    const auto cache_owner = open_cache(one_shard(capacity, admission));
+    Cache& cache = *cache_owner;
     (void)replay(cache, loop_trace(300, 5));
     const mantis::CacheStats stats = cache.stats();
     INFO("admission " << static_cast<int>(admission));
@@ -417,7 +443,8 @@ void insert_storm(int writer_count) {
   CacheOptions options;
   options.capacity = 256 << 10;
   options.shard_bits = 4;
-  Cache cache(options);
+  const auto cache_owner = open_cache(options);
+  Cache& cache = *cache_owner;
   const std::size_t max_entry = charge_of("key-000000", std::string(kMaxValue, 'v'));
   const std::size_t bound = options.capacity + (std::size_t{1} << options.shard_bits) * max_entry;
   std::atomic<bool> stop{false};
@@ -467,7 +494,8 @@ TEST_CASE("readers keep pinned views valid while writers evict", "[cache][concur
   CacheOptions options;
   options.capacity = 32 << 10;
   options.shard_bits = 2;
-  Cache cache(options);
+  const auto cache_owner = open_cache(options);
+  Cache& cache = *cache_owner;
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> views_checked{0};
   std::atomic<std::uint64_t> bad_views{0};
@@ -511,4 +539,38 @@ TEST_CASE("readers keep pinned views valid while writers evict", "[cache][concur
   CHECK(bad_views.load() == 0);
   CHECK(cache.charge() <= cache.capacity());
   CHECK(cache.stats().evictions > 0);
+}
+
+TEST_CASE("Cache::open refuses bad options with InvalidArgument and creates nothing", "[cache][options]") {
+  std::unique_ptr<Cache> cache;
+  CacheOptions bad_shards;
+  bad_shards.shard_bits = -2;
+  mantis::Status s = Cache::open(bad_shards, &cache);
+  CHECK(s.is_invalid_argument());
+  CHECK(s.to_string() == "InvalidArgument: CacheOptions::shard_bits must be -1 (automatic) or >= 0, got -2");
+  CHECK(cache == nullptr);
+
+  CacheOptions bad_admission;
+  bad_admission.admission = static_cast<Admission>(7);
+  s = Cache::open(bad_admission, &cache);
+  CHECK(s.is_invalid_argument());
+  CHECK(s.message() == "CacheOptions::admission is not an Admission value");
+  CHECK(cache == nullptr);
+
+  CHECK(Cache::open(CacheOptions{}, nullptr).is_invalid_argument());
+
+  // On failure *out is untouched: a cache it already holds stays.
+  REQUIRE(Cache::open(one_shard(1 << 20), &cache).ok());
+  const Cache* const held = cache.get();
+  CHECK(Cache::open(bad_shards, &cache).is_invalid_argument());
+  CHECK(cache.get() == held);
+
+  // The edges of shard_bits: automatic, one shard, and more than 16 (taken as 16) are valid.
+  for (const int bits : {-1, 0, 40}) {
+    CacheOptions options;
+    options.shard_bits = bits;
+    std::unique_ptr<Cache> opened;
+    CHECK(Cache::open(options, &opened).ok());
+    CHECK(opened != nullptr);
+  }
 }

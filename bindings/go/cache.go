@@ -11,7 +11,7 @@ import (
 // CacheOptions configure NewCache. The zero value of every field means the library's default.
 type CacheOptions struct {
 	Capacity  int64     // bytes of charge (key + value + a fixed per-entry overhead); default 64 MiB
-	Admission Admission // default Always
+	Admission Admission // default AdmissionAlways
 	ShardBits int       // 0 = automatic (about 4 shards per CPU); n > 0: 2^n shards (at most 2^16); OneShard: 1
 }
 
@@ -29,11 +29,11 @@ type Cache struct {
 func NewCache(opts CacheOptions) (*Cache, error) {
 	copts := C.mantis_cache_options_create()
 	if copts == nil {
-		return nil, &Error{Code: ErrResourceExhausted, Message: "ResourceExhausted: mantis_cache_options_create: out of memory"}
+		return nil, newError("NewCache", ErrResourceExhausted, "out of memory")
 	}
 	defer C.mantis_cache_options_destroy(copts)
 	if opts.Capacity != 0 {
-		v, err := sizeOption("Capacity", opts.Capacity)
+		v, err := sizeOption("NewCache", "CacheOptions.Capacity", opts.Capacity)
 		if err != nil {
 			return nil, err
 		}
@@ -46,11 +46,11 @@ func NewCache(opts CacheOptions) (*Cache, error) {
 	case opts.ShardBits > 0:
 		C.mantis_cache_options_set_shard_bits(copts, C.int(opts.ShardBits))
 	case opts.ShardBits < 0:
-		return nil, &Error{Code: ErrInvalidArgument, Message: "InvalidArgument: CacheOptions.ShardBits must be >= 0 or OneShard"}
+		return nil, newError("NewCache", ErrInvalidArgument, "CacheOptions.ShardBits must be >= 0 or OneShard")
 	}
 	var msg *C.char
 	h := C.mantis_cache_create(copts, &msg)
-	if err := takeError(msg); err != nil {
+	if err := takeError("NewCache", msg); err != nil {
 		return nil, err
 	}
 	c := &Cache{h: h}
@@ -63,18 +63,22 @@ func (c *Cache) Close() error {
 	var msg *C.char
 	C.mantis_cache_close(c.h, &msg)
 	runtime.KeepAlive(c)
-	return takeError(msg)
+	return takeError("Cache.Close", msg)
 }
 
 // Put inserts or replaces key -> value, evicting least recently used entries of its shard to fit.
-func (c *Cache) Put(key, value []byte) error { return c.PutTTL(key, value, 0) }
+func (c *Cache) Put(key, value []byte) error { return c.put("Cache.Put", key, value, 0) }
 
 // PutTTL is Put with a time to live (rounded up to whole milliseconds; 0 = never).
 func (c *Cache) PutTTL(key, value []byte, ttl time.Duration) error {
+	return c.put("Cache.PutTTL", key, value, ttl)
+}
+
+func (c *Cache) put(op string, key, value []byte, ttl time.Duration) error {
 	var msg *C.char
 	C.mantis_cache_put(c.h, cbytes(key), C.size_t(len(key)), cbytes(value), C.size_t(len(value)), milliseconds(ttl), &msg)
 	runtime.KeepAlive(c)
-	return takeError(msg)
+	return takeError(op, msg)
 }
 
 // Get returns a copy of the value; ErrNotFound on a miss.
@@ -91,7 +95,7 @@ func (c *Cache) Delete(key []byte) (bool, error) {
 	var msg *C.char
 	found := C.mantis_cache_erase(c.h, cbytes(key), C.size_t(len(key)), &msg)
 	runtime.KeepAlive(c)
-	if err := takeError(msg); err != nil {
+	if err := takeError("Cache.Delete", msg); err != nil {
 		return false, err
 	}
 	return found != 0, nil
@@ -102,7 +106,7 @@ func (c *Cache) DeletePrefix(prefix []byte) (int, error) {
 	var msg *C.char
 	n := C.mantis_cache_erase_prefix(c.h, cbytes(prefix), C.size_t(len(prefix)), &msg)
 	runtime.KeepAlive(c)
-	if err := takeError(msg); err != nil {
+	if err := takeError("Cache.DeletePrefix", msg); err != nil {
 		return 0, err
 	}
 	return int(n), nil
@@ -113,7 +117,7 @@ func (c *Cache) Clear() error {
 	var msg *C.char
 	C.mantis_cache_clear(c.h, &msg)
 	runtime.KeepAlive(c)
-	return takeError(msg)
+	return takeError("Cache.Clear", msg)
 }
 
 // Len returns the number of entries held (expired ones included until removed).
@@ -121,7 +125,7 @@ func (c *Cache) Len() (int, error) {
 	var msg *C.char
 	n := C.mantis_cache_entries(c.h, &msg)
 	runtime.KeepAlive(c)
-	return int(n), takeError(msg)
+	return int(n), takeError("Cache.Len", msg)
 }
 
 // Charge returns the bytes charged by the entries held.
@@ -129,7 +133,7 @@ func (c *Cache) Charge() (int64, error) {
 	var msg *C.char
 	n := C.mantis_cache_charge(c.h, &msg)
 	runtime.KeepAlive(c)
-	return int64(n), takeError(msg)
+	return int64(n), takeError("Cache.Charge", msg)
 }
 
 // Capacity returns the configured capacity in bytes.
@@ -137,7 +141,7 @@ func (c *Cache) Capacity() (int64, error) {
 	var msg *C.char
 	n := C.mantis_cache_capacity(c.h, &msg)
 	runtime.KeepAlive(c)
-	return int64(n), takeError(msg)
+	return int64(n), takeError("Cache.Capacity", msg)
 }
 
 // CacheStats is a snapshot of a cache's counters.
@@ -151,7 +155,7 @@ func (c *Cache) Stats() (CacheStats, error) {
 	var msg *C.char
 	s := C.mantis_cache_stats_create(c.h, &msg)
 	runtime.KeepAlive(c)
-	if err := takeError(msg); err != nil {
+	if err := takeError("Cache.Stats", msg); err != nil {
 		return CacheStats{}, err
 	}
 	defer C.mantis_cache_stats_destroy(s)

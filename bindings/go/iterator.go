@@ -17,22 +17,20 @@ type Iterator struct {
 	valid bool
 	key   []byte
 	value []byte
-	err   error // why NewIterator could not create it (nil otherwise)
 }
 
-// NewIterator returns an unpositioned iterator: call SeekToFirst or Seek. When it cannot be created
-// (a closed DB: ErrClosed; out of memory: ErrResourceExhausted) the iterator is never valid and Err
-// returns that error.
-func (db *DB) NewIterator() *Iterator {
+// NewIterator returns an unpositioned iterator: call SeekToFirst or Seek. It fails with ErrClosed on
+// a closed DB and with ErrResourceExhausted when out of memory.
+func (db *DB) NewIterator() (*Iterator, error) {
 	var msg *C.char
 	h := C.mantis_iter_create(db.h, &msg)
 	runtime.KeepAlive(db)
-	if msg != nil {
-		return &Iterator{db: db, err: takeError(msg)}
+	if err := takeError("NewIterator", msg); err != nil {
+		return nil, err
 	}
 	it := &Iterator{db: db, it: h}
 	runtime.SetFinalizer(it, (*Iterator).Close)
-	return it
+	return it, nil
 }
 
 func (it *Iterator) move(op C.int, target []byte) {
@@ -75,15 +73,12 @@ func (it *Iterator) Value() []byte { return it.value }
 
 // Err returns the iterator's error: ErrClosed after Close or after the DB was closed.
 func (it *Iterator) Err() error {
-	if it.err != nil {
-		return it.err
-	}
 	if it.it == nil {
-		return &Error{Code: ErrClosed, Message: "Closed: Iterator: the iterator or its database is closed"}
+		return newError("Iterator", ErrClosed, "the iterator is closed")
 	}
 	var msg *C.char
 	C.mantis_iter_get_error(it.it, &msg)
-	return takeError(msg)
+	return takeError("Iterator", msg)
 }
 
 // Close releases the iterator. Idempotent; always returns nil.

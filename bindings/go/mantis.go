@@ -5,8 +5,8 @@
 // A DB and a Cache are safe for concurrent use by any number of goroutines. Close is idempotent;
 // every later call returns an error wrapping ErrClosed, never a crash. Closing a DB invalidates its
 // open iterators (they report ErrClosed). Keys and values are arbitrary bytes; empty keys and values
-// are valid. Every value returned by Get, MultiGet or an Iterator is a copy owned by Go; View and
-// Scan hand out zero-copy slices that are valid only inside their callback.
+// are valid. Every value returned by Get, MultiGet or an Iterator is a copy owned by Go; View, Scan
+// and ScanPrefix hand out zero-copy slices that are valid only inside their callback.
 package mantis
 
 /*
@@ -35,6 +35,7 @@ var (
 	ErrResourceExhausted = errors.New("mantis: resource exhausted")
 	ErrNotSupported      = errors.New("mantis: not supported")
 	ErrClosed            = errors.New("mantis: closed")
+	ErrConditionFailed   = errors.New("mantis: condition failed") // a conditional write's condition did not hold: nothing was written
 )
 
 // sentinel maps the C API's error code to its sentinel error.
@@ -54,31 +55,53 @@ func sentinel(code C.mantis_code_t) error {
 		return ErrNotSupported
 	case C.MANTIS_CLOSED:
 		return ErrClosed
+	case C.MANTIS_CONDITION_FAILED:
+		return ErrConditionFailed
 	default:
 		return ErrIO
 	}
 }
 
-// Error is a failure reported by mantis: Code is one of the sentinel errors, Message the library's
-// text ("Closed: mantis_put: the database is closed").
+// Error is a failure reported by mantis. Op is the method that failed ("Put", "Cache.Get"), Code one
+// of the sentinel errors, Message the library's explanation ("the database is closed"). Error()
+// reads "mantis: Put: the database is closed".
 type Error struct {
+	Op      string
 	Code    error
 	Message string
 }
 
-func (e *Error) Error() string { return "mantis: " + e.Message }
+func (e *Error) Error() string { return "mantis: " + e.Op + ": " + e.Message }
 
 // Unwrap returns the sentinel error, so that errors.Is(err, ErrClosed) works.
 func (e *Error) Unwrap() error { return e.Code }
 
-// takeError converts and frees a message from the C API; nil when there is none.
-func takeError(msg *C.char) error {
+// newError is an error detected by the binding itself.
+func newError(op string, code error, message string) error {
+	return &Error{Op: op, Code: code, Message: message}
+}
+
+// takeError converts and frees a message from the C API; nil when there is none. The C API writes
+// "<Code>: <C function>: <text>" (or "<Code>: <text>"); the code becomes Error.Code and the C
+// function's name gives way to op, the Go method's name.
+func takeError(op string, msg *C.char) error {
 	if msg == nil {
 		return nil
 	}
-	err := &Error{Code: sentinel(C.mantis_error_code(msg)), Message: C.GoString(msg)}
+	code := sentinel(C.mantis_error_code(msg))
+	text := C.GoString(msg)
 	C.mantis_free(unsafe.Pointer(msg))
-	return err
+	return newError(op, code, stripPrefix(stripPrefix(text, ""), "mantis_"))
+}
+
+// stripPrefix removes a leading "<word>: " from text when the word starts with `start` and holds no
+// space (a code name, or a C function name with start "mantis_").
+func stripPrefix(text, start string) string {
+	i := strings.Index(text, ": ")
+	if i <= 0 || !strings.HasPrefix(text, start) || strings.ContainsRune(text[:i], ' ') {
+		return text
+	}
+	return text[i+2:]
 }
 
 // cbytes returns a C pointer to b's bytes without copying (nil for an empty slice, which the C API
@@ -102,22 +125,22 @@ func milliseconds(d time.Duration) C.int64_t {
 // Durability says how writes reach stable storage (only with a directory).
 type Durability int
 
-// Durability modes. The zero value is Async, the library's default.
+// Durability modes. The zero value is DurabilityAsync, the library's default.
 const (
-	Async    Durability = iota // every write reaches the OS before it returns
-	None                       // no write-ahead log: data persists only through snapshots
-	Sync                       // every write is also fdatasync'ed (group commit)
-	Periodic                   // fdatasync every Options.SyncInterval
+	DurabilityAsync    Durability = iota // every write reaches the OS before it returns
+	DurabilityNone                       // no write-ahead log: data persists only through snapshots
+	DurabilitySync                       // every write is also fdatasync'ed (group commit)
+	DurabilityPeriodic                   // fdatasync every Options.SyncInterval
 )
 
 // Admission is the cache admission policy.
 type Admission int
 
-// Admission policies. The zero value is Always.
+// Admission policies. The zero value is AdmissionAlways.
 const (
-	Always   Admission = iota // plain approximate LRU
-	TinyLFU                   // a frequency sketch decides whether a newcomer may displace the victim
-	Adaptive                  // W-TinyLFU: an admission window sized by ghost hits, then a frequency-guarded segmented LRU; not the default (hits cost ~1.4x Always's instructions)
+	AdmissionAlways   Admission = iota // plain approximate LRU
+	AdmissionTinyLFU                   // a frequency sketch decides whether a newcomer may displace the victim
+	AdmissionAdaptive                  // W-TinyLFU: an admission window sized by ghost hits, then a frequency-guarded segmented LRU; not the default (hits cost ~1.4x AdmissionAlways's instructions)
 )
 
 // NoCache disables the cache tier (Options.CacheCapacity); NoReaper turns the background TTL sweep
@@ -131,23 +154,23 @@ const (
 type Options struct {
 	ErrorIfMissing bool          // fail if the directory does not exist (default: create it)
 	ErrorIfExists  bool          // fail if the directory already holds a database
-	Durability     Durability    // default Async
-	SyncInterval   time.Duration // Periodic only; default 1s
+	Durability     Durability    // default DurabilityAsync
+	SyncInterval   time.Duration // DurabilityPeriodic only; default 1s
 	CacheCapacity  int64         // bytes of cache tier; default 0 (off); NoCache also disables it
-	CacheAdmission Admission     // default Always
+	CacheAdmission Admission     // default AdmissionAlways
 	ReaperInterval time.Duration // background TTL sweep; default 100ms; NoReaper = lazy only
 	MaxKeySize     int64         // default 64 KiB
 	MaxValueSize   int64         // default 64 MiB
 }
 
 var durabilities = map[Durability]C.int{
-	None: C.MANTIS_DURABILITY_NONE, Async: C.MANTIS_DURABILITY_ASYNC,
-	Sync: C.MANTIS_DURABILITY_SYNC, Periodic: C.MANTIS_DURABILITY_PERIODIC,
+	DurabilityNone: C.MANTIS_DURABILITY_NONE, DurabilityAsync: C.MANTIS_DURABILITY_ASYNC,
+	DurabilitySync: C.MANTIS_DURABILITY_SYNC, DurabilityPeriodic: C.MANTIS_DURABILITY_PERIODIC,
 }
 
-func sizeOption(name string, v int64) (C.size_t, error) {
+func sizeOption(op, name string, v int64) (C.size_t, error) {
 	if v < 0 {
-		return 0, &Error{Code: ErrInvalidArgument, Message: "InvalidArgument: Options." + name + " must not be negative"}
+		return 0, newError(op, ErrInvalidArgument, name+" must not be negative")
 	}
 	return C.size_t(v), nil
 }
@@ -168,7 +191,7 @@ func (o *Options) apply(c *C.mantis_options_t) error {
 	case o.CacheCapacity == NoCache:
 		C.mantis_options_set_cache_capacity(c, 0)
 	case o.CacheCapacity != 0:
-		v, err := sizeOption("CacheCapacity", o.CacheCapacity)
+		v, err := sizeOption("Open", "Options.CacheCapacity", o.CacheCapacity)
 		if err != nil {
 			return err
 		}
@@ -182,14 +205,14 @@ func (o *Options) apply(c *C.mantis_options_t) error {
 		C.mantis_options_set_reaper_interval(c, milliseconds(o.ReaperInterval))
 	}
 	if o.MaxKeySize != 0 {
-		v, err := sizeOption("MaxKeySize", o.MaxKeySize)
+		v, err := sizeOption("Open", "Options.MaxKeySize", o.MaxKeySize)
 		if err != nil {
 			return err
 		}
 		C.mantis_options_set_max_key_size(c, v)
 	}
 	if o.MaxValueSize != 0 {
-		v, err := sizeOption("MaxValueSize", o.MaxValueSize)
+		v, err := sizeOption("Open", "Options.MaxValueSize", o.MaxValueSize)
 		if err != nil {
 			return err
 		}
@@ -216,12 +239,12 @@ type DB struct {
 func Open(dir string, opts *Options) (*DB, error) {
 	copts := C.mantis_options_create()
 	if copts == nil {
-		return nil, &Error{Code: ErrResourceExhausted, Message: "ResourceExhausted: mantis_options_create: out of memory"}
+		return nil, newError("Open", ErrResourceExhausted, "out of memory")
 	}
 	defer C.mantis_options_destroy(copts)
 	if dir != "" {
 		if strings.IndexByte(dir, 0) >= 0 {
-			return nil, &Error{Code: ErrInvalidArgument, Message: "InvalidArgument: Open: dir contains a NUL byte"}
+			return nil, newError("Open", ErrInvalidArgument, "dir contains a NUL byte")
 		}
 		cdir := C.CString(dir)
 		C.mantis_options_set_dir(copts, cdir)
@@ -234,7 +257,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 	}
 	var msg *C.char
 	h := C.mantis_open(copts, &msg)
-	if err := takeError(msg); err != nil {
+	if err := takeError("Open", msg); err != nil {
 		return nil, err
 	}
 	db := &DB{h: h}
@@ -250,7 +273,7 @@ func (db *DB) Close() error {
 	var msg *C.char
 	C.mantis_close(db.h, &msg)
 	runtime.KeepAlive(db)
-	return takeError(msg)
+	return takeError("Close", msg)
 }
 
 // Put inserts or replaces key -> value.
@@ -258,7 +281,7 @@ func (db *DB) Put(key, value []byte) error {
 	var msg *C.char
 	C.mantis_put(db.h, nil, cbytes(key), C.size_t(len(key)), cbytes(value), C.size_t(len(value)), &msg)
 	runtime.KeepAlive(db)
-	return takeError(msg)
+	return takeError("Put", msg)
 }
 
 // PutTTL inserts or replaces key -> value, expiring after ttl (rounded up to whole milliseconds;
@@ -267,7 +290,7 @@ func (db *DB) PutTTL(key, value []byte, ttl time.Duration) error {
 	var msg *C.char
 	C.mantis_put_ttl(db.h, cbytes(key), C.size_t(len(key)), cbytes(value), C.size_t(len(value)), milliseconds(ttl), &msg)
 	runtime.KeepAlive(db)
-	return takeError(msg)
+	return takeError("PutTTL", msg)
 }
 
 // smallValue is the buffer Get offers the C side: values that fit come back in one cgo call.
@@ -282,12 +305,12 @@ func (db *DB) Get(key []byte) ([]byte, error) {
 	return finishGet(found, buf, &r, "Get")
 }
 
-func finishGet(found C.int, buf []byte, r *C.mantis_go_get_result, what string) ([]byte, error) {
-	if err := takeError(r.err); err != nil {
+func finishGet(found C.int, buf []byte, r *C.mantis_go_get_result, op string) ([]byte, error) {
+	if err := takeError(op, r.err); err != nil {
 		return nil, err
 	}
 	if found == 0 {
-		return nil, notFound(what)
+		return nil, notFound(op)
 	}
 	size := int(r.vallen)
 	if r.big != nil {
@@ -302,9 +325,7 @@ func finishGet(found C.int, buf []byte, r *C.mantis_go_get_result, what string) 
 	return buf[:size:size], nil
 }
 
-func notFound(what string) error {
-	return &Error{Code: ErrNotFound, Message: "NotFound: " + what}
-}
+func notFound(op string) error { return newError(op, ErrNotFound, "key not found") }
 
 // View calls fn with the value's bytes without copying them. v is valid only until fn returns and
 // must not be modified. A missing key returns ErrNotFound without calling fn; fn's error is returned.
@@ -314,7 +335,7 @@ func (db *DB) View(key []byte, fn func(v []byte) error) error {
 	var msg *C.char
 	value := C.mantis_go_get_pinned(db.h, cbytes(key), C.size_t(len(key)), &data, &size, &msg)
 	runtime.KeepAlive(db)
-	if err := takeError(msg); err != nil {
+	if err := takeError("View", msg); err != nil {
 		return err
 	}
 	if value == nil {
@@ -329,7 +350,7 @@ func (db *DB) Has(key []byte) (bool, error) {
 	var msg *C.char
 	found := C.mantis_contains(db.h, cbytes(key), C.size_t(len(key)), &msg)
 	runtime.KeepAlive(db)
-	if err := takeError(msg); err != nil {
+	if err := takeError("Has", msg); err != nil {
 		return false, err
 	}
 	return found != 0, nil
@@ -340,7 +361,7 @@ func (db *DB) Delete(key []byte) error {
 	var msg *C.char
 	C.mantis_erase(db.h, nil, cbytes(key), C.size_t(len(key)), &msg)
 	runtime.KeepAlive(db)
-	return takeError(msg)
+	return takeError("Delete", msg)
 }
 
 // MultiGet looks up every key in one cgo call. The result has one entry per key: a Go-owned copy
@@ -365,7 +386,7 @@ func (db *DB) MultiGet(keys [][]byte) ([][]byte, error) {
 	var msg *C.char
 	C.mantis_go_multi_get(db.h, cbytes(keybuf), &keylens[0], C.size_t(n), &values[0], &vallens[0], &msg)
 	runtime.KeepAlive(db)
-	if err := takeError(msg); err != nil {
+	if err := takeError("MultiGet", msg); err != nil {
 		return nil, err
 	}
 	out := make([][]byte, n)
@@ -382,12 +403,12 @@ func (db *DB) MultiGet(keys [][]byte) ([][]byte, error) {
 // the whole batch and nothing is applied.
 func (db *DB) Write(b *Batch) error {
 	if b == nil {
-		return &Error{Code: ErrInvalidArgument, Message: "InvalidArgument: Write: batch is nil"}
+		return newError("Write", ErrInvalidArgument, "batch is nil")
 	}
 	var msg *C.char
 	C.mantis_go_write(db.h, cbytes(b.rep), C.size_t(len(b.rep)), &msg)
 	runtime.KeepAlive(db)
-	return takeError(msg)
+	return takeError("Write", msg)
 }
 
 // Expire sets key's time to live to ttl from now (0 expires it at once). ErrNotFound if absent.
@@ -395,7 +416,7 @@ func (db *DB) Expire(key []byte, ttl time.Duration) error {
 	var msg *C.char
 	found := C.mantis_expire(db.h, cbytes(key), C.size_t(len(key)), milliseconds(ttl), &msg)
 	runtime.KeepAlive(db)
-	if err := takeError(msg); err != nil {
+	if err := takeError("Expire", msg); err != nil {
 		return err
 	}
 	if found == 0 {
@@ -409,7 +430,7 @@ func (db *DB) Persist(key []byte) error {
 	var msg *C.char
 	found := C.mantis_persist(db.h, cbytes(key), C.size_t(len(key)), &msg)
 	runtime.KeepAlive(db)
-	if err := takeError(msg); err != nil {
+	if err := takeError("Persist", msg); err != nil {
 		return err
 	}
 	if found == 0 {
@@ -424,7 +445,7 @@ func (db *DB) TTL(key []byte) (remaining time.Duration, ok bool, err error) {
 	var msg *C.char
 	r := C.mantis_ttl(db.h, cbytes(key), C.size_t(len(key)), &ms, &msg)
 	runtime.KeepAlive(db)
-	if err := takeError(msg); err != nil {
+	if err := takeError("TTL", msg); err != nil {
 		return 0, false, err
 	}
 	switch r {
@@ -441,7 +462,7 @@ func (db *DB) Size() (int64, error) {
 	var msg *C.char
 	n := C.mantis_size(db.h, &msg)
 	runtime.KeepAlive(db)
-	if err := takeError(msg); err != nil {
+	if err := takeError("Size", msg); err != nil {
 		return 0, err
 	}
 	return int64(n), nil
@@ -452,7 +473,7 @@ func (db *DB) Clear() error {
 	var msg *C.char
 	C.mantis_clear(db.h, &msg)
 	runtime.KeepAlive(db)
-	return takeError(msg)
+	return takeError("Clear", msg)
 }
 
 // Sync makes everything written so far durable. A memory-only engine returns ErrNotSupported.
@@ -460,7 +481,7 @@ func (db *DB) Sync() error {
 	var msg *C.char
 	C.mantis_sync(db.h, &msg)
 	runtime.KeepAlive(db)
-	return takeError(msg)
+	return takeError("Sync", msg)
 }
 
 // Checkpoint writes a snapshot now. A memory-only engine returns ErrNotSupported.
@@ -468,7 +489,7 @@ func (db *DB) Checkpoint() error {
 	var msg *C.char
 	C.mantis_checkpoint(db.h, &msg)
 	runtime.KeepAlive(db)
-	return takeError(msg)
+	return takeError("Checkpoint", msg)
 }
 
 // Stats is an approximate snapshot of the engine's counters.
@@ -507,7 +528,7 @@ func (s *Stats) Prometheus() string { return s.prometheus }
 func (db *DB) Stats() (*Stats, error) {
 	var msg *C.char
 	cjson := C.mantis_stats_json(db.h, &msg)
-	if err := takeError(msg); err != nil {
+	if err := takeError("Stats", msg); err != nil {
 		runtime.KeepAlive(db)
 		return nil, err
 	}
@@ -515,13 +536,13 @@ func (db *DB) Stats() (*Stats, error) {
 	C.mantis_free(unsafe.Pointer(cjson))
 	cprom := C.mantis_stats_prometheus(db.h, &msg)
 	runtime.KeepAlive(db)
-	if err := takeError(msg); err != nil {
+	if err := takeError("Stats", msg); err != nil {
 		return nil, err
 	}
 	s.prometheus = C.GoString(cprom)
 	C.mantis_free(unsafe.Pointer(cprom))
 	if err := json.Unmarshal([]byte(s.json), s); err != nil {
-		return nil, &Error{Code: ErrCorruption, Message: "Corruption: Stats: " + err.Error()}
+		return nil, newError("Stats", ErrCorruption, err.Error())
 	}
 	return s, nil
 }

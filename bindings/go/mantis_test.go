@@ -46,8 +46,8 @@ func TestVersion(t *testing.T) {
 
 func TestOpenOptions(t *testing.T) {
 	db := openTest(t, &Options{
-		Durability: Sync, SyncInterval: 500 * time.Millisecond, CacheCapacity: NoCache,
-		CacheAdmission: TinyLFU, ReaperInterval: NoReaper, MaxKeySize: 4, MaxValueSize: 8,
+		Durability: DurabilitySync, SyncInterval: 500 * time.Millisecond, CacheCapacity: NoCache,
+		CacheAdmission: AdmissionTinyLFU, ReaperInterval: NoReaper, MaxKeySize: 4, MaxValueSize: 8,
 	})
 	mustOK(t, db.Put([]byte("1234"), []byte("12345678")))
 	wantErr(t, db.Put([]byte("12345"), []byte("v")), ErrInvalidArgument)
@@ -72,7 +72,7 @@ func TestOpenOptions(t *testing.T) {
 
 func TestDurable(t *testing.T) {
 	dir := t.TempDir()
-	db, err := Open(dir, &Options{Durability: Sync})
+	db, err := Open(dir, &Options{Durability: DurabilitySync})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,8 @@ func TestIterator(t *testing.T) {
 	for _, k := range []string{"b", "a", "c", "d"} {
 		mustOK(t, db.Put([]byte(k), []byte(strings.ToUpper(k))))
 	}
-	it := db.NewIterator()
+	it, err := db.NewIterator()
+	mustOK(t, err)
 	defer it.Close()
 	if it.Valid() || it.Key() != nil || it.Value() != nil {
 		t.Fatal("a new iterator is positioned")
@@ -340,7 +341,7 @@ func TestScan(t *testing.T) {
 		mustOK(t, db.Put([]byte(k), []byte("v"+k)))
 	}
 	var got []string
-	mustOK(t, db.Scan([]byte("user:"), func(k, v []byte) bool {
+	mustOK(t, db.ScanPrefix([]byte("user:"), func(k, v []byte) bool {
 		if string(v) != "v"+string(k) {
 			t.Errorf("%s = %s", k, v)
 		}
@@ -348,20 +349,20 @@ func TestScan(t *testing.T) {
 		return true
 	}))
 	if strings.Join(got, ",") != "user:1,user:2,user:3" {
+		t.Fatalf("ScanPrefix = %v", got)
+	}
+	got = nil
+	mustOK(t, db.ScanPrefix(nil, func(k, v []byte) bool { got = append(got, string(k)); return len(got) < 2 }))
+	if strings.Join(got, ",") != "apple,user:1" {
+		t.Fatalf("ScanPrefix stopped at %v", got)
+	}
+	got = nil
+	mustOK(t, db.Scan([]byte("user:2"), []byte("zebra"), func(k, v []byte) bool { got = append(got, string(k)); return true }))
+	if strings.Join(got, ",") != "user:2,user:3" {
 		t.Fatalf("Scan = %v", got)
 	}
-	got = nil
-	mustOK(t, db.Scan(nil, func(k, v []byte) bool { got = append(got, string(k)); return len(got) < 2 }))
-	if strings.Join(got, ",") != "apple,user:1" {
-		t.Fatalf("Scan stopped at %v", got)
-	}
-	got = nil
-	mustOK(t, db.ScanRange([]byte("user:2"), []byte("zebra"), func(k, v []byte) bool { got = append(got, string(k)); return true }))
-	if strings.Join(got, ",") != "user:2,user:3" {
-		t.Fatalf("ScanRange = %v", got)
-	}
 	// The callback may use the DB, but Close from inside it is refused.
-	mustOK(t, db.Scan([]byte("apple"), func(k, v []byte) bool {
+	mustOK(t, db.ScanPrefix([]byte("apple"), func(k, v []byte) bool {
 		if _, err := db.Get([]byte("zebra")); err != nil {
 			t.Errorf("Get inside Scan: %v", err)
 		}
@@ -376,11 +377,11 @@ func TestScan(t *testing.T) {
 				t.Fatalf("recovered %v", r)
 			}
 		}()
-		_ = db.Scan(nil, func(k, v []byte) bool { panic("boom") })
+		_ = db.ScanPrefix(nil, func(k, v []byte) bool { panic("boom") })
 	}()
 	mustOK(t, db.Close()) // proves the panicking scan left no call in flight
-	wantErr(t, db.Scan(nil, nil), ErrInvalidArgument)
-	wantErr(t, db.ScanRange(nil, nil, nil), ErrInvalidArgument)
+	wantErr(t, db.ScanPrefix(nil, nil), ErrInvalidArgument)
+	wantErr(t, db.Scan(nil, nil, nil), ErrInvalidArgument)
 }
 
 func TestStatsSyncCheckpoint(t *testing.T) {
@@ -407,6 +408,41 @@ func TestErrorsCarryMessages(t *testing.T) {
 	if !errors.As(err, &e) || e.Code != ErrInvalidArgument || !strings.Contains(e.Message, "max_key_size") {
 		t.Fatalf("error %#v", err)
 	}
+	if e.Op != "Put" || !strings.HasPrefix(err.Error(), "mantis: Put: ") {
+		t.Fatalf("error %q names %q, not the method Put", err, e.Op)
+	}
+}
+
+// Error texts name the Go method, never a C function, and do not repeat the code's name.
+func TestErrorText(t *testing.T) {
+	db, err := Open("", nil)
+	mustOK(t, err)
+	mustOK(t, db.Close())
+	if err := db.Put([]byte("k"), []byte("v")); err == nil || err.Error() != "mantis: Put: the database is closed" {
+		t.Fatalf("Put after Close: %v", err)
+	}
+	_, err = db.Get([]byte("k"))
+	var e *Error
+	if !errors.As(err, &e) || e.Op != "Get" || e.Code != ErrClosed || e.Message != "the database is closed" {
+		t.Fatalf("Get after Close: %#v", err)
+	}
+	db = openTest(t, nil)
+	_, err = db.Get([]byte("absent"))
+	if err == nil || err.Error() != "mantis: Get: key not found" {
+		t.Fatalf("Get of an absent key: %v", err)
+	}
+	c, err := NewCache(CacheOptions{})
+	mustOK(t, err)
+	mustOK(t, c.Close())
+	for _, err := range []error{c.Put(nil, nil), db.PutTTL([]byte("k"), nil, -time.Second), db.Write(nil)} {
+		if text := err.Error(); strings.Contains(text, "mantis_") || strings.Contains(text, "InvalidArgument") ||
+			strings.Contains(text, "Closed:") {
+			t.Errorf("error text %q names a C function or repeats the code", text)
+		}
+	}
+	if err := c.Put(nil, nil); err.Error() != "mantis: Cache.Put: the cache is closed" {
+		t.Fatalf("Cache.Put after Close: %v", err)
+	}
 }
 
 // Every call after Close returns ErrClosed, for the DB, its iterators and the cache.
@@ -414,7 +450,8 @@ func TestAfterClose(t *testing.T) {
 	db, err := Open("", nil)
 	mustOK(t, err)
 	mustOK(t, db.Put([]byte("a"), []byte("1")))
-	it := db.NewIterator()
+	it, err := db.NewIterator()
+	mustOK(t, err)
 	defer it.Close()
 	it.SeekToFirst()
 	if !it.Valid() {
@@ -433,7 +470,7 @@ func TestAfterClose(t *testing.T) {
 	for i, err := range []error{
 		db.Put(k, k), db.PutTTL(k, k, time.Second), e1, db.View(k, func([]byte) error { return nil }), e2,
 		db.Delete(k), e3, db.Write(NewBatch()), db.Expire(k, time.Second), db.Persist(k), e4,
-		db.Scan(nil, func(k, v []byte) bool { return true }), db.ScanRange(nil, nil, func(k, v []byte) bool { return true }),
+		db.ScanPrefix(nil, func(k, v []byte) bool { return true }), db.Scan(nil, nil, func(k, v []byte) bool { return true }),
 		e5, db.Clear(), db.Sync(), db.Checkpoint(), e6,
 	} {
 		if !errors.Is(err, ErrClosed) {
@@ -447,16 +484,14 @@ func TestAfterClose(t *testing.T) {
 		t.Fatal("iterator valid after the DB closed")
 	}
 	wantErr(t, it.Err(), ErrClosed)
-	it2 := db.NewIterator()
-	it2.SeekToFirst()
-	if it2.Valid() {
-		t.Fatal("new iterator on a closed DB is valid")
+	it2, err := db.NewIterator()
+	if it2 != nil {
+		t.Fatal("NewIterator on a closed DB returned an iterator")
 	}
-	wantErr(t, it2.Err(), ErrClosed)
-	if !strings.Contains(it2.Err().Error(), "mantis_iter_create") { // the creation error itself is kept
-		t.Fatalf("new iterator on a closed DB: Err() = %v", it2.Err())
+	wantErr(t, err, ErrClosed)
+	if err.Error() != "mantis: NewIterator: the database is closed" { // the creation error itself is returned
+		t.Fatalf("NewIterator on a closed DB: %v", err)
 	}
-	mustOK(t, it2.Close())
 
 	c, err := NewCache(CacheOptions{})
 	mustOK(t, err)
@@ -477,7 +512,7 @@ func TestAfterClose(t *testing.T) {
 }
 
 func TestCache(t *testing.T) {
-	c, err := NewCache(CacheOptions{Capacity: 1 << 20, ShardBits: 2, Admission: Always})
+	c, err := NewCache(CacheOptions{Capacity: 1 << 20, ShardBits: 2, Admission: AdmissionAlways})
 	mustOK(t, err)
 	defer c.Close()
 	_, err = c.Get([]byte("a"))
@@ -535,7 +570,7 @@ func TestCache(t *testing.T) {
 			t.Errorf("NewCache(%+v) = %v", opts, err)
 		}
 	}
-	one, err := NewCache(CacheOptions{ShardBits: OneShard, Admission: TinyLFU})
+	one, err := NewCache(CacheOptions{ShardBits: OneShard, Admission: AdmissionTinyLFU})
 	mustOK(t, err)
 	mustOK(t, one.Close())
 }
@@ -575,11 +610,13 @@ func TestConcurrent(t *testing.T) {
 					err = db.Write(b)
 				}
 				if err == nil && i%50 == 0 {
-					it := db.NewIterator()
-					for it.Seek([]byte(fmt.Sprintf("w%d-", w))); it.Valid(); it.Next() {
+					var it *Iterator
+					if it, err = db.NewIterator(); err == nil {
+						for it.Seek([]byte(fmt.Sprintf("w%d-", w))); it.Valid(); it.Next() {
+						}
+						err = it.Err()
+						it.Close()
 					}
-					err = it.Err()
-					it.Close()
 				}
 				if err == nil {
 					err = c.Put(k, k)
@@ -635,13 +672,15 @@ func TestLeaks(t *testing.T) {
 			mustOK(t, db.Put(k, bytes.Repeat(k, 100)))
 		}
 		for i := 0; i < 10; i++ {
-			it := db.NewIterator()
+			it, err := db.NewIterator()
+			mustOK(t, err)
 			for it.SeekToFirst(); it.Valid(); it.Next() {
 			}
 			it.Close()
 			mustOK(t, db.View([]byte("1"), func([]byte) error { return nil }))
 		}
-		leaked := db.NewIterator() // left for the finalizer
+		leaked, err := db.NewIterator() // left for the finalizer
+		mustOK(t, err)
 		leaked.SeekToFirst()
 		_, _ = db.MultiGet([][]byte{[]byte("1"), []byte("x")})
 		mustOK(t, db.Close())

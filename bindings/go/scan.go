@@ -33,27 +33,13 @@ func mantisGoScan(h C.uintptr_t, k *C.char, klen C.size_t, v *C.char, vlen C.siz
 	return 0
 }
 
-// Scan calls fn for each live key that starts with prefix, in byte order, until fn returns false.
-// key and value are zero-copy views valid only during the call (copy them to keep them); fn must
-// not modify them. fn may call other DB methods, but Close returns ErrBusy from inside it.
-func (db *DB) Scan(prefix []byte, fn func(key, value []byte) bool) error {
+// Scan calls fn for each live key in [begin, end), in byte order, until fn returns false; an empty
+// end means "to the last key" (as Engine::scan). key and value are zero-copy views valid only during
+// the call (copy them to keep them); fn must not modify them. fn may call other DB methods, but Close
+// returns ErrBusy from inside it.
+func (db *DB) Scan(begin, end []byte, fn func(key, value []byte) bool) error {
 	if fn == nil {
-		return &Error{Code: ErrInvalidArgument, Message: "InvalidArgument: Scan: fn is nil"}
-	}
-	state := &scanState{fn: fn}
-	h := cgo.NewHandle(state)
-	defer h.Delete()
-	var msg *C.char
-	C.mantis_go_scan_prefix(db.h, cbytes(prefix), C.size_t(len(prefix)), C.uintptr_t(h), &msg)
-	runtime.KeepAlive(db)
-	runtime.KeepAlive(prefix)
-	return finishScan(state, msg)
-}
-
-// ScanRange is Scan over the keys in [begin, end); an empty end means "to the last key".
-func (db *DB) ScanRange(begin, end []byte, fn func(key, value []byte) bool) error {
-	if fn == nil {
-		return &Error{Code: ErrInvalidArgument, Message: "InvalidArgument: ScanRange: fn is nil"}
+		return newError("Scan", ErrInvalidArgument, "fn is nil")
 	}
 	state := &scanState{fn: fn}
 	h := cgo.NewHandle(state)
@@ -63,11 +49,26 @@ func (db *DB) ScanRange(begin, end []byte, fn func(key, value []byte) bool) erro
 	runtime.KeepAlive(db)
 	runtime.KeepAlive(begin)
 	runtime.KeepAlive(end)
-	return finishScan(state, msg)
+	return finishScan("Scan", state, msg)
 }
 
-func finishScan(state *scanState, msg *C.char) error {
-	err := takeError(msg)
+// ScanPrefix is Scan over the keys that start with prefix (as Engine::scan_prefix).
+func (db *DB) ScanPrefix(prefix []byte, fn func(key, value []byte) bool) error {
+	if fn == nil {
+		return newError("ScanPrefix", ErrInvalidArgument, "fn is nil")
+	}
+	state := &scanState{fn: fn}
+	h := cgo.NewHandle(state)
+	defer h.Delete()
+	var msg *C.char
+	C.mantis_go_scan_prefix(db.h, cbytes(prefix), C.size_t(len(prefix)), C.uintptr_t(h), &msg)
+	runtime.KeepAlive(db)
+	runtime.KeepAlive(prefix)
+	return finishScan("ScanPrefix", state, msg)
+}
+
+func finishScan(op string, state *scanState, msg *C.char) error {
+	err := takeError(op, msg)
 	if state.panic != nil {
 		panic(state.panic)
 	}

@@ -11,9 +11,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include <mantis/export.h>
 #include <mantis/options.hpp>
 #include <mantis/status.hpp>
 #include <mantis/value_view.hpp>
@@ -38,7 +40,8 @@ struct CacheOptions {
   // not charged; kAdaptive also about capacity/128 bytes of ghosts.
   Admission admission = Admission::kAlways;
   // Default: -1 = automatic: about 4 shards per hardware thread (at most 256), fewer when a shard would
-  // get less than 64 KiB. Otherwise the cache has 2^shard_bits shards; values above 16 are taken as 16.
+  // get less than 64 KiB. Otherwise the cache has 2^shard_bits shards; values above 16 are taken as 16,
+  // values below -1 are InvalidArgument.
   int shard_bits = -1;
 };
 
@@ -66,11 +69,17 @@ struct CacheStats {
 };
 
 // A Cache is safe for concurrent use by any number of threads without external locking. Reads never
-// block: they take no lock at all. A put locks only the shard of its key. Not copyable or movable.
+// block: they take no lock at all. A put locks only the shard of its key. Not copyable or movable (hold
+// it by unique_ptr, as Cache::open gives it).
 //
 // Keys and values are arbitrary bytes. A cache may drop any entry at any time to make room, so a miss
 // is never an error. An entry with a TTL is invisible from the millisecond it expires (wall clock).
-class Cache {
+//
+// The write calls differ from Engine's on purpose. put takes the TTL itself: it is the one knob a cache
+// write has, while WriteOptions' other fields (sync, keep_ttl) would mean nothing here. erase returns
+// whether the key was present as a plain bool: removing an entry from memory cannot fail, whereas
+// Engine::erase returns a Status because a logged erase can (its bool* overload reports presence).
+class MANTIS_EXPORT Cache {
  public:
   // The fixed per-entry overhead in the charge: charge = key bytes + value bytes + kEntryOverhead.
   // It covers the real metadata of an entry: a 32-byte header (reference count, sizes, hash, access
@@ -78,7 +87,10 @@ class Cache {
   // state: <= 14.4 bytes), so at most 46.4 bytes, rounded up to 48.
   static constexpr std::size_t kEntryOverhead = 48;
 
-  explicit Cache(const CacheOptions& options);
+  // Creates a cache. On success *out holds it; on failure *out is untouched and nothing is created.
+  // Invalid options give InvalidArgument naming the field; ResourceExhausted when memory runs out.
+  static Status open(const CacheOptions& options, std::unique_ptr<Cache>* out);
+
   Cache(const Cache&) = delete;
   Cache& operator=(const Cache&) = delete;
   // REQUIRES: no call into the cache still running. ValueViews may outlive the cache.
@@ -116,7 +128,8 @@ class Cache {
 
  private:
   friend struct detail::CacheTesting;
-  Cache(const CacheOptions& options, const detail::Clock& clock);
+  explicit Cache(detail::ShardedCache* impl) noexcept;  // takes ownership of impl
+  static Status open_with(const CacheOptions& options, const detail::Clock& clock, std::unique_ptr<Cache>* out);
 
   detail::ShardedCache* impl_;
 };

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <utility>
 
+#include <mantis/export.h>
 #include <mantis/detail/function_ref.hpp>
 #include <mantis/iterator.hpp>
 #include <mantis/options.hpp>
@@ -41,7 +42,7 @@ using Version = std::uint64_t;
 // off: once put/erase/write returns OK, every later read in any thread sees it or something newer,
 // and once a read has returned a value, no read that starts later returns an older one.
 // An expired key is invisible to every read from the millisecond it expires (wall clock).
-class Engine {
+class MANTIS_EXPORT Engine {
  public:
   using ScanFn = detail::FunctionRef<bool(std::string_view key, std::string_view value)>;
 

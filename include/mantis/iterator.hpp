@@ -3,6 +3,7 @@
 
 #include <string_view>
 
+#include <mantis/export.h>
 #include <mantis/status.hpp>
 
 namespace mantis {
@@ -12,7 +13,7 @@ namespace mantis {
 // absent throughout is never returned, and an expired key is never returned.
 // An Iterator is not thread-safe: use it from one thread at a time. Not copyable.
 // key() and value() stay valid until the next call to next(), seek*() or destruction.
-class Iterator {
+class MANTIS_EXPORT Iterator {
  public:
   Iterator() = default;
   Iterator(const Iterator&) = delete;

@@ -11,9 +11,9 @@
  * - Fallible calls take `char** errptr` last. It may be NULL (errors are then not reported). On
  *   success *errptr is left untouched. On failure the library frees any message already in *errptr
  *   and stores a new malloc'd one, "<Code>: <message>" where <Code> is one of NotFound,
- *   InvalidArgument, IOError, Corruption, Busy, ResourceExhausted, NotSupported or Closed, e.g.
- *   "Closed: mantis_put: the database is closed"; mantis_error_code(*errptr) gives that code as a
- *   mantis_code_t. Free it with mantis_free.
+ *   InvalidArgument, IOError, Corruption, Busy, ResourceExhausted, NotSupported, Closed or
+ *   ConditionFailed, e.g. "Closed: mantis_put: the database is closed"; mantis_error_code(*errptr)
+ *   gives that code as a mantis_code_t. Free it with mantis_free.
  * - A missing key is not an error: mantis_get returns NULL with *vallen = 0 and leaves *errptr
  *   alone; mantis_expire and mantis_persist return 0.
  * - Booleans are uint8_t (0 or 1). Durations are int64_t milliseconds.
@@ -49,14 +49,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mantis/export.h>
+
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-#if defined(MANTIS_C_BUILDING) && defined(__GNUC__)
-#define MANTIS_EXPORT __attribute__((visibility("default")))
-#else
-#define MANTIS_EXPORT
 #endif
 
 /* Opaque handles. */
@@ -100,7 +96,8 @@ typedef enum {
   MANTIS_BUSY = 5,
   MANTIS_RESOURCE_EXHAUSTED = 6,
   MANTIS_NOT_SUPPORTED = 7,
-  MANTIS_CLOSED = 8
+  MANTIS_CLOSED = 8,
+  MANTIS_CONDITION_FAILED = 9 /* a conditional write's condition did not hold: nothing was written */
 } mantis_code_t;
 /* The code of a message the library stored in *errptr (it always begins "<Code>: "); MANTIS_OK for
  * NULL, MANTIS_IO_ERROR for text the library did not write. Branch on this, never on the text. */

@@ -4,11 +4,13 @@
 #include <cstdint>
 #include <string>
 
+#include <mantis/export.h>
+
 namespace mantis {
 
 // Counters are monotonic over the engine's lifetime; gauges (keys, bytes, cache charge and entries)
 // are approximate while writers are active. Intentionally copyable.
-struct Stats {
+struct MANTIS_EXPORT Stats {
   std::uint64_t keys = 0;     // gauge: live keys in the store (expired ones count until removed)
   std::uint64_t bytes = 0;    // gauge: key + value bytes in the store
   std::uint64_t puts = 0;     // put operations applied (batch entries included)

@@ -9,9 +9,11 @@
 #include <string>
 #include <string_view>
 
+#include <mantis/export.h>
+
 namespace mantis {
 
-class [[nodiscard]] Status {
+class [[nodiscard]] MANTIS_EXPORT Status {
  public:
   enum class Code : std::uint8_t {
     kOk,

@@ -3,6 +3,8 @@
 
 #include <string_view>
 
+#include <mantis/export.h>
+
 namespace mantis {
 
 namespace detail {
@@ -13,7 +15,7 @@ struct ViewAccess;
 // the key is overwritten, erased, evicted or expired meanwhile. A view may be moved to and released
 // by any thread, and a thread may hold any number of views at once. Move-only.
 // An empty (default or reset) view has empty data().
-class ValueView {
+class MANTIS_EXPORT ValueView {
  public:
   ValueView() noexcept = default;
   ValueView(ValueView&& other) noexcept { take(other); }

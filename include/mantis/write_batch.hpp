@@ -7,11 +7,13 @@
 #include <string_view>
 #include <vector>
 
+#include <mantis/export.h>
+
 namespace mantis {
 
 // A WriteBatch is not thread-safe; build it in one thread, then hand it to Engine::write (which
 // only reads it). Intentionally copyable and movable.
-class WriteBatch {
+class MANTIS_EXPORT WriteBatch {
  public:
   struct Op {
     enum class Kind : unsigned char { kPut, kErase };

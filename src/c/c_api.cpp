@@ -47,7 +47,8 @@ static_assert(MANTIS_OK == static_cast<int>(Status::Code::kOk) &&
               MANTIS_BUSY == static_cast<int>(Status::Code::kBusy) &&
               MANTIS_RESOURCE_EXHAUSTED == static_cast<int>(Status::Code::kResourceExhausted) &&
               MANTIS_NOT_SUPPORTED == static_cast<int>(Status::Code::kNotSupported) &&
-              MANTIS_CLOSED == static_cast<int>(Status::Code::kClosed));
+              MANTIS_CLOSED == static_cast<int>(Status::Code::kClosed) &&
+              MANTIS_CONDITION_FAILED == static_cast<int>(Status::Code::kConditionFailed));
 
 // Stores `text` as the new *errptr (freeing the old one). Never throws. If the copy cannot be
 // allocated, an earlier message is kept so that the caller still sees an error.
@@ -390,7 +391,7 @@ void mantis_free(void* ptr) { std::free(ptr); }
 mantis_code_t mantis_error_code(const char* err) {
   if (err == nullptr) return MANTIS_OK;
   const std::string_view text(err);
-  for (int code = MANTIS_NOT_FOUND; code <= MANTIS_CLOSED; ++code) {
+  for (int code = MANTIS_NOT_FOUND; code <= MANTIS_CONDITION_FAILED; ++code) {
     const std::string_view name = Status::code_name(static_cast<Status::Code>(code));
     if (text.size() > name.size() && text.starts_with(name) && text[name.size()] == ':') {
       return static_cast<mantis_code_t>(code);
@@ -972,7 +973,10 @@ mantis_cache_t* mantis_cache_create(const mantis_cache_options_t* options, char*
   }
   try {
     auto cache = std::make_unique<mantis_cache_t>();
-    cache->cache = std::make_unique<mantis::Cache>(cache_options);
+    if (const Status s = mantis::Cache::open(cache_options, &cache->cache); !s.ok()) {
+      save_error(errptr, s);
+      return nullptr;
+    }
     return cache.release();
   } catch (...) {
     fail_current_exception(errptr, "mantis_cache_create");

@@ -1,6 +1,7 @@
 #include <mantis/cache.hpp>
 
 #include <new>
+#include <string>
 
 #include "cache/sharded_cache.hpp"
 #include "util/clock.hpp"
@@ -9,6 +10,24 @@
 namespace mantis {
 
 namespace {
+
+Status validate_options(const CacheOptions& options) {
+  if (options.shard_bits < -1) {
+    return Status::invalid_argument("CacheOptions::shard_bits must be -1 (automatic) or >= 0, got " +
+                                    std::to_string(options.shard_bits));
+  }
+  switch (options.admission) {
+    case Admission::kAlways:
+    case Admission::kTinyLfu:
+    case Admission::kAdaptive:
+      break;
+    default:
+      return Status::invalid_argument("CacheOptions::admission is not an Admission value");
+  }
+  return Status::ok_status();
+}
+
+// Throws std::bad_alloc when memory runs out.
 detail::ShardedCache* new_sharded_cache(const CacheOptions& options, const detail::Clock& clock) {
   void* memory = detail::allocate(sizeof(detail::ShardedCache));
   if (memory == nullptr) throw std::bad_alloc();
@@ -19,14 +38,39 @@ detail::ShardedCache* new_sharded_cache(const CacheOptions& options, const detai
     throw;
   }
 }
+
+void delete_sharded_cache(detail::ShardedCache* cache) noexcept {
+  cache->~ShardedCache();
+  detail::deallocate(cache);
+}
+
 }  // namespace
 
-Cache::Cache(const CacheOptions& options) : Cache(options, detail::SystemClock::instance()) {}
-Cache::Cache(const CacheOptions& options, const detail::Clock& clock) : impl_(new_sharded_cache(options, clock)) {}
-Cache::~Cache() {
-  impl_->~ShardedCache();
-  detail::deallocate(impl_);
+Status Cache::open(const CacheOptions& options, std::unique_ptr<Cache>* out) {
+  return open_with(options, detail::SystemClock::instance(), out);
 }
+
+Status Cache::open_with(const CacheOptions& options, const detail::Clock& clock, std::unique_ptr<Cache>* out) {
+  if (out == nullptr) return Status::invalid_argument("Cache::open: out is null");
+  Status s = validate_options(options);
+  if (!s.ok()) return s;
+  detail::ShardedCache* impl = nullptr;
+  try {
+    impl = new_sharded_cache(options, clock);
+  } catch (const std::bad_alloc&) {
+    return Status::resource_exhausted("Cache::open: out of memory");
+  }
+  Cache* cache = new (std::nothrow) Cache(impl);
+  if (cache == nullptr) {
+    delete_sharded_cache(impl);
+    return Status::resource_exhausted("Cache::open: out of memory");
+  }
+  out->reset(cache);
+  return Status::ok_status();
+}
+
+Cache::Cache(detail::ShardedCache* impl) noexcept : impl_(impl) {}
+Cache::~Cache() { delete_sharded_cache(impl_); }
 
 Status Cache::put(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) {
   return impl_->put(key, value, ttl);

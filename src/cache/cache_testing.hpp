@@ -9,9 +9,12 @@
 namespace mantis::detail {
 
 struct CacheTesting {
-  // A cache whose TTLs are measured against `clock`, which must outlive the cache.
+  // A cache whose TTLs are measured against `clock`, which must outlive the cache; null when
+  // Cache::open would fail with these options.
   static std::unique_ptr<Cache> make(const CacheOptions& options, const Clock& clock) {
-    return std::unique_ptr<Cache>(new Cache(options, clock));
+    std::unique_ptr<Cache> cache;
+    if (!Cache::open_with(options, clock, &cache).ok()) return nullptr;
+    return cache;
   }
 };
 

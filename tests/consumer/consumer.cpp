@@ -31,8 +31,12 @@ int main() {
     std::fprintf(stderr, "get did not return the value just put\n");
     return 1;
   }
-  mantis::Cache cache(mantis::CacheOptions{});
-  if (!cache.put("consumer", "cached").ok() || !cache.get("consumer", &value).ok() || value != "cached") {
+  std::unique_ptr<mantis::Cache> cache;
+  if (mantis::Status s = mantis::Cache::open(mantis::CacheOptions{}, &cache); !s.ok()) {
+    std::fprintf(stderr, "cache open: %s\n", s.to_string().c_str());
+    return 1;
+  }
+  if (!cache->put("consumer", "cached").ok() || !cache->get("consumer", &value).ok() || value != "cached") {
     std::fprintf(stderr, "the standalone cache did not return the value just put\n");
     return 1;
   }

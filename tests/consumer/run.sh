@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks that mantis can be consumed from CMake and pkg-config: installs an existing build into a
-# scratch prefix and builds tests/consumer/find_package against it, then builds
+# scratch prefix, checks what its libraries export and that the core headers need no flatbuffers,
+# builds tests/consumer/find_package against it, then builds
 # tests/consumer/add_subdirectory over the source tree (each consumer runs through ctest), then
 # builds the C program tests/consumer/pkgconfig_c with `pkg-config --cflags --libs mantis_c`.
 #
@@ -24,12 +25,35 @@ if ! diff -r "$root/include" "$work/prefix/include" >"$work/headers.diff"; then
   cat "$work/headers.diff" >&2
   exit 1
 fi
-# The one C header is the C API's.
-unexpected="$(cd "$work/prefix/include" && find . -name '*.h' ! -path ./mantis/mantis.h)"
+# The C headers are the C API's and the export macro it shares with the C++ headers.
+unexpected="$(cd "$work/prefix/include" && find . -name '*.h' ! -path ./mantis/mantis.h ! -path ./mantis/export.h)"
 if [[ -n "$unexpected" ]]; then
   echo "unexpected C headers were installed: $unexpected" >&2
   exit 1
 fi
+# The installed libraries export their public API and nothing else (tests/check_exports.cmake).
+lib_dir="$(dirname "$(find "$work/prefix" -name 'libmantis.so' -print -quit)")"
+[[ -f "$lib_dir/libmantis.so" && -f "$lib_dir/libmantis_c.so" ]] || { echo "run.sh: libmantis.so / libmantis_c.so not installed" >&2; exit 1; }
+cmake -DNM=nm "-DLIBRARY=$lib_dir/libmantis.so" -DKIND=cxx -P "$root/tests/check_exports.cmake"
+cmake -DNM=nm "-DLIBRARY=$lib_dir/libmantis_c.so" -DKIND=c -P "$root/tests/check_exports.cmake"
+# The core headers compile with no flatbuffers header reachable: every header of the system's
+# flatbuffers is shadowed by one that fails. The opt-in <mantis/flatbuffers.hpp> must then fail,
+# which shows the shadowing works.
+poison="$work/no_flatbuffers/flatbuffers"
+mkdir -p "$poison"
+for header in /usr/include/flatbuffers/*.h; do
+  echo "#error \"flatbuffers/$(basename "$header") was included\"" >"$poison/$(basename "$header")"
+done
+for header in engine cache; do
+  echo "#include <mantis/$header.hpp>" | c++ -std=c++20 -fsyntax-only -I "$work/no_flatbuffers" \
+    -I "$work/prefix/include" -x c++ - || { echo "run.sh: <mantis/$header.hpp> needs flatbuffers" >&2; exit 1; }
+done
+if echo "#include <mantis/flatbuffers.hpp>" | c++ -std=c++20 -fsyntax-only -I "$work/no_flatbuffers" \
+  -I "$work/prefix/include" -x c++ - 2>/dev/null; then
+  echo "run.sh: the flatbuffers headers are still reachable: the check above proves nothing" >&2
+  exit 1
+fi
+
 cmake -S "$root/tests/consumer/find_package" -B "$work/find_package" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   "-DCMAKE_PREFIX_PATH=$work/prefix"
 cmake --build "$work/find_package" --parallel "$jobs"

@@ -27,6 +27,8 @@ int http_status(const Status& status) {
       return 400;
     case Status::Code::kBusy:
       return 409;
+    case Status::Code::kConditionFailed:  // the request's precondition on the key did not hold
+      return 412;
     case Status::Code::kClosed:
       return 503;
     case Status::Code::kResourceExhausted:

@@ -45,7 +45,8 @@ func main() {
 	must(err)
 	fmt.Printf("MultiGet: %q %v %q\n", vals[0], vals[1] == nil, vals[2])
 
-	it := db.NewIterator()
+	it, err := db.NewIterator()
+	must(err)
 	for it.SeekToFirst(); it.Valid(); it.Next() {
 		fmt.Printf("  %s = %s\n", it.Key(), it.Value())
 	}
@@ -53,8 +54,11 @@ func main() {
 	it.Close()
 
 	n := 0
-	must(db.Scan([]byte("user:"), func(k, v []byte) bool { n++; return true }))
+	must(db.ScanPrefix([]byte("user:"), func(k, v []byte) bool { n++; return true }))
 	fmt.Printf("%d users\n", n)
+	n = 0
+	must(db.Scan([]byte("user:2"), nil, func(k, v []byte) bool { n++; return true })) // [user:2, end)
+	fmt.Printf("%d keys from user:2 on\n", n)
 
 	stats, err := db.Stats()
 	must(err)
