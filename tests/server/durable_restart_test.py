@@ -1,6 +1,6 @@
 """A durable mantis-server killed with SIGKILL, then restarted on the same --data-dir: every SET it
 acknowledged is there, deletes and TTLs included (async and periodic durability); a SIGTERM stop
-then syncs and exits 0, and a restart after it sees the same data.
+then syncs and exits 0, and a restart after it sees the same data; SAVE writes a snapshot.
 
     python3 durable_restart_test.py path/to/mantis-server
 """
@@ -46,13 +46,18 @@ try:
             checks.equal(f"{durability}: the MSET survived", command(s, "MGET", "m:1", "m:2"), [b"a", b"b"])
             checks.equal(f"{durability}: DBSIZE", command(s, "DBSIZE"), KEYS - 2 + 3)
             checks.equal(f"{durability}: a write after recovery", command(s, "SET", "after", "restart"), "OK")
+            checks.equal(f"{durability}: SAVE writes a snapshot", command(s, "SAVE"), "OK")
+            checks.check(f"{durability}: the snapshot is in the data dir",
+                         any(name.startswith("snap-") for name in os.listdir(data_dir)), os.listdir(data_dir))
+            checks.equal(f"{durability}: INCR after recovery", command(s, "INCR", "counter"), 1)
         checks.equal(f"{durability}: SIGTERM exits 0", server.stop(), 0)
         checks.check(f"{durability}: 'stopped' printed", "stopped" in server.lines, server.lines)
 
         server = Server(binary, "--data-dir", data_dir, "--durability", durability)
         with connect(server.resp_port) as s:
             checks.equal(f"{durability}: after a clean stop, the data is there",
-                         [command(s, "GET", "after"), command(s, "DBSIZE")], [b"restart", KEYS - 2 + 4])
+                         [command(s, "GET", "after"), command(s, "GET", "counter"), command(s, "DBSIZE")],
+                         [b"restart", b"1", KEYS - 2 + 5])
         checks.equal(f"{durability}: SIGINT exits 0 as well", server.stop(signal.SIGINT), 0)
 finally:
     shutil.rmtree(work, ignore_errors=True)

@@ -133,6 +133,7 @@ std::span<const Commands::Spec> Commands::table() {
       {"dbsize", 1, "readonly fast", 0, 0, 0, &Commands::dbsize},
       {"flushdb", -1, "write", 0, 0, 0, &Commands::flushdb},
       {"flushall", -1, "write", 0, 0, 0, &Commands::flushdb},
+      {"save", 1, "admin", 0, 0, 0, &Commands::save},
       {"info", -1, "", 0, 0, 0, &Commands::info},
       {"command", -1, "", 0, 0, 0, &Commands::command},
       {"select", 2, "fast", 0, 0, 0, &Commands::select},
@@ -582,6 +583,14 @@ void Commands::flushdb(const Args& a, std::string* out) {
 
 // INFO [section ...]: server, clients, stats, engine (the engine's Stats), keyspace; "all",
 // "default" and "everything" give them all. An unknown section gives nothing, as in Redis.
+// SAVE: a checkpoint (a snapshot of the store, written while other workers go on serving). A memory-only
+// server answers with the engine's NotSupported.
+void Commands::save(const Args&, std::string* out) {
+  const Status s = state_.engine.checkpoint();
+  if (!s.ok()) return reply_status(s, out);
+  resp::append_ok(out);
+}
+
 void Commands::info(const Args& a, std::string* out) {
   auto wanted = [&](std::string_view section) {
     if (a.size() == 1) return true;

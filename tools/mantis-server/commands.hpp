@@ -73,6 +73,7 @@ class Commands {
   void keys(const Args& a, std::string* out);
   void dbsize(const Args& a, std::string* out);
   void flushdb(const Args& a, std::string* out);
+  void save(const Args& a, std::string* out);
   void info(const Args& a, std::string* out);
   void command(const Args& a, std::string* out);
   void ping(const Args& a, std::string* out);
