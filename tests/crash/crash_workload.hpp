@@ -4,7 +4,9 @@
 // Every key is owned by exactly one writer thread (key i by thread i % kThreads), for the whole run,
 // so the operations on a key form one sequence, in the order its owner ran them. A version is
 // (cycle << 32) | (number of the operation in its thread's cycle): versions of a key only grow, across
-// cycles too. A batch writes all of its puts with the batch's version (its "batch id").
+// cycles too. A batch writes all of its puts with the batch's version (its "batch id"). One put and one
+// erase in three run as conditional writes (a versioned read, then put_if_version / erase_if_version or
+// erase(key, &removed)), so the logged path of conditional writes is killed at random moments too.
 #pragma once
 
 #include <unistd.h>
@@ -191,11 +193,46 @@ inline Msg draw_op(std::mt19937_64& rng, unsigned thread, bool force_batch = fal
   return msg;
 }
 
+// A put as a compare-and-set on the version just read (0: absent). The thread owns its keys, so only
+// expiry can move the version between the read and the write (a short-TTL key): then it reads again.
+inline Status compare_and_set(Engine& engine, const std::string& key, const std::string& value) {
+  std::string current;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    Version version = 0;
+    Status s = engine.get(key, &current, &version);
+    if (!s.ok() && !s.is_not_found()) return s;
+    s = engine.put_if_version(key, s.ok() ? version : 0, value);
+    if (!s.is_condition_failed()) return s;
+  }
+  return Status::corruption("crash loop: " + key + "'s version kept moving with no other writer");
+}
+
+// An erase through erase_if_version when the key is present, erase(key, &removed) when it is not
+// (retried, as above, when expiry moves the version in between).
+inline Status erase_reporting(Engine& engine, const std::string& key) {
+  std::string current;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    Version version = 0;
+    Status s = engine.get(key, &current, &version);
+    if (s.is_not_found()) {
+      bool removed = false;
+      return engine.erase(key, &removed);  // absent at the read; removed only if expiry lagged (lazy)
+    }
+    if (!s.ok()) return s;
+    s = engine.erase_if_version(key, version);
+    if (!s.is_condition_failed()) return s;
+  }
+  return Status::corruption("crash loop: " + key + "'s version kept moving with no other writer");
+}
+
 // Runs the operation an intent describes. NotFound is a legal outcome of expire and persist only.
 inline Status execute(Engine& engine, const Msg& msg) {
   const std::string key = key_name(msg.keys[0]);
   switch (msg.op) {
     case OpKind::kPut:
+      // One put in three goes through the conditional path (a versioned read, then compare-and-set):
+      // the thread owns its keys, so the condition holds, and what the log and recovery see is a put.
+      if (msg.version % 3 == 0) return compare_and_set(engine, key, encode_value(msg.keys[0], msg.version));
       return engine.put(key, encode_value(msg.keys[0], msg.version));
     case OpKind::kPutLongTtl:
       return engine.put(key, encode_value(msg.keys[0], msg.version),
@@ -204,6 +241,7 @@ inline Status execute(Engine& engine, const Msg& msg) {
       return engine.put(key, encode_value(msg.keys[0], msg.version),
                         WriteOptions{.ttl = std::chrono::milliseconds(msg.ttl_ms)});
     case OpKind::kErase:
+      if (msg.version % 3 == 0) return erase_reporting(engine, key);
       return engine.erase(key);
     case OpKind::kExpire:
       return engine.expire(key, std::chrono::milliseconds(kLongExpireTtlMs));
