@@ -33,6 +33,8 @@
 #include <mantis/cache.hpp>
 #include <mantis/engine.hpp>
 
+#include "durability.hpp"
+#include "json.hpp"
 #include "peers.hpp"
 #include "process.hpp"
 #include "workloads.hpp"
@@ -111,14 +113,6 @@ struct Config {
   }
   bool durable() const { return !dir.empty(); }
 };
-
-std::optional<Durability> parse_durability(std::string_view text) {
-  if (text == "none") return Durability::kNone;
-  if (text == "async") return Durability::kAsync;
-  if (text == "sync") return Durability::kSync;
-  if (text == "periodic") return Durability::kPeriodic;
-  return std::nullopt;
-}
 
 std::vector<std::string> split_list(std::string_view text) {
   std::vector<std::string> items;
@@ -244,7 +238,7 @@ bool parse_flags(int argc, char** argv, Config* config, bool* help) {
       if (value.empty()) return fail(name, value);
       config->dir = value;
     } else if (name == "durability") {
-      const auto durability = parse_durability(value);
+      const auto durability = mantis::tools::parse_durability(value);
       if (!durability) return fail(name, value);
       config->durability = *durability;
     } else if (name == "json") {
@@ -765,23 +759,6 @@ std::string read_first_matching(const char* path, std::string_view prefix) {
   return {};
 }
 
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 double mantis_ratio(const Results& results, const Row& row) {
   if (row.impl == "mantis" || row.m.ops_per_sec() <= 0) return 0;
   const Row* ours = results.find("mantis", row.workload, row.threads);
@@ -799,24 +776,24 @@ bool write_json(const std::string& path, const Results& results, const Config& c
       << ", \"cache_size\": " << config.engine_cache_size() << ", \"threads\": [";
   for (std::size_t i = 0; i < config.threads.size(); ++i) out << (i ? ", " : "") << config.threads[i];
   out << "], \"quick\": " << (config.quick ? "true" : "false") << "},\n";
-  out << "  \"machine\": {\"cpu\": " << json_string(read_first_matching("/proc/cpuinfo", "model name"))
+  out << "  \"machine\": {\"cpu\": " << mantis::tools::json_quote(read_first_matching("/proc/cpuinfo", "model name"))
       << ", \"cpus\": " << std::thread::hardware_concurrency()
-      << ", \"memory\": " << json_string(read_first_matching("/proc/meminfo", "MemTotal"))
-      << ", \"kernel\": " << json_string(std::string(host.sysname) + " " + host.release)
-      << ", \"loadavg_start\": " << json_string(results.load_before)
-      << ", \"loadavg_end\": " << json_string(results.load_after) << "},\n";
+      << ", \"memory\": " << mantis::tools::json_quote(read_first_matching("/proc/meminfo", "MemTotal"))
+      << ", \"kernel\": " << mantis::tools::json_quote(std::string(host.sysname) + " " + host.release)
+      << ", \"loadavg_start\": " << mantis::tools::json_quote(results.load_before)
+      << ", \"loadavg_end\": " << mantis::tools::json_quote(results.load_after) << "},\n";
   out << "  \"timing\": {\"clock_read_ns\": " << timing.clock_read_ns
       << ", \"subtracted_per_sample_ns\": " << timing.empty_interval_ns << "},\n";
   out << "  \"results\": [\n";
   for (std::size_t i = 0; i < results.rows.size(); ++i) {
     const Row& row = results.rows[i];
     const Measurement& m = row.m;
-    out << "    {\"impl\": " << json_string(row.impl) << ", \"workload\": " << json_string(row.workload)
-        << ", \"threads\": " << row.threads << ", \"ops\": " << m.ops << ", \"seconds\": " << m.seconds
-        << ", \"ops_per_sec\": " << m.ops_per_sec() << ", \"latency_ns\": {\"mean\": " << m.mean_ns
-        << ", \"p50\": " << m.p50_ns << ", \"p95\": " << m.p95_ns << ", \"p99\": " << m.p99_ns
-        << ", \"p999\": " << m.p999_ns << ", \"max\": " << m.max_ns << "}, \"errors\": " << m.errors
-        << ", \"misses\": " << m.misses << ", \"peak_rss_bytes\": " << m.peak_rss_bytes
+    out << "    {\"impl\": " << mantis::tools::json_quote(row.impl)
+        << ", \"workload\": " << mantis::tools::json_quote(row.workload) << ", \"threads\": " << row.threads
+        << ", \"ops\": " << m.ops << ", \"seconds\": " << m.seconds << ", \"ops_per_sec\": " << m.ops_per_sec()
+        << ", \"latency_ns\": {\"mean\": " << m.mean_ns << ", \"p50\": " << m.p50_ns << ", \"p95\": " << m.p95_ns
+        << ", \"p99\": " << m.p99_ns << ", \"p999\": " << m.p999_ns << ", \"max\": " << m.max_ns
+        << "}, \"errors\": " << m.errors << ", \"misses\": " << m.misses << ", \"peak_rss_bytes\": " << m.peak_rss_bytes
         << ", \"peak_rss_is_phase\": " << (m.peak_rss_is_phase ? "true" : "false")
         << ", \"rss_delta_bytes\": " << m.rss_delta_bytes << ", \"timing_overhead_pct\": " << m.timing_overhead_pct
         << ", \"in_child\": " << (m.in_child ? "true" : "false") << ", \"mantis_ratio\": " << mantis_ratio(results, row)
@@ -825,11 +802,12 @@ bool write_json(const std::string& path, const Results& results, const Config& c
   out << "  ],\n  \"bytes_per_key\": [";
   for (std::size_t i = 0; i < results.footprints.size(); ++i) {
     const Footprint& f = results.footprints[i];
-    out << (i ? ", " : "") << "{\"impl\": " << json_string(f.impl) << ", \"bytes_per_key\": " << f.bytes_per_key
-        << ", \"peak_rss_bytes\": " << f.peak_rss_bytes << "}";
+    out << (i ? ", " : "") << "{\"impl\": " << mantis::tools::json_quote(f.impl)
+        << ", \"bytes_per_key\": " << f.bytes_per_key << ", \"peak_rss_bytes\": " << f.peak_rss_bytes << "}";
   }
   out << "],\n  \"failures\": [";
-  for (std::size_t i = 0; i < results.failures.size(); ++i) out << (i ? ", " : "") << json_string(results.failures[i]);
+  for (std::size_t i = 0; i < results.failures.size(); ++i)
+    out << (i ? ", " : "") << mantis::tools::json_quote(results.failures[i]);
   out << "],\n  \"errors\": " << results.errors() << "\n}\n";
   return static_cast<bool>(out);
 }

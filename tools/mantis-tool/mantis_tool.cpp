@@ -16,6 +16,7 @@
 
 #include <mantis/engine.hpp>
 
+#include "durability.hpp"
 #include "tool_commands.hpp"
 
 namespace fs = std::filesystem;
@@ -98,16 +99,9 @@ Command parse(int argc, char** argv) {
       command.ttl_ms = ms;
     } else if (!options_done && arg == "--durability") {
       const std::string mode = value();
-      if (mode == "none")
-        command.durability = mantis::Durability::kNone;
-      else if (mode == "async")
-        command.durability = mantis::Durability::kAsync;
-      else if (mode == "sync")
-        command.durability = mantis::Durability::kSync;
-      else if (mode == "periodic")
-        command.durability = mantis::Durability::kPeriodic;
-      else
-        usage("--durability must be none, async, sync or periodic, not '" + mode + "'");
+      const std::optional<mantis::Durability> durability = mantis::tools::parse_durability(mode);
+      if (!durability) usage("--durability must be none, async, sync or periodic, not '" + mode + "'");
+      command.durability = *durability;
     } else if (!options_done && arg.size() > 2 && arg.compare(0, 2, "--") == 0) {
       usage("unknown option '" + arg + "'");
     } else if (command.name.empty()) {

@@ -22,6 +22,7 @@
 #include <mantis/engine.hpp>
 
 #include "dump_format.hpp"
+#include "json.hpp"
 
 namespace mantis::tool {
 
@@ -46,24 +47,6 @@ inline int write_out(std::string_view bytes, const Streams& io) {
   return 0;
 }
 
-inline std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
-}
-
 // One JSON object: the directory, size(), the engine's Stats and the directory's files with sizes.
 inline int stats(Engine& engine, const std::filesystem::path& dir, const Streams& io) {
   namespace fs = std::filesystem;
@@ -81,13 +64,13 @@ inline int stats(Engine& engine, const std::filesystem::path& dir, const Streams
   std::uintmax_t total = 0;
   for (const auto& [name, size] : listing) {
     if (files.size() > 1) files += ",";
-    files += "{\"name\":" + json_string(name) + ",\"bytes\":" + std::to_string(size) + "}";
+    files += "{\"name\":" + mantis::tools::json_quote(name) + ",\"bytes\":" + std::to_string(size) + "}";
     total += size;
   }
   files += "]";
-  return write_out("{\"dir\":" + json_string(dir.string()) + ",\"size\":" + std::to_string(engine.size()) +
-                       ",\"engine\":" + engine.stats().to_json() + ",\"files\":" + files +
-                       ",\"file_bytes\":" + std::to_string(total) + "}\n",
+  return write_out("{\"dir\":" + mantis::tools::json_quote(dir.string()) +
+                       ",\"size\":" + std::to_string(engine.size()) + ",\"engine\":" + engine.stats().to_json() +
+                       ",\"files\":" + files + ",\"file_bytes\":" + std::to_string(total) + "}\n",
                    io);
 }
 
