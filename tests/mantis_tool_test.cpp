@@ -13,8 +13,8 @@
 #include <sstream>
 #include <string>
 
-#include "../tools/mantis-tool/tool_commands.hpp"
 #include "test_util.hpp"
+#include "tool_commands.hpp"
 
 using mantis::Engine;
 using mantis::WriteOptions;
