@@ -19,8 +19,8 @@
 
 namespace mantis::bench {
 
-using test::peak_resident_bytes;
-using test::resident_bytes;
+using support::peak_resident_bytes;
+using support::resident_bytes;
 
 // Resets VmHWM to the current RSS (Linux >= 4.0: "5" > /proc/self/clear_refs). False if refused, in
 // which case VmHWM stays the peak of the whole process lifetime.

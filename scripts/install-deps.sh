@@ -14,8 +14,10 @@ set -euo pipefail
 
 packages=(cmake ninja-build g++ libcds-dev libmimalloc-dev libflatbuffers-dev flatbuffers-compiler catch2
           libbenchmark-dev libisal-dev
-          # mantis-server: networking, HTTP and flags (pkg-config finds libcpp-httplib) ...
-          libasio-dev libcpp-httplib-dev libcli11-dev pkg-config
+          # the tools' flags (mantis-tool, mantis-server, mantis-bench) ...
+          libcli11-dev
+          # ... mantis-server: networking and HTTP (pkg-config finds libcpp-httplib) ...
+          libasio-dev libcpp-httplib-dev pkg-config
           # ... and the real clients its tests drive it with.
           redis-tools python3-redis nutcracker curl)
 for arg in "$@"; do

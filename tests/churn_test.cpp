@@ -14,7 +14,7 @@
 
 using mantis::Options;
 using mantis::WriteOptions;
-using mantis::test::resident_bytes;
+using mantis::support::resident_bytes;
 using namespace std::chrono_literals;
 
 namespace {

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "../tools/mantis-tool/dump_format.hpp"
+#include "dump_format.hpp"
 
 using mantis::tool::DumpEntry;
 using mantis::tool::escape;

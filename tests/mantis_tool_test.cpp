@@ -1,4 +1,4 @@
-// mantis-tool's commands (tools/mantis-tool/tool_commands.hpp) run in-process against memory-only
+// mantis-tool's commands (mantis_tool_core, tools/mantis-tool/tool_commands.hpp) run in-process against memory-only
 // engines: dump and load round-trip every byte and TTLs, verify counts, stats is one JSON object,
 // load names a malformed line, get prints raw bytes. tools/mantis-tool/tool_test.sh runs the
 // executable on real data directories.
@@ -13,8 +13,8 @@
 #include <sstream>
 #include <string>
 
-#include "../tools/mantis-tool/tool_commands.hpp"
 #include "test_util.hpp"
+#include "tool_commands.hpp"
 
 using mantis::Engine;
 using mantis::WriteOptions;

@@ -360,11 +360,11 @@ TEST_CASE("opening a 64 MiB snapshot keeps resident memory far below its size", 
   const auto written = std::chrono::steady_clock::now();
   const std::string path = dir / "snap-7.snap";
   const std::uint64_t size = std::filesystem::file_size(path);
-  const std::size_t before = test::resident_bytes();
+  const std::size_t before = support::resident_bytes();
   std::unique_ptr<SnapshotReader> reader;
   REQUIRE(SnapshotReader::open(Env::posix(), path, "snap-7.snap", &reader).ok());
   const auto opened = std::chrono::steady_clock::now();
-  const std::size_t after = test::resident_bytes();
+  const std::size_t after = support::resident_bytes();
   REQUIRE(reader->entries() == kEntries);
   std::size_t n = 0;
   std::string_view k;
@@ -372,7 +372,7 @@ TEST_CASE("opening a 64 MiB snapshot keeps resident memory far below its size", 
   std::uint64_t expires = 0;
   while (reader->next(&k, &r, &expires)) ++n;  // keys only: records stay untouched
   CHECK(n == kEntries);
-  const std::size_t after_keys = test::resident_bytes();
+  const std::size_t after_keys = support::resident_bytes();
   const auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
   std::printf(
       "[snapshot] %.1f MiB: write+fsync %.0f ms, open (verify all) %.0f ms; RSS +%.1f MiB after open, "

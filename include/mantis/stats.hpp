@@ -3,10 +3,31 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
 
 #include <mantis/export.h>
 
 namespace mantis {
+
+// One named value of a statistics snapshot: the one table from which the JSON and Prometheus texts
+// (Stats::to_json(), Stats::to_prometheus(), and mantis-server's /api/v1/stats and /metrics, which
+// append metrics of their own) are rendered. The names point to static strings. Intentionally copyable.
+struct Metric {
+  enum class Type { kCounter, kGauge };  // counter: monotonic; gauge: goes up and down
+  std::string_view name;                 // Prometheus name, e.g. "mantis_cache_hits_total"
+  std::string_view json_path;            // JSON member: "puts", or "cache.hits" for member "hits" of object "cache"
+  std::string_view help;                 // Prometheus HELP text
+  Type type;
+  std::variant<std::uint64_t, double> value;  // a double is written with 6 significant digits
+};
+
+// One JSON object with every metric at its json_path, in order; the metrics of one object (the same
+// text before the '.') must be adjacent. {"keys":1,...,"cache":{"capacity":0,...}}.
+std::string metrics_to_json(const std::vector<Metric>& metrics);
+// Prometheus text exposition format: HELP, TYPE and the sample of each metric, in order.
+std::string metrics_to_prometheus(const std::vector<Metric>& metrics);
 
 // Counters are monotonic over the engine's lifetime; gauges (keys, bytes, cache charge and entries)
 // are approximate while writers are active. Intentionally copyable.
@@ -37,9 +58,12 @@ struct MANTIS_EXPORT Stats {
     std::uint64_t protected_entries = 0;
   } cache;
 
-  // One JSON object: {"keys":..,"bytes":..,...,"cache":{...}}.
+  // The store's and the cache tier's figures as metrics (names prefixed "mantis_"), in output order.
+  // The cache tier's admission and segment figures are not among them.
+  std::vector<Metric> metrics() const;
+  // metrics_to_json(metrics()): {"keys":..,"bytes":..,...,"cache":{...}}.
   std::string to_json() const;
-  // Prometheus text exposition format, every metric prefixed "mantis_".
+  // metrics_to_prometheus(metrics()).
   std::string to_prometheus() const;
 };
 

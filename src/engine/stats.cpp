@@ -1,89 +1,88 @@
 #include <mantis/stats.hpp>
 
 #include <cstdio>
-#include <string_view>
 
 namespace mantis {
 namespace {
 
-struct Field {
-  std::string_view name;
-  std::uint64_t value;
-  std::string_view help;
-  bool counter;  // monotonic (Prometheus "counter"), else a gauge
-};
-
-std::string format_double(double value) {
+std::string format_value(const std::variant<std::uint64_t, double>& value) {
+  if (const auto* count = std::get_if<std::uint64_t>(&value)) return std::to_string(*count);
   char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.6g", value);
+  std::snprintf(buffer, sizeof buffer, "%.6g", std::get<double>(value));
   return buffer;
 }
 
 }  // namespace
 
-std::string Stats::to_json() const {
-  const Field store_fields[] = {{"keys", keys, {}, false},    {"bytes", bytes, {}, false},
-                                {"puts", puts, {}, true},     {"gets", gets, {}, true},
-                                {"hits", hits, {}, true},     {"misses", misses, {}, true},
-                                {"erases", erases, {}, true}, {"expired", expired, {}, true}};
-  const Field cache_fields[] = {{"capacity", cache.capacity, {}, false}, {"charge", cache.charge, {}, false},
-                                {"entries", cache.entries, {}, false},   {"hits", cache.hits, {}, true},
-                                {"misses", cache.misses, {}, true},      {"inserts", cache.inserts, {}, true},
-                                {"evictions", cache.evictions, {}, true}};
-  std::string out = "{";
-  for (const Field& f : store_fields) {
-    out += '"';
-    out += f.name;
-    out += "\":";
-    out += std::to_string(f.value);
-    out += ',';
-  }
-  out += "\"cache\":{";
-  for (const Field& f : cache_fields) {
-    out += '"';
-    out += f.name;
-    out += "\":";
-    out += std::to_string(f.value);
-    out += ',';
-  }
-  out += "\"hit_ratio\":" + format_double(cache.hit_ratio) + "}}";
-  return out;
+std::vector<Metric> Stats::metrics() const {
+  using enum Metric::Type;
+  return {
+      {"mantis_keys", "keys", "Live keys in the store (expired ones count until removed).", kGauge, keys},
+      {"mantis_bytes", "bytes", "Key and value bytes in the store.", kGauge, bytes},
+      {"mantis_puts_total", "puts", "Put operations applied.", kCounter, puts},
+      {"mantis_gets_total", "gets", "Point reads (get and contains).", kCounter, gets},
+      {"mantis_hits_total", "hits", "Point reads that found a live key.", kCounter, hits},
+      {"mantis_misses_total", "misses", "Point reads that found nothing.", kCounter, misses},
+      {"mantis_erases_total", "erases", "Erase operations applied.", kCounter, erases},
+      {"mantis_expired_total", "expired", "Keys removed because their TTL passed.", kCounter, expired},
+      {"mantis_cache_capacity_bytes", "cache.capacity", "Bytes the cache tier may hold.", kGauge, cache.capacity},
+      {"mantis_cache_charge_bytes", "cache.charge", "Bytes charged to the cache tier.", kGauge, cache.charge},
+      {"mantis_cache_entries", "cache.entries", "Entries in the cache tier.", kGauge, cache.entries},
+      {"mantis_cache_hits_total", "cache.hits", "Cache tier hits.", kCounter, cache.hits},
+      {"mantis_cache_misses_total", "cache.misses", "Cache tier misses.", kCounter, cache.misses},
+      {"mantis_cache_inserts_total", "cache.inserts", "Cache tier inserts.", kCounter, cache.inserts},
+      {"mantis_cache_evictions_total", "cache.evictions", "Cache tier evictions.", kCounter, cache.evictions},
+      {"mantis_cache_hit_ratio", "cache.hit_ratio", "Cache tier hits / (hits + misses).", kGauge, cache.hit_ratio},
+  };
 }
 
-std::string Stats::to_prometheus() const {
-  const Field fields[] = {
-      {"mantis_keys", keys, "Live keys in the store (expired ones count until removed).", false},
-      {"mantis_bytes", bytes, "Key and value bytes in the store.", false},
-      {"mantis_puts_total", puts, "Put operations applied.", true},
-      {"mantis_gets_total", gets, "Point reads (get and contains).", true},
-      {"mantis_hits_total", hits, "Point reads that found a live key.", true},
-      {"mantis_misses_total", misses, "Point reads that found nothing.", true},
-      {"mantis_erases_total", erases, "Erase operations applied.", true},
-      {"mantis_expired_total", expired, "Keys removed because their TTL passed.", true},
-      {"mantis_cache_capacity_bytes", cache.capacity, "Bytes the cache tier may hold.", false},
-      {"mantis_cache_charge_bytes", cache.charge, "Bytes charged to the cache tier.", false},
-      {"mantis_cache_entries", cache.entries, "Entries in the cache tier.", false},
-      {"mantis_cache_hits_total", cache.hits, "Cache tier hits.", true},
-      {"mantis_cache_misses_total", cache.misses, "Cache tier misses.", true},
-      {"mantis_cache_inserts_total", cache.inserts, "Cache tier inserts.", true},
-      {"mantis_cache_evictions_total", cache.evictions, "Cache tier evictions.", true},
-  };
+std::string Stats::to_json() const { return metrics_to_json(metrics()); }
+
+std::string Stats::to_prometheus() const { return metrics_to_prometheus(metrics()); }
+
+std::string metrics_to_json(const std::vector<Metric>& metrics) {
+  std::string out = "{";
+  std::string_view open_object;  // the nested object being written, if any
+  for (const Metric& m : metrics) {
+    const std::size_t dot = m.json_path.find('.');
+    const std::string_view object = dot == std::string_view::npos ? std::string_view() : m.json_path.substr(0, dot);
+    const std::string_view member = dot == std::string_view::npos ? m.json_path : m.json_path.substr(dot + 1);
+    if (object != open_object) {
+      if (!open_object.empty()) out += '}';
+      if (out.size() > 1) out += ',';
+      if (!object.empty()) {
+        out += '"';
+        out += object;
+        out += "\":{";
+      }
+      open_object = object;
+    } else if (out.back() != '{') {
+      out += ',';
+    }
+    out += '"';
+    out += member;
+    out += "\":";
+    out += format_value(m.value);
+  }
+  if (!open_object.empty()) out += '}';
+  return out + '}';
+}
+
+std::string metrics_to_prometheus(const std::vector<Metric>& metrics) {
   std::string out;
-  for (const Field& f : fields) {
+  for (const Metric& m : metrics) {
     out += "# HELP ";
-    out += f.name;
+    out += m.name;
     out += ' ';
-    out += f.help;
+    out += m.help;
     out += "\n# TYPE ";
-    out += f.name;
-    out += f.counter ? " counter\n" : " gauge\n";
-    out += f.name;
+    out += m.name;
+    out += m.type == Metric::Type::kCounter ? " counter\n" : " gauge\n";
+    out += m.name;
     out += ' ';
-    out += std::to_string(f.value);
+    out += format_value(m.value);
     out += '\n';
   }
-  out += "# HELP mantis_cache_hit_ratio Cache tier hits / (hits + misses).\n# TYPE mantis_cache_hit_ratio gauge\n";
-  out += "mantis_cache_hit_ratio " + format_double(cache.hit_ratio) + "\n";
   return out;
 }
 

@@ -1,13 +1,18 @@
 // The RESP2 request parser: complete and split requests, pipelining, inline commands, limits and
-// every protocol error; and the glob patterns SCAN and KEYS use.
+// every protocol error; and the glob patterns SCAN and KEYS use, and the key ranges they scan.
 #include <catch2/catch.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <mantis/engine.hpp>
+
+#include "commands.hpp"
 #include "glob.hpp"
 #include "resp_parser.hpp"
+#include "server_state.hpp"
 
 using mantis::server::RespLimits;
 using mantis::server::RespParser;
@@ -205,8 +210,38 @@ TEST_CASE("a pattern's literal prefix bounds the scanned range", "[glob]") {
   CHECK_FALSE(glob_is_prefix_only("user:*:x"));
   CHECK_FALSE(glob_is_prefix_only("a\\*"));
   CHECK_FALSE(glob_is_prefix_only("exact"));
-  CHECK(prefix_successor("abc") == "abd");
-  CHECK(prefix_successor(std::string("a\xff", 2)) == "b");
-  CHECK(prefix_successor(std::string("\xff\xff", 2)).empty());
-  CHECK(prefix_successor("").empty());
+}
+
+// KEYS and SCAN scan exactly the keys that start with the pattern's literal prefix (the engine's
+// prefix scan bounds the range), also where the prefix ends in 0xff bytes or is empty.
+TEST_CASE("KEYS and SCAN bound their range by the literal prefix, 0xff bytes included", "[glob]") {
+  using namespace mantis::server;
+  std::unique_ptr<mantis::Engine> engine;
+  REQUIRE(mantis::Engine::open(mantis::Options{}, &engine).ok());
+  const std::string ff("\xff", 1);
+  for (const std::string& key :
+       {std::string("abc"), std::string("abd"), "a" + ff, "a" + ff + "x", std::string("b"), ff + ff, ff + ff + "z"}) {
+    REQUIRE(engine->put(key, "v").ok());
+  }
+  ServerState state(*engine, 1);
+  Commands commands(state, 0);
+  auto reply = [&](std::vector<std::string_view> args) {
+    std::string out;
+    commands.execute(args, &out);
+    return out;
+  };
+  auto bulk = [](const std::string& key) { return "$" + std::to_string(key.size()) + "\r\n" + key + "\r\n"; };
+  CHECK(reply({"KEYS", "abc*"}) == "*1\r\n" + bulk("abc"));
+  const std::string a_ff = "a" + ff + "*";
+  CHECK(reply({"KEYS", a_ff}) == "*2\r\n" + bulk("a" + ff) + bulk("a" + ff + "x"));
+  const std::string ff_ff = ff + ff + "*";
+  CHECK(reply({"KEYS", ff_ff}) == "*2\r\n" + bulk(ff + ff) + bulk(ff + ff + "z"));
+  CHECK(reply({"KEYS", "*"}).starts_with("*7\r\n"));
+  CHECK(reply({"SCAN", "0", "MATCH", a_ff}) == "*2\r\n$1\r\n0\r\n*2\r\n" + bulk("a" + ff) + bulk("a" + ff + "x"));
+  // One key a page: the cursor resumes inside the prefix's range and the last page ends at its end.
+  const std::string first = reply({"SCAN", "0", "MATCH", ff_ff, "COUNT", "1"});
+  REQUIRE(first.find(bulk(ff + ff)) != std::string::npos);
+  const std::size_t cursor_at = first.find("\r\n", 4) + 2;  // after "*2\r\n$N\r\n"
+  const std::string cursor = first.substr(cursor_at, first.find("\r\n", cursor_at) - cursor_at);
+  CHECK(reply({"SCAN", cursor, "MATCH", ff_ff, "COUNT", "1"}) == "*2\r\n$1\r\n0\r\n*1\r\n" + bulk(ff + ff + "z"));
 }

@@ -6,8 +6,8 @@
 
 namespace mantis::server {
 
-// Looks for mantis-bench next to this executable, then in the build tree's bench/ folder
-// (../../bench/ and ../bench/ from tools/mantis-server/), then on PATH, and execs it with `args`.
+// Execs mantis-bench with `args`, found by one rule: next to this executable, then in the install's
+// bindir (MANTIS_INSTALL_BINDIR, where `cmake --install` puts both programs), then on PATH.
 // Returns only on failure, with the exit status to use (127, the message printed).
 int exec_mantis_bench(const std::vector<std::string>& args);
 

@@ -512,7 +512,6 @@ void Commands::scan(const Args& a, std::string* out) {
     begin = std::move(*resume);
   }
   const std::string prefix = has_pattern ? glob_literal_prefix(pattern) : std::string();
-  const std::string end = prefix_successor(prefix);
   const bool filter = has_pattern && !glob_is_prefix_only(pattern);
   if (begin < prefix) begin = prefix;
 
@@ -522,8 +521,10 @@ void Commands::scan(const Args& a, std::string* out) {
   std::string next;
   bool more = false;
   Status s;
-  if (!other_type && (end.empty() || begin < end)) {
-    s = state_.engine.scan(begin, end, [&](std::string_view key, std::string_view) {
+  if (!other_type) {
+    // From the cursor to the end of the prefix's keys: the first key without the prefix ends the page.
+    s = state_.engine.scan(begin, {}, [&](std::string_view key, std::string_view) {
+      if (!key.starts_with(prefix)) return false;
       if (visited == count) {
         next.assign(key);
         more = true;
@@ -553,7 +554,7 @@ void Commands::keys(const Args& a, std::string* out) {
   const bool filter = !glob_is_prefix_only(pattern);
   reply_scratch_.clear();
   std::size_t matched = 0;
-  const Status s = state_.engine.scan(prefix, prefix_successor(prefix), [&](std::string_view key, std::string_view) {
+  const Status s = state_.engine.scan_prefix(prefix, [&](std::string_view key, std::string_view) {
     if (!filter || glob_match(pattern, key)) {
       resp::append_bulk(&reply_scratch_, key);
       ++matched;

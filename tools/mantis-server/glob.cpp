@@ -108,17 +108,4 @@ bool glob_is_prefix_only(std::string_view pattern) {
   return true;
 }
 
-std::string prefix_successor(std::string_view prefix) {
-  std::string end(prefix);
-  while (!end.empty()) {
-    auto& last = reinterpret_cast<unsigned char&>(end.back());
-    if (last != 0xff) {
-      ++last;
-      return end;
-    }
-    end.pop_back();
-  }
-  return end;
-}
-
 }  // namespace mantis::server

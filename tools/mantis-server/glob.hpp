@@ -19,8 +19,4 @@ std::string glob_literal_prefix(std::string_view pattern);
 // key in the prefix's range matches, so no per-key test is needed.
 bool glob_is_prefix_only(std::string_view pattern);
 
-// The smallest key greater than every key that starts with `prefix`, for a scan's exclusive end;
-// empty (meaning "to the last key") when there is none (a prefix of 0xff bytes, or no prefix).
-std::string prefix_successor(std::string_view prefix);
-
 }  // namespace mantis::server

@@ -66,14 +66,10 @@ struct HttpApi::Impl {
       res.set_content("{\"status\":\"ok\"}\n", "application/json");
     });
     server.Get("/api/v1/stats", [this](const httplib::Request&, httplib::Response& res) {
-      std::string json = state.engine.stats().to_json();
-      json.pop_back();  // the closing '}' of the engine's object: the server's member goes inside it
-      json += ",\"server\":" + server_metrics_json(state) + "}\n";
-      res.set_content(json, "application/json");
+      res.set_content(mantis::metrics_to_json(all_metrics(state)) + "\n", "application/json");
     });
     server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(state.engine.stats().to_prometheus() + server_metrics_prometheus(state),
-                      "text/plain; version=0.0.4; charset=utf-8");
+      res.set_content(mantis::metrics_to_prometheus(all_metrics(state)), "text/plain; version=0.0.4; charset=utf-8");
     });
     server.Get(kKeyPath, [this](const httplib::Request& req, httplib::Response& res) {
       std::string value;

@@ -2,28 +2,19 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 
+#include "cli.hpp"
+#include "durability.hpp"
+
 namespace mantis::server {
-
-namespace {
-
-mantis::Durability durability_from(const std::string& name) {
-  if (name == "none") return mantis::Durability::kNone;
-  if (name == "sync") return mantis::Durability::kSync;
-  if (name == "periodic") return mantis::Durability::kPeriodic;
-  return mantis::Durability::kAsync;
-}
-
-}  // namespace
 
 mantis::Options ServerOptions::engine_options() const {
   mantis::Options options;
   options.dir = data_dir;
-  options.durability = durability_from(durability);
+  options.durability = mantis::tools::parse_durability(durability).value_or(mantis::Durability::kAsync);
   options.sync_interval = std::chrono::milliseconds(sync_interval_ms);
   options.cache_capacity = cache_size;
   // A value as long as the protocol allows (up to the engine's own hard limit).
@@ -48,9 +39,9 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions* op
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
   app.add_option("--data-dir", o.data_dir, "Directory of a durable engine (default: memory only)");
-  auto* durability = app.add_option("--durability", o.durability, "none|async|sync|periodic (needs --data-dir)")
-                         ->capture_default_str()
-                         ->check(CLI::IsMember({"none", "async", "sync", "periodic"}));
+  auto* durability =
+      mantis::tools::add_durability_option(app, &o.durability, "none|async|sync|periodic (needs --data-dir)")
+          ->capture_default_str();
   auto* sync_interval = app.add_option("--sync-interval-ms", o.sync_interval_ms, "Interval of periodic fdatasync")
                             ->capture_default_str()
                             ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{86400000}));
@@ -75,16 +66,8 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions* op
                "Run mantis-bench (the benchmark suite) with the arguments after `--`, then exit");
   app.add_option("bench-args", o.bench_args, "Arguments for mantis-bench (after `--`, with --benchmark-only)");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int status = app.exit(e);
-    return status == 0 ? 0 : 2;
-  }
-  auto usage_error = [](const char* message) {
-    std::fprintf(stderr, "mantis-server: %s\n", message);
-    return 2;
-  };
+  if (const std::optional<int> status = mantis::tools::parse_command_line(app, argc, argv)) return status;
+  auto usage_error = [&app](const char* message) { return mantis::tools::usage_error(app, message); };
   if (!o.benchmark_only && !o.bench_args.empty()) {
     return usage_error("unexpected arguments (only --benchmark-only takes arguments after `--`)");
   }

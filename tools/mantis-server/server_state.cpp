@@ -1,54 +1,37 @@
 #include "server_state.hpp"
 
-#include <string_view>
-
 namespace mantis::server {
 
-namespace {
-
-struct Metric {
-  std::string_view name;  // without the "mantis_server_" prefix
-  std::uint64_t value;
-  std::string_view help;
-  bool counter;
-};
-
-std::vector<Metric> metrics(const ServerState& state) {
+std::vector<mantis::Metric> server_metrics(const ServerState& state) {
+  using enum mantis::Metric::Type;
   const auto uptime =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - state.started);
   auto load = [](const std::atomic<std::uint64_t>& counter) { return counter.load(std::memory_order_relaxed); };
   return {
-      {"connected_clients", load(state.connected_clients), "Redis-protocol connections open now.", false},
-      {"connections_total", load(state.total_connections), "Redis-protocol connections accepted.", true},
-      {"rejected_connections_total", load(state.rejected_connections), "Connections refused by --max-clients.", true},
-      {"commands_total", state.commands_processed(), "Redis-protocol requests executed.", true},
-      {"protocol_errors_total", load(state.protocol_errors), "Connections closed after a protocol error.", true},
-      {"idle_timeouts_total", load(state.idle_timeouts), "Connections closed by --idle-timeout-ms.", true},
-      {"http_requests_total", load(state.http_requests), "HTTP requests received.", true},
-      {"uptime_seconds", static_cast<std::uint64_t>(uptime.count()), "Seconds since the server started.", false},
+      {"mantis_server_connected_clients", "server.connected_clients", "Redis-protocol connections open now.", kGauge,
+       load(state.connected_clients)},
+      {"mantis_server_connections_total", "server.connections_total", "Redis-protocol connections accepted.", kCounter,
+       load(state.total_connections)},
+      {"mantis_server_rejected_connections_total", "server.rejected_connections_total",
+       "Connections refused by --max-clients.", kCounter, load(state.rejected_connections)},
+      {"mantis_server_commands_total", "server.commands_total", "Redis-protocol requests executed.", kCounter,
+       state.commands_processed()},
+      {"mantis_server_protocol_errors_total", "server.protocol_errors_total",
+       "Connections closed after a protocol error.", kCounter, load(state.protocol_errors)},
+      {"mantis_server_idle_timeouts_total", "server.idle_timeouts_total", "Connections closed by --idle-timeout-ms.",
+       kCounter, load(state.idle_timeouts)},
+      {"mantis_server_http_requests_total", "server.http_requests_total", "HTTP requests received.", kCounter,
+       load(state.http_requests)},
+      {"mantis_server_uptime_seconds", "server.uptime_seconds", "Seconds since the server started.", kGauge,
+       static_cast<std::uint64_t>(uptime.count())},
   };
 }
 
-}  // namespace
-
-std::string server_metrics_prometheus(const ServerState& state) {
-  std::string out;
-  for (const Metric& m : metrics(state)) {
-    const std::string name = "mantis_server_" + std::string(m.name);
-    out += "# HELP " + name + ' ' + std::string(m.help) + '\n';
-    out += "# TYPE " + name + (m.counter ? " counter\n" : " gauge\n");
-    out += name + ' ' + std::to_string(m.value) + '\n';
-  }
-  return out;
-}
-
-std::string server_metrics_json(const ServerState& state) {
-  std::string out = "{";
-  for (const Metric& m : metrics(state)) {
-    if (out.size() > 1) out += ',';
-    out += '"' + std::string(m.name) + "\":" + std::to_string(m.value);
-  }
-  return out + '}';
+std::vector<mantis::Metric> all_metrics(const ServerState& state) {
+  std::vector<mantis::Metric> metrics = state.engine.stats().metrics();
+  const std::vector<mantis::Metric> own = server_metrics(state);
+  metrics.insert(metrics.end(), own.begin(), own.end());
+  return metrics;
 }
 
 }  // namespace mantis::server

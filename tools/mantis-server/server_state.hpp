@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <mantis/engine.hpp>
+#include <mantis/stats.hpp>
 
 #include "scan_cursors.hpp"
 
@@ -56,9 +57,9 @@ struct ServerState {
   std::string durability;
 };
 
-// The server's own counters as Prometheus text (mantis_server_*), appended after the engine's.
-std::string server_metrics_prometheus(const ServerState& state);
-// The server's own counters as one JSON object ({"connected_clients":..,...}).
-std::string server_metrics_json(const ServerState& state);
+// The server's own counters (mantis_server_*; in JSON, the members of object "server").
+std::vector<mantis::Metric> server_metrics(const ServerState& state);
+// The engine's metrics, then the server's: what /api/v1/stats and /metrics render.
+std::vector<mantis::Metric> all_metrics(const ServerState& state);
 
 }  // namespace mantis::server

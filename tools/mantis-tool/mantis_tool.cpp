@@ -4,52 +4,32 @@
 // the directory's lock (a directory held by a running engine gives Busy), recovers it the same way
 // (a torn log tail left by a crash is truncated, as any open would), and repairs nothing silently.
 // Errors print the Status text on stderr; exit status 0 success, 1 error, 2 bad usage.
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
+#include <array>
+#include <chrono>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include <mantis/engine.hpp>
 
+#include "cli.hpp"
+#include "durability.hpp"
 #include "tool_commands.hpp"
 
-namespace fs = std::filesystem;
 using mantis::Engine;
 using mantis::Options;
 using mantis::Status;
-using mantis::WriteBatch;
 using mantis::WriteOptions;
 
 namespace {
 
-constexpr int kExitUsage = 2;
-
-constexpr const char* kHelp = R"(usage: mantis-tool COMMAND DIR [ARGS] [OPTIONS]
-
-Commands (DIR must hold a database, except for load, which creates it if missing):
-  stats DIR                     the engine's statistics as JSON, with size() and the directory's files
-  verify DIR                    open the database, iterate every key and read every value; prints
-                                "ok: N keys, B bytes" and exits 0 if everything is readable, else
-                                prints the error (Corruption names the file and offset) and exits 1
-  dump DIR [--prefix P]         every live key (or those starting with P) in key order, one line each
-  load DIR                      read dump lines from stdin and write them, in batches of 1000
-  checkpoint DIR                write a snapshot now
-  get DIR KEY                   print KEY's value as raw bytes, then a newline (NotFound: exit 1)
-  put DIR KEY VALUE [--ttl MS]  set KEY to VALUE, optionally expiring in MS milliseconds
-  del DIR KEY                   remove KEY (no error if absent)
-
-Options:
-  --durability none|async|sync|periodic   how the engine is opened (default async); put, del and
-                                load then sync the log before they exit (with none: checkpoint)
-  --                            end of options (for keys or values that start with "--")
-  -h, --help                    this text
-
-Keys and values on the command line are raw strings. The dump format, which load reads back exactly:
+constexpr const char* kFooter = R"(
+Keys and values on the command line are raw strings; put `--` before one that starts with "-".
+The dump format, which load reads back exactly:
   <key> TAB <value> TAB <ttl> LF
 key and value are escaped: bytes 0x20..0x7e stand for themselves except the backslash, written \\;
 every other byte (TAB, LF, CR, NUL, 0x7f, 0x80..0xff) is \xNN with two lowercase hex digits. ttl is
@@ -57,87 +37,72 @@ the time to live left when the dump was taken, in milliseconds, or - for none; l
 the moment it loads. An empty key or value is an empty field. load stops at the first malformed line
 (naming it): every line before it is written, nothing after it.
 
-Exit status: 0 success, 1 error (the Status text is on stderr), 2 bad usage.
-)";
-
-[[noreturn]] void usage(const std::string& message) {
-  std::fprintf(stderr, "mantis-tool: %s\n(try mantis-tool --help)\n", message.c_str());
-  std::exit(kExitUsage);
-}
+Exit status: 0 success, 1 error (the Status text is on stderr), 2 bad usage.)";
 
 struct Command {
   std::string name;
-  std::vector<std::string> positional;  // after the command name: DIR, then the command's arguments
+  std::vector<std::string> positional;  // DIR, then the command's arguments
   std::optional<std::string> prefix;
   std::optional<long long> ttl_ms;
   mantis::Durability durability = mantis::Durability::kAsync;
 };
 
-Command parse(int argc, char** argv) {
-  Command command;
-  bool options_done = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(arg + " needs a value");
-      return argv[++i];
-    };
-    if (!options_done && (arg == "-h" || arg == "--help")) {
-      std::fputs(kHelp, stdout);
-      std::exit(0);
-    } else if (!options_done && arg == "--") {
-      options_done = true;
-    } else if (!options_done && arg == "--prefix") {
-      command.prefix = value();
-    } else if (!options_done && arg == "--ttl") {
-      const std::string text = value();
-      char* end = nullptr;
-      const long long ms = std::strtoll(text.c_str(), &end, 10);
-      if (text.empty() || *end != '\0' || ms <= 0)
-        usage("--ttl needs a positive number of milliseconds, got '" + text + "'");
-      command.ttl_ms = ms;
-    } else if (!options_done && arg == "--durability") {
-      const std::string mode = value();
-      if (mode == "none")
-        command.durability = mantis::Durability::kNone;
-      else if (mode == "async")
-        command.durability = mantis::Durability::kAsync;
-      else if (mode == "sync")
-        command.durability = mantis::Durability::kSync;
-      else if (mode == "periodic")
-        command.durability = mantis::Durability::kPeriodic;
-      else
-        usage("--durability must be none, async, sync or periodic, not '" + mode + "'");
-    } else if (!options_done && arg.size() > 2 && arg.compare(0, 2, "--") == 0) {
-      usage("unknown option '" + arg + "'");
-    } else if (command.name.empty()) {
-      command.name = arg;
-    } else {
-      command.positional.push_back(arg);
-    }
-  }
-  if (command.name.empty()) usage("no command");
+// Parses argv into *command; nullopt to go on, else the exit status (the text already printed).
+std::optional<int> parse(int argc, char** argv, Command* command) {
+  CLI::App app{"mantis-tool: inspect and edit a mantis data directory.", "mantis-tool"};
+  app.footer(kFooter);
+  app.require_subcommand(0, 1);  // at most one command: later words that name one are its arguments
+  app.fallthrough();             // --durability may follow the command's arguments
+  std::string durability = "async";
+  mantis::tools::add_durability_option(
+      app, &durability,
+      "How the engine is opened; put, del and load then sync the log before they exit (with none: checkpoint)")
+      ->capture_default_str();
   struct Shape {
     const char* name;
-    std::size_t arguments;  // after DIR
-    bool prefix, ttl;
+    const char* help;
+    std::vector<const char*> arguments;  // after DIR
   };
-  static constexpr Shape kShapes[] = {
-      {"stats", 0, false, false},      {"verify", 0, false, false}, {"dump", 0, true, false}, {"load", 0, false, false},
-      {"checkpoint", 0, false, false}, {"get", 1, false, false},    {"put", 2, false, true},  {"del", 1, false, false}};
-  for (const Shape& shape : kShapes) {
-    if (command.name != shape.name) continue;
-    if (command.positional.empty()) usage(command.name + " needs a data directory");
-    if (command.positional.size() != shape.arguments + 1) {
-      usage(command.name + " takes " + std::to_string(shape.arguments) + " argument(s) after DIR, got " +
-            std::to_string(command.positional.size() - 1));
+  std::array<std::string, 3> slots;  // DIR and up to two arguments, of the one command given
+  const Shape shapes[] = {
+      {"stats", "The engine's statistics as JSON, with size() and the directory's files", {}},
+      {"verify",
+       "Open the database, iterate every key and read every value; prints \"ok: N keys, B bytes\" and exits 0 if "
+       "everything is readable, else prints the error (Corruption names the file and offset) and exits 1",
+       {}},
+      {"dump", "Every live key (or those starting with --prefix) in key order, one line each", {}},
+      {"load", "Read dump lines from stdin and write them, in batches of 1000 (creates DIR if missing)", {}},
+      {"checkpoint", "Write a snapshot now", {}},
+      {"get", "Print KEY's value as raw bytes, then a newline (NotFound: exit 1)", {"KEY"}},
+      {"put", "Set KEY to VALUE, optionally expiring in --ttl milliseconds", {"KEY", "VALUE"}},
+      {"del", "Remove KEY (no error if absent)", {"KEY"}},
+  };
+  for (const Shape& shape : shapes) {
+    CLI::App* sub = app.add_subcommand(shape.name, shape.help);
+    sub->add_option("DIR", slots[0], "The data directory")->required();
+    for (std::size_t k = 0; k < shape.arguments.size(); ++k) {
+      sub->add_option(shape.arguments[k], slots[k + 1])->required();
     }
-    if (command.prefix && !shape.prefix) usage("--prefix applies to dump only");
-    if (command.ttl_ms && !shape.ttl) usage("--ttl applies to put only");
-    if (command.positional[0].empty()) usage("DIR must not be empty");
-    return command;
+    if (std::string_view(shape.name) == "dump") {
+      sub->add_option("--prefix", command->prefix, "Only the keys that start with P")->type_name("P");
+    }
+    if (std::string_view(shape.name) == "put") {
+      sub->add_option("--ttl", command->ttl_ms, "Expire the key in MS milliseconds")
+          ->type_name("MS")
+          ->check(CLI::PositiveNumber);
+    }
+    sub->callback([command, sub, &slots, count = shape.arguments.size() + 1] {
+      command->name = sub->get_name();
+      command->positional.assign(slots.begin(), slots.begin() + static_cast<std::ptrdiff_t>(count));
+    });
   }
-  usage("unknown command '" + command.name + "'");
+  if (const std::optional<int> status = mantis::tools::parse_command_line(app, argc, argv)) return status;
+  if (command->name.empty()) {
+    return mantis::tools::usage_error(app, "no command (stats, verify, dump, load, checkpoint, get, put or del)");
+  }
+  if (command->positional[0].empty()) return mantis::tools::usage_error(app, "DIR must not be empty");
+  command->durability = mantis::tools::parse_durability(durability).value_or(mantis::Durability::kAsync);
+  return std::nullopt;
 }
 
 int fail(const Status& s) { return mantis::tool::fail(s, mantis::tool::Streams{}); }
@@ -189,4 +154,8 @@ int run(const Command& command) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return run(parse(argc, argv)); }
+int main(int argc, char** argv) {
+  Command command;
+  if (const std::optional<int> status = parse(argc, argv, &command)) return *status;
+  return run(command);
+}

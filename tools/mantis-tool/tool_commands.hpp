@@ -1,27 +1,15 @@
 // The bodies of mantis-tool's commands, over an open Engine and three streams, so that tests can run
 // them in-process (tests/mantis_tool_test.cpp) as well as through the executable (tool_test.sh).
 // Each returns the exit status: 0 success, 1 error (the Status text written to `err`).
-// Opening the directory and making writes durable is mantis_tool.cpp's part.
+// Opening the directory, parsing the command line and making writes durable is mantis_tool.cpp's part.
 #pragma once
 
-#include <sys/types.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <chrono>
-#include <cstdint>
+#include <cstddef>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <optional>
-#include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 #include <mantis/engine.hpp>
-
-#include "dump_format.hpp"
 
 namespace mantis::tool {
 
@@ -34,158 +22,24 @@ struct Streams {
   std::FILE* err = stderr;
 };
 
-inline int fail(const Status& s, const Streams& io) {
-  std::fprintf(io.err, "%s\n", s.to_string().c_str());
-  return kExitError;
-}
-
-inline int write_out(std::string_view bytes, const Streams& io) {
-  if (std::fwrite(bytes.data(), 1, bytes.size(), io.out) != bytes.size() || std::fflush(io.out) != 0) {
-    return fail(Status::io_error("stdout: write failed"), io);
-  }
-  return 0;
-}
-
-inline std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
-}
+// Writes the Status text to io.err; returns kExitError.
+int fail(const Status& s, const Streams& io);
 
 // One JSON object: the directory, size(), the engine's Stats and the directory's files with sizes.
-inline int stats(Engine& engine, const std::filesystem::path& dir, const Streams& io) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  std::vector<std::pair<std::string, std::uintmax_t>> listing;
-  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    const std::uintmax_t size = it->file_size(ec);
-    if (ec) break;
-    listing.emplace_back(fs::relative(it->path(), dir).string(), size);
-  }
-  if (ec) return fail(Status::io_error(dir.string() + ": listing the directory: " + ec.message()), io);
-  std::sort(listing.begin(), listing.end());
-  std::string files = "[";
-  std::uintmax_t total = 0;
-  for (const auto& [name, size] : listing) {
-    if (files.size() > 1) files += ",";
-    files += "{\"name\":" + json_string(name) + ",\"bytes\":" + std::to_string(size) + "}";
-    total += size;
-  }
-  files += "]";
-  return write_out("{\"dir\":" + json_string(dir.string()) + ",\"size\":" + std::to_string(engine.size()) +
-                       ",\"engine\":" + engine.stats().to_json() + ",\"files\":" + files +
-                       ",\"file_bytes\":" + std::to_string(total) + "}\n",
-                   io);
-}
+int stats(Engine& engine, const std::filesystem::path& dir, const Streams& io);
 
 // Iterates every key and reads every value a second way (a point read must agree with the iterator,
 // or find the key expired meanwhile). Prints "ok: N keys, B bytes of keys and values".
-inline int verify(Engine& engine, const Streams& io) {
-  std::uint64_t keys = 0;
-  std::uint64_t bytes = 0;
-  std::string value;
-  auto it = engine.new_iterator();
-  for (it->seek_to_first(); it->valid(); it->next()) {
-    ++keys;
-    bytes += it->key().size() + it->value().size();
-    const Status s = engine.get(it->key(), &value);
-    if (s.is_not_found()) continue;
-    if (!s.ok()) return fail(s, io);
-    if (value != it->value()) {
-      return fail(
-          Status::corruption("key '" + escape(it->key()) + "': the iterator and a point read return different values"),
-          io);
-    }
-  }
-  if (!it->status().ok()) return fail(it->status(), io);
-  return write_out("ok: " + std::to_string(keys) + " keys, " + std::to_string(bytes) + " bytes of keys and values\n",
-                   io);
-}
+int verify(Engine& engine, const Streams& io);
 
 // Every live key starting with `prefix`, in key order, one dump line each (dump_format.hpp).
-inline int dump(Engine& engine, std::string_view prefix, const Streams& io) {
-  auto it = engine.new_iterator();
-  std::string out;
-  for (it->seek(prefix); it->valid() && it->key().substr(0, prefix.size()) == prefix; it->next()) {
-    std::optional<std::chrono::milliseconds> remaining;
-    const Status s = engine.ttl(it->key(), &remaining);
-    if (s.is_not_found()) continue;  // expired since the iterator saw it
-    if (!s.ok()) return fail(s, io);
-    out += format_line(it->key(), it->value(), remaining);
-    if (out.size() >= (1u << 16)) {
-      if (write_out(out, io) != 0) return kExitError;
-      out.clear();
-    }
-  }
-  if (!it->status().ok()) return fail(it->status(), io);
-  return write_out(out, io);
-}
+int dump(Engine& engine, std::string_view prefix, const Streams& io);
 
 // Reads dump lines from io.in and writes them in batches of kLoadBatch. Stops at the first malformed
 // line, naming it: every line before it is written, nothing after. Prints "loaded N keys".
-inline int load(Engine& engine, const Streams& io) {
-  WriteBatch batch;
-  std::uint64_t loaded = 0;
-  std::uint64_t line_number = 0;
-  DumpEntry entry;
-  auto flush = [&]() -> Status {
-    if (batch.count() == 0) return Status::ok_status();
-    Status s = engine.write(batch);
-    if (s.ok()) loaded += batch.count();
-    batch.clear();
-    return s;
-  };
-  char* buffer = nullptr;
-  std::size_t capacity = 0;
-  struct FreeBuffer {
-    char*& buffer;
-    ~FreeBuffer() { std::free(buffer); }
-  } free_buffer{buffer};
-  for (;;) {
-    errno = 0;
-    const ssize_t length = ::getline(&buffer, &capacity, io.in);
-    if (length < 0) {
-      if (errno != 0 && std::ferror(io.in)) return fail(Status::io_error("stdin: read failed"), io);
-      break;
-    }
-    ++line_number;
-    std::string_view line(buffer, static_cast<std::size_t>(length));
-    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
-    if (auto why = parse_line(line, &entry)) {
-      const Status written = flush();
-      if (!written.ok()) return fail(written, io);
-      std::fprintf(io.err, "mantis-tool load: stdin line %llu: %s; the %llu keys before it were loaded\n",
-                   static_cast<unsigned long long>(line_number), why->c_str(), static_cast<unsigned long long>(loaded));
-      return kExitError;
-    }
-    batch.put(entry.key, entry.value, entry.ttl.value_or(std::chrono::milliseconds(0)));
-    if (batch.count() >= kLoadBatch) {
-      if (Status s = flush(); !s.ok()) return fail(s, io);
-    }
-  }
-  if (Status s = flush(); !s.ok()) return fail(s, io);
-  return write_out("loaded " + std::to_string(loaded) + " keys\n", io);
-}
+int load(Engine& engine, const Streams& io);
 
 // The raw value, then a newline.
-inline int get(Engine& engine, std::string_view key, const Streams& io) {
-  std::string value;
-  if (Status s = engine.get(key, &value); !s.ok()) return fail(s, io);
-  value += '\n';
-  return write_out(value, io);
-}
+int get(Engine& engine, std::string_view key, const Streams& io);
 
 }  // namespace mantis::tool
