@@ -19,7 +19,9 @@
 // libcds: attaching a thread only registers it with the garbage collectors constructed by then.
 #pragma once
 
+#include <charconv>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -62,6 +64,17 @@ class KvTarget {
   virtual bool supports_scan() const = 0;
   // False when an overwrite briefly removes the key (readers may then miss it).
   virtual bool atomic_overwrite() const = 0;
+
+  // Atomic read-modify-writes, where the target has them (supports_conditional()).
+  // Reads the key's value into *scratch, then writes `value` only if nobody wrote the key in between,
+  // reading again until it does. False on an error.
+  virtual bool compare_and_set(std::string_view /*key*/, std::string_view /*value*/, std::string* /*scratch*/) {
+    return false;
+  }
+  // Adds delta to the key's decimal counter (an absent key counts as 0), as Redis's INCRBY. False on
+  // an error.
+  virtual bool increment(std::string_view /*key*/, std::int64_t /*delta*/) { return false; }
+  virtual bool supports_conditional() const { return false; }
 };
 
 // libcds runtime for the cds peer: cds::Initialize() and the DHP singleton, built once per process
@@ -115,6 +128,19 @@ class MantisTarget final : public KvTarget {
   }
   bool supports_scan() const override { return true; }
   bool atomic_overwrite() const override { return true; }
+  bool compare_and_set(std::string_view key, std::string_view value, std::string* scratch) override {
+    for (;;) {
+      Version version = 0;
+      Status status = engine_->get(key, scratch, &version);
+      if (!status.ok() && !status.is_not_found()) return false;
+      status = engine_->put_if_version(key, status.ok() ? version : 0, value);
+      if (!status.is_condition_failed()) return status.ok();
+    }
+  }
+  bool increment(std::string_view key, std::int64_t delta) override {
+    return engine_->increment(key, delta, nullptr).ok();
+  }
+  bool supports_conditional() const override { return true; }
 
  private:
   const Options options_;
@@ -148,6 +174,29 @@ class StdMapTarget final : public KvTarget {
   }
   bool supports_scan() const override { return true; }
   bool atomic_overwrite() const override { return true; }
+  // One exclusive section each: the read and the write cannot be separated by another writer.
+  bool compare_and_set(std::string_view key, std::string_view value, std::string* scratch) override {
+    std::unique_lock lock(mutex_);
+    auto it = map_.find(key);
+    if (it == map_.end()) {
+      map_.emplace(key, value);
+    } else {
+      scratch->assign(it->second);
+      it->second.assign(value);
+    }
+    return true;
+  }
+  bool increment(std::string_view key, std::int64_t delta) override {
+    std::unique_lock lock(mutex_);
+    auto it = map_.find(key);
+    if (it == map_.end()) it = map_.emplace(key, "0").first;
+    std::int64_t current = 0;
+    const auto parsed = std::from_chars(it->second.data(), it->second.data() + it->second.size(), current);
+    if (parsed.ec != std::errc() || __builtin_add_overflow(current, delta, &current)) return false;
+    it->second = std::to_string(current);
+    return true;
+  }
+  bool supports_conditional() const override { return true; }
 
  private:
   std::shared_mutex mutex_;

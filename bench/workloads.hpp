@@ -50,6 +50,8 @@ enum class Workload {
   kYcsbB,
   kYcsbC,
   kYcsbE,
+  kCompareAndSet,
+  kIncrement,
   kRecovery,
 };
 
@@ -74,6 +76,10 @@ inline constexpr std::array kWorkloads = {
     WorkloadInfo{Workload::kYcsbB, "ycsb_b", "YCSB B: 95% read / 5% update, Zipf 0.99"},
     WorkloadInfo{Workload::kYcsbC, "ycsb_c", "YCSB C: 100% read, Zipf 0.99"},
     WorkloadInfo{Workload::kYcsbE, "ycsb_e", "YCSB E: 95% scan of 1-100 keys / 5% insert, Zipf 0.99"},
+    WorkloadInfo{Workload::kCompareAndSet, "cas",
+                 "read-modify-write: get with the version, then compare-and-set, uniform (peers that have it)"},
+    WorkloadInfo{Workload::kIncrement, "increment",
+                 "increment a decimal counter, uniform over keys/16 counters of their own (peers that have it)"},
     WorkloadInfo{Workload::kRecovery, "recovery",
                  "with --dir: reopen from the log, checkpoint, reopen from the snapshot"},
 };
@@ -366,6 +372,30 @@ inline Measurement run_timed_phase(KvTarget& target, Workload workload, int thre
             const bool running = worker.timed([&] { lookup = target.get(key, &worker.read_buf); });
             account_read(lookup, key, value_size, false, worker);
             if (!running) break;
+          }
+        },
+        context.progress);
+  }
+  if (workload == Workload::kCompareAndSet || workload == Workload::kIncrement) {
+    // Counters live in keys of their own ("#" + a loaded key), so the loaded values stay checkable.
+    const std::uint64_t counters = std::max<std::uint64_t>(loaded / 16, 1);
+    return run_workers(
+        threads, context.seconds, context.timing, attach, detach,
+        [&](Worker& worker) {
+          std::string counter_key;
+          for (bool running = true; running;) {
+            if (workload == Workload::kCompareAndSet) {
+              const std::string_view key = context.keys.key(worker.random.below(loaded));
+              fill_value(key, value_size, &worker.value);
+              running = worker.timed([&] {
+                if (!target.compare_and_set(key, worker.value, &worker.read_buf)) ++worker.errors;
+              });
+            } else {
+              counter_key.assign("#").append(context.keys.key(worker.random.below(counters)));
+              running = worker.timed([&] {
+                if (!target.increment(counter_key, 1)) ++worker.errors;
+              });
+            }
           }
         },
         context.progress);

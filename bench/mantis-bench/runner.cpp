@@ -62,9 +62,9 @@ std::string load_average() {
 
 // The time-bounded phases run on each loaded store, in this order (ycsb_e last: it inserts keys).
 // seq_read runs apart, on the store seq_write loaded in ascending order.
-constexpr Workload kTimedOrder[] = {Workload::kRandRead, Workload::kRandWrite, Workload::kHighThroughput,
-                                    Workload::kYcsbC,    Workload::kYcsbB,     Workload::kYcsbA,
-                                    Workload::kYcsbE};
+constexpr Workload kTimedOrder[] = {Workload::kRandRead,  Workload::kRandWrite,      Workload::kCompareAndSet,
+                                    Workload::kIncrement, Workload::kHighThroughput, Workload::kYcsbC,
+                                    Workload::kYcsbB,     Workload::kYcsbA,          Workload::kYcsbE};
 
 class Bench {
  public:
@@ -212,6 +212,10 @@ class Bench {
       if (!config_.runs(workload)) continue;
       progress_.begin(impl, workload_name(workload), threads);
       if (workload == Workload::kYcsbE && !target->supports_scan()) continue;
+      if ((workload == Workload::kCompareAndSet || workload == Workload::kIncrement) &&
+          !target->supports_conditional()) {
+        continue;
+      }
       record(impl, workload_name(workload), threads, run_timed_phase(*target, workload, threads, phase));
     }
     // concurrent comes last: it runs on the keys loaded (and written) by the first group.

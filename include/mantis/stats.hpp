@@ -25,9 +25,9 @@ struct Metric {
 
 // One JSON object with every metric at its json_path, in order; the metrics of one object (the same
 // text before the '.') must be adjacent. {"keys":1,...,"cache":{"capacity":0,...}}.
-std::string metrics_to_json(const std::vector<Metric>& metrics);
+MANTIS_EXPORT std::string metrics_to_json(const std::vector<Metric>& metrics);
 // Prometheus text exposition format: HELP, TYPE and the sample of each metric, in order.
-std::string metrics_to_prometheus(const std::vector<Metric>& metrics);
+MANTIS_EXPORT std::string metrics_to_prometheus(const std::vector<Metric>& metrics);
 
 // Counters are monotonic over the engine's lifetime; gauges (keys, bytes, cache charge and entries)
 // are approximate while writers are active. Intentionally copyable.

@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -11,6 +13,8 @@
 #include <httplib.h>
 
 #include <mantis/engine.hpp>
+
+#include "json.hpp"
 
 namespace mantis::server {
 
@@ -70,6 +74,30 @@ struct HttpApi::Impl {
     });
     server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       res.set_content(mantis::metrics_to_prometheus(all_metrics(state)), "text/plain; version=0.0.4; charset=utf-8");
+    });
+    // A backup under --backup-dir, named by the client (letters, digits, '.', '_', '-'; not "." or
+    // ".."), so a client can never name a path outside that directory.
+    server.Post("/api/v1/backup", [this](const httplib::Request& req, httplib::Response& res) {
+      if (state.backup_dir.empty()) {
+        res.status = 403;
+        res.set_content("backups are off: start mantis-server with --backup-dir DIR\n", "text/plain");
+        return;
+      }
+      const std::string name = req.get_param_value("name");
+      const bool valid = !name.empty() && name.size() <= 128 && name != "." && name != ".." &&
+                         std::all_of(name.begin(), name.end(), [](char c) {
+                           return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+                         });
+      if (!valid) {
+        res.status = 400;
+        res.set_content("name must be 1 to 128 letters, digits, '.', '_' or '-' (not . or ..)\n", "text/plain");
+        return;
+      }
+      const std::string path = state.backup_dir + "/" + name;
+      const Status s = state.engine.backup(path);
+      if (!s.ok()) return reply_status(s, res);
+      res.status = 201;
+      res.set_content("{\"backup\":" + tools::json_quote(path) + "}\n", "application/json");
     });
     server.Get(kKeyPath, [this](const httplib::Request& req, httplib::Response& res) {
       std::string value;

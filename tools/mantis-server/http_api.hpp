@@ -7,6 +7,9 @@
 //   PUT    /api/v1/kv/{key}      204; the body is the value; ?ttl_ms=N sets a time to live (N >= 0,
 //                                0 = none); a bad ttl_ms or an oversized key or value is 400
 //   DELETE /api/v1/kv/{key}      204 if the key existed, 404 if not
+//   POST   /api/v1/backup?name=N 201 {"backup":"<--backup-dir>/N"}: Engine::backup there; 403 without
+//                                --backup-dir, 400 for a bad name or a non-empty target, 500 (NotSupported) for an
+//                                engine that cannot (memory-only, durability none)
 //
 // {key} is percent-decoded, so any bytes can be named (%00, %2F, ...). DELETE's answer comes from the
 // erase itself (one atomic engine call). Thread-safe.

@@ -35,6 +35,7 @@ int run(const mantis::server::ServerOptions& options) {
   state.bind_address = options.bind;
   state.max_clients = options.max_clients;
   state.data_dir = options.data_dir;
+  state.backup_dir = options.backup_dir;
   state.durability = options.data_dir.empty() ? "memory" : options.durability;
 
   RespServerOptions resp_options;

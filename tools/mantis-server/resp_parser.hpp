@@ -71,11 +71,11 @@ class RespParser {
 
   RespLimits limits_;
   State state_ = State::kStart;
-  std::size_t start_ = 0;          // first byte of the current request (after skipped empty ones)
-  std::size_t pos_ = 0;            // next unparsed byte
-  std::size_t inline_scanned_ = 0; // bytes of an inline line already searched for its '\n'
-  std::size_t arity_ = 0;          // arguments the multibulk announced
-  std::size_t bulk_length_ = 0;    // length of the bulk string being read
+  std::size_t start_ = 0;           // first byte of the current request (after skipped empty ones)
+  std::size_t pos_ = 0;             // next unparsed byte
+  std::size_t inline_scanned_ = 0;  // bytes of an inline line already searched for its '\n'
+  std::size_t arity_ = 0;           // arguments the multibulk announced
+  std::size_t bulk_length_ = 0;     // length of the bulk string being read
   std::vector<std::pair<std::size_t, std::size_t>> spans_;  // offset, length of each argument
   std::vector<std::string_view> args_;
   std::size_t consumed_ = 0;

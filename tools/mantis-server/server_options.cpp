@@ -25,9 +25,11 @@ mantis::Options ServerOptions::engine_options() const {
 std::optional<int> parse_server_options(int argc, char** argv, ServerOptions* options) {
   CLI::App app{
       "mantis-server: a mantis::Engine served over the Redis protocol (RESP2) and HTTP.\n"
-      "  RESP2: PING ECHO GET SET SETEX PSETEX DEL EXISTS MGET MSET EXPIRE PEXPIRE TTL PTTL PERSIST\n"
-      "         SCAN KEYS DBSIZE FLUSHDB FLUSHALL INFO COMMAND SELECT QUIT (pipelining, binary-safe)\n"
-      "  HTTP:  GET /api/v1/stats, GET /metrics, GET /health, GET|PUT|DELETE /api/v1/kv/{key}?ttl_ms=N\n"
+      "  RESP2: PING ECHO GET SET SETEX PSETEX SETNX GETSET GETDEL GETEX APPEND STRLEN INCR DECR INCRBY\n"
+      "         DECRBY DEL EXISTS MGET MSET EXPIRE PEXPIRE TTL PTTL PERSIST SCAN KEYS DBSIZE FLUSHDB\n"
+      "         FLUSHALL SAVE INFO COMMAND SELECT QUIT (pipelining, binary-safe)\n"
+      "  HTTP:  GET /api/v1/stats, GET /metrics, GET /health, GET|PUT|DELETE /api/v1/kv/{key}?ttl_ms=N,\n"
+      "         POST /api/v1/backup?name=NAME (with --backup-dir)\n"
       "Stops cleanly on SIGTERM or SIGINT.",
       "mantis-server"};
   app.set_version_flag("--version", MANTIS_SERVER_VERSION);
@@ -42,6 +44,8 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions* op
   auto* durability =
       mantis::tools::add_durability_option(app, &o.durability, "none|async|sync|periodic (needs --data-dir)")
           ->capture_default_str();
+  app.add_option("--backup-dir", o.backup_dir,
+                 "Directory under which POST /api/v1/backup?name=NAME writes backups (default: none, refused)");
   auto* sync_interval = app.add_option("--sync-interval-ms", o.sync_interval_ms, "Interval of periodic fdatasync")
                             ->capture_default_str()
                             ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{86400000}));

@@ -17,6 +17,7 @@ struct ServerOptions {
   int resp_port = 6380;                   // RESP2; 0 = any free port (printed at start)
   std::string data_dir;                   // empty = memory only
   std::string durability = "async";       // none | async | sync | periodic (only with data_dir)
+  std::string backup_dir;                 // POST /api/v1/backup writes under it; empty = backups refused
   std::uint64_t sync_interval_ms = 1000;  // kPeriodic's fdatasync interval
   std::size_t cache_size = 0;             // bytes of the engine's cache tier; 0 (the engine's default) disables it
   unsigned workers = 0;                   // RESP threads; 0 = min(cores, 4)

@@ -54,6 +54,7 @@ struct ServerState {
   std::uint16_t http_port = 0;
   std::size_t max_clients = 0;
   std::string data_dir;
+  std::string backup_dir;  // empty: POST /api/v1/backup is refused
   std::string durability;
 };
 

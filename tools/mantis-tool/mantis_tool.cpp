@@ -73,6 +73,10 @@ std::optional<int> parse(int argc, char** argv, Command* command) {
       {"dump", "Every live key (or those starting with --prefix) in key order, one line each", {}},
       {"load", "Read dump lines from stdin and write them, in batches of 1000 (creates DIR if missing)", {}},
       {"checkpoint", "Write a snapshot now", {}},
+      {"backup", "Write a consistent copy of DIR into TARGET (new or empty); it opens as a data directory", {"TARGET"}},
+      {"restore",
+       "Copy the backup in DIR into the data directory TARGET (new or empty): a backup of the backup",
+       {"TARGET"}},
       {"get", "Print KEY's value as raw bytes, then a newline (NotFound: exit 1)", {"KEY"}},
       {"put", "Set KEY to VALUE, optionally expiring in --ttl milliseconds", {"KEY", "VALUE"}},
       {"del", "Remove KEY (no error if absent)", {"KEY"}},
@@ -98,7 +102,8 @@ std::optional<int> parse(int argc, char** argv, Command* command) {
   }
   if (const std::optional<int> status = mantis::tools::parse_command_line(app, argc, argv)) return status;
   if (command->name.empty()) {
-    return mantis::tools::usage_error(app, "no command (stats, verify, dump, load, checkpoint, get, put or del)");
+    return mantis::tools::usage_error(
+        app, "no command (stats, verify, dump, load, checkpoint, backup, restore, get, put or del)");
   }
   if (command->positional[0].empty()) return mantis::tools::usage_error(app, "DIR must not be empty");
   command->durability = mantis::tools::parse_durability(durability).value_or(mantis::Durability::kAsync);
@@ -135,6 +140,10 @@ int run(const Command& command) {
   if (name == "get") return tool::get(*engine, args[1], io);
   if (name == "checkpoint") {
     const Status s = engine->checkpoint();
+    return s.ok() ? 0 : fail(s);
+  }
+  if (name == "backup" || name == "restore") {
+    const Status s = engine->backup(args[1]);
     return s.ok() ? 0 : fail(s);
   }
   int status = 0;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tests mantis-tool end to end: put/get/del, dump and load round trips (escapes, TTLs, prefixes),
-# stats, verify, checkpoint, damage reported as Corruption, and the error cases (bad usage exits 2,
+# stats, verify, checkpoint, backup and restore, damage reported as Corruption, and the error cases (bad usage exits 2,
 # a missing database exits 1 and creates nothing, NotFound exits 1). Every check runs and reports;
 # the script exits 1 if any failed.
 #
@@ -182,6 +182,19 @@ expect "verify after checkpoint" 0 "$tool" verify "$db"
 expect "get after checkpoint" 0 "$tool" get "$db" bulk:004999
 check "the value survived" test "$out" == "$(printf '%0200d' 4999)"
 expect "stats after checkpoint" 0 "$tool" stats "$db"
+
+echo "== backup and restore"
+expect "backup" 0 "$tool" backup "$db" "$work/backup"
+expect "verify the backup" 0 "$tool" verify "$work/backup"
+check "the backup holds every key" contains "$out" "ok: 50"
+expect "backup into a non-empty directory exits 1" 1 "$tool" backup "$db" "$work/backup"
+check "it says InvalidArgument" contains "$err" "InvalidArgument"
+expect "backup without TARGET" 2 "$tool" backup "$db"
+expect "restore" 0 "$tool" restore "$work/backup" "$work/restored"
+expect "get from the restored copy" 0 "$tool" get "$work/restored" bulk:004999
+check "the restored value" test "$out" == "$(printf '%0200d' 4999)"
+expect "backup with --durability none exits 1 (no log)" 1 "$tool" backup "$db" "$work/none" --durability none
+check "it says NotSupported" contains "$err" "NotSupported"
 
 echo "== damage is reported, not repaired"
 largest=""
