@@ -23,6 +23,7 @@ using mantis::Engine;
 using mantis::Options;
 using mantis::Status;
 using mantis::WriteBatch;
+using mantis::test::contents_of;
 using mantis::test::durable_options;
 using mantis::test::open_engine;
 using mantis::test::TempDir;
@@ -30,18 +31,6 @@ using mantis::test::TempDir;
 namespace {
 
 using Contents = std::map<std::string, std::string>;
-
-Contents contents_of(const Engine& engine) {
-  Contents contents;
-  REQUIRE(engine
-              .scan("", "",
-                    [&](std::string_view key, std::string_view value) {
-                      contents.emplace(key, value);
-                      return true;
-                    })
-              .ok());
-  return contents;
-}
 
 std::string account(int i) { return "account/" + std::to_string(i); }
 

@@ -44,6 +44,7 @@ using mantis::Options;
 using mantis::Status;
 using mantis::WriteBatch;
 using mantis::WriteOptions;
+using mantis::test::contents_of;
 using mantis::test::durable_options;
 using mantis::test::open_engine;
 using mantis::test::printable;
@@ -95,19 +96,6 @@ const char* durability_name(Durability durability) {
 void require_ok(const Status& s) {
   INFO(s.to_string());
   REQUIRE(s.ok());
-}
-
-// Every live key and value, through an iterator (which must end without error).
-Contents contents_of(const Engine& engine) {
-  Contents out;
-  auto it = engine.new_iterator();
-  for (it->seek_to_first(); it->valid(); it->next()) {
-    const bool inserted = out.emplace(std::string(it->key()), std::string(it->value())).second;
-    INFO("iterator returned key '" << printable(it->key()) << "' twice");
-    REQUIRE(inserted);
-  }
-  require_ok(it->status());
-  return out;
 }
 
 // The engine holds exactly `expected`: by iteration and by point reads.

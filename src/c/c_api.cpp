@@ -302,6 +302,16 @@ uint8_t conditional(mantis_t* db, const char* what, const char* key, std::size_t
   return wrote ? 1 : 0;
 }
 
+// conditional() for the puts: the value's bytes are checked too, and put(engine, key, value) writes.
+template <class Put>
+uint8_t conditional_put(mantis_t* db, const char* what, const char* key, std::size_t keylen, const char* val,
+                        std::size_t vallen, char** errptr, Put&& put) noexcept {
+  return conditional(db, what, key, keylen, errptr, [&](mantis::Engine& engine, std::string_view k) -> Status {
+    if (Status s = check_bytes(what, "value", val, vallen); !s.ok()) return s;
+    return put(engine, k, bytes(val, vallen));
+  });
+}
+
 // Copies a pinned or stored value out for mantis_get and friends: NULL on NotFound.
 template <class Source>
 char* get_copy(Source* handle, const char* what, const char* key, std::size_t keylen, std::size_t* vallen,
@@ -620,29 +630,26 @@ char* mantis_get_version(mantis_t* db, const char* key, size_t keylen, size_t* v
 
 uint8_t mantis_put_if_absent(mantis_t* db, const mantis_writeoptions_t* options, const char* key, size_t keylen,
                              const char* val, size_t vallen, char** errptr) {
-  static constexpr const char* kWhat = "mantis_put_if_absent";
-  return conditional(db, kWhat, key, keylen, errptr, [&](mantis::Engine& engine, std::string_view k) -> Status {
-    if (Status s = check_bytes(kWhat, "value", val, vallen); !s.ok()) return s;
-    return engine.put_if_absent(k, bytes(val, vallen), write_options(options));
-  });
+  return conditional_put(db, "mantis_put_if_absent", key, keylen, val, vallen, errptr,
+                         [&](mantis::Engine& engine, std::string_view k, std::string_view v) {
+                           return engine.put_if_absent(k, v, write_options(options));
+                         });
 }
 
 uint8_t mantis_put_if_present(mantis_t* db, const mantis_writeoptions_t* options, const char* key, size_t keylen,
                               const char* val, size_t vallen, char** errptr) {
-  static constexpr const char* kWhat = "mantis_put_if_present";
-  return conditional(db, kWhat, key, keylen, errptr, [&](mantis::Engine& engine, std::string_view k) -> Status {
-    if (Status s = check_bytes(kWhat, "value", val, vallen); !s.ok()) return s;
-    return engine.put_if_present(k, bytes(val, vallen), write_options(options));
-  });
+  return conditional_put(db, "mantis_put_if_present", key, keylen, val, vallen, errptr,
+                         [&](mantis::Engine& engine, std::string_view k, std::string_view v) {
+                           return engine.put_if_present(k, v, write_options(options));
+                         });
 }
 
 uint8_t mantis_put_if_version(mantis_t* db, const mantis_writeoptions_t* options, const char* key, size_t keylen,
                               uint64_t expected, const char* val, size_t vallen, char** errptr) {
-  static constexpr const char* kWhat = "mantis_put_if_version";
-  return conditional(db, kWhat, key, keylen, errptr, [&](mantis::Engine& engine, std::string_view k) -> Status {
-    if (Status s = check_bytes(kWhat, "value", val, vallen); !s.ok()) return s;
-    return engine.put_if_version(k, expected, bytes(val, vallen), write_options(options));
-  });
+  return conditional_put(db, "mantis_put_if_version", key, keylen, val, vallen, errptr,
+                         [&](mantis::Engine& engine, std::string_view k, std::string_view v) {
+                           return engine.put_if_version(k, expected, v, write_options(options));
+                         });
 }
 
 uint8_t mantis_erase_if_version(mantis_t* db, const mantis_writeoptions_t* options, const char* key, size_t keylen,

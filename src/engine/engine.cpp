@@ -218,6 +218,23 @@ struct Engine::Impl {
     std::string_view value;
     std::uint64_t expires_at_ms = 0;
   };
+  // put_if for a given value: writes `value` (its expiry from `write`, keep_ttl included) if
+  // admit(live record or nullptr) holds. The key and value are checked first.
+  template <class Admit>
+  Status put_value_if(std::string_view key, std::string_view value, const WriteOptions& write, Admit&& admit,
+                      bool* wrote) {
+    Status s = check_put(key, value, write.ttl);
+    if (!s.ok()) return s;
+    return put_if(
+        key, write.sync,
+        [&](const Record* live, Draft* draft) {
+          if (!admit(live)) return false;
+          *draft = {value, expiry_for(live, write)};
+          return true;
+        },
+        wrote);
+  }
+
   // A conditional put of `key`: decide(live, &draft) gets the key's live record (nullptr when absent or
   // expired) and returns whether to write draft. In memory that is one CAS on the key's node
   // (Store::put_if, via the Applier), decide running again if another write wins the race; in a
@@ -456,36 +473,20 @@ Status Engine::put_if_absent(std::string_view key, std::string_view value, const
 }
 
 Status Engine::put_if_present(std::string_view key, std::string_view value, const WriteOptions& options) {
-  Status s = impl_->check_put(key, value, options.ttl);
-  if (!s.ok()) return s;
   bool wrote = false;
-  s = impl_->put_if(
-      key, options.sync,
-      [&](const Record* live, Impl::Draft* draft) {
-        if (live == nullptr) return false;
-        *draft = {value, impl_->expiry_for(live, options)};
-        return true;
-      },
-      &wrote);
-  if (!s.ok()) return s;
-  return wrote ? s : Status::condition_failed("put_if_present: the key is absent");
+  const Status s = impl_->put_value_if(
+      key, value, options, [](const Record* live) { return live != nullptr; }, &wrote);
+  if (!s.ok() || wrote) return s;
+  return Status::condition_failed("put_if_present: the key is absent");
 }
 
 Status Engine::put_if_version(std::string_view key, Version expected, std::string_view value,
                               const WriteOptions& options) {
-  Status s = impl_->check_put(key, value, options.ttl);
-  if (!s.ok()) return s;
   bool wrote = false;
-  s = impl_->put_if(
-      key, options.sync,
-      [&](const Record* live, Impl::Draft* draft) {
-        if (live == nullptr ? expected != 0 : live->seq() != expected) return false;
-        *draft = {value, impl_->expiry_for(live, options)};
-        return true;
-      },
-      &wrote);
-  if (!s.ok()) return s;
-  if (wrote) return s;
+  const Status s = impl_->put_value_if(
+      key, value, options,
+      [expected](const Record* live) { return live == nullptr ? expected == 0 : live->seq() == expected; }, &wrote);
+  if (!s.ok() || wrote) return s;
   return Status::condition_failed(expected == 0 ? "the key is present"
                                                 : "the key's version is not " + std::to_string(expected));
 }

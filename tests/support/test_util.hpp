@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -50,6 +51,20 @@ inline std::string value_of(const Engine& engine, std::string_view key) {
   INFO(s.to_string());
   REQUIRE(s.ok());
   return value;
+}
+
+// Every live key and value, through an iterator (which must end without error and return each key once).
+inline std::map<std::string, std::string> contents_of(const Engine& engine) {
+  std::map<std::string, std::string> out;
+  auto it = engine.new_iterator();
+  for (it->seek_to_first(); it->valid(); it->next()) {
+    const bool inserted = out.emplace(std::string(it->key()), std::string(it->value())).second;
+    INFO("the iterator returned a key twice (" << it->key().size() << " bytes)");
+    REQUIRE(inserted);
+  }
+  INFO(it->status().to_string());
+  REQUIRE(it->status().ok());
+  return out;
 }
 
 // How long stress tests run: MANTIS_STRESS_SECONDS (default 2; sanitizer CI runs may shorten it).

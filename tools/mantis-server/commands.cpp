@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <variant>
 
 #include <mantis/engine.hpp>
 
@@ -651,23 +652,13 @@ void Commands::info(const Args& a, std::string* out) {
     field("keyspace_misses", stats.misses);
   }
   if (wanted("engine")) {
+    // The engine's metrics table (Stats::metrics()), named by their JSON paths: "keys", "cache_hits"...
     section("Engine");
-    field("keys", stats.keys);
-    field("bytes", stats.bytes);
-    field("puts", stats.puts);
-    field("gets", stats.gets);
-    field("hits", stats.hits);
-    field("misses", stats.misses);
-    field("erases", stats.erases);
-    field("expired", stats.expired);
-    field("cache_capacity", stats.cache.capacity);
-    field("cache_charge", stats.cache.charge);
-    field("cache_entries", stats.cache.entries);
-    field("cache_hits", stats.cache.hits);
-    field("cache_misses", stats.cache.misses);
-    field("cache_inserts", stats.cache.inserts);
-    field("cache_evictions", stats.cache.evictions);
-    field("cache_hit_ratio", stats.cache.hit_ratio);
+    for (const Metric& metric : stats.metrics()) {
+      std::string name(metric.json_path);
+      std::replace(name.begin(), name.end(), '.', '_');
+      std::visit([&](auto value) { field(name, value); }, metric.value);
+    }
   }
   if (wanted("keyspace")) {
     section("Keyspace");
