@@ -15,8 +15,10 @@
 #include <mantis/detail/function_ref.hpp>
 #include <mantis/iterator.hpp>
 #include <mantis/options.hpp>
+#include <mantis/snapshot.hpp>
 #include <mantis/stats.hpp>
 #include <mantis/status.hpp>
+#include <mantis/transaction.hpp>
 #include <mantis/value_view.hpp>
 #include <mantis/write_batch.hpp>
 
@@ -27,12 +29,6 @@ class Clock;
 class Env;
 struct EngineTesting;
 }  // namespace detail
-
-// A key's version: the sequence number of the write that gave the key its current value (a put, a
-// conditional put, an increment, or an expire/persist that rewrote its TTL). Every write gets a new one,
-// unique across the engine and kept across recovery, so a version names exactly one value of a key.
-// 0 is never a version: as an expected version it means "the key is absent".
-using Version = std::uint64_t;
 
 // An Engine is safe for concurrent use by any number of threads without external locking. No call
 // takes a global lock; reads never block. Not copyable or movable (hold it by unique_ptr).
@@ -123,6 +119,32 @@ class MANTIS_EXPORT Engine {
     return scan_prefix_range(prefix, ScanFn(fn));
   }
 
+  // Snapshots and transactions (docs/DESIGN.md, rule 5). While a snapshot (or a transaction, which
+  // holds one) is alive, writes keep the values they replace for it and serialize per key stripe; the
+  // first snapshot after a quiet second waits about a millisecond (a grace period) to turn that on.
+  //
+  // A snapshot of the engine now: reads through it (ReadOptions::snapshot) see exactly the writes
+  // acknowledged before this call and none after, however long it lives. Thread-safe. Empty (valid()
+  // false) when memory is exhausted.
+  Snapshot snapshot() const;
+  // get() at options.snapshot (or at the latest state without one). *version (if not null) receives
+  // the version of the value read.
+  Status get(const ReadOptions& options, std::string_view key, std::string* value, Version* version = nullptr) const;
+  // scan() and scan_prefix() at options.snapshot.
+  template <class Fn>
+  Status scan(const ReadOptions& options, std::string_view begin, std::string_view end, Fn&& fn) const {
+    return scan_range_at(options, begin, end, ScanFn(fn));
+  }
+  template <class Fn>
+  Status scan_prefix(const ReadOptions& options, std::string_view prefix, Fn&& fn) const {
+    return scan_prefix_range_at(options, prefix, ScanFn(fn));
+  }
+  // An iterator at options.snapshot: it sees exactly the snapshot's keys. *out is untouched on error.
+  Status new_iterator(const ReadOptions& options, std::unique_ptr<Iterator>* out) const;
+  // Begins an optimistic transaction at a new snapshot (see Transaction); nullptr when memory is
+  // exhausted.
+  std::unique_ptr<Transaction> begin();
+
   // Approximate number of keys in the store (expired keys count until they are removed).
   std::size_t size() const;
   // Removes every key.
@@ -144,6 +166,7 @@ class MANTIS_EXPORT Engine {
 
  private:
   friend struct detail::EngineTesting;
+  friend class Transaction;
   struct Impl;
   explicit Engine(std::unique_ptr<Impl> impl);
   static Status open_with(const Options& options, const detail::Clock& clock, detail::Env* env,
@@ -151,6 +174,9 @@ class MANTIS_EXPORT Engine {
 
   Status scan_range(std::string_view begin, std::string_view end, ScanFn fn) const;
   Status scan_prefix_range(std::string_view prefix, ScanFn fn) const;
+  Status scan_range_at(const ReadOptions& options, std::string_view begin, std::string_view end, ScanFn fn) const;
+  Status scan_prefix_range_at(const ReadOptions& options, std::string_view prefix, ScanFn fn) const;
+  Status check_snapshot(const ReadOptions& options) const;
 
   std::unique_ptr<Impl> impl_;
 };

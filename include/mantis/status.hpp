@@ -26,6 +26,7 @@ class [[nodiscard]] MANTIS_EXPORT Status {
     kNotSupported,
     kClosed,
     kConditionFailed,  // a conditional write's condition did not hold: nothing was written
+    kConflict,         // a transaction's commit found a key it read written since its snapshot: nothing was written
   };
 
   Status() noexcept = default;
@@ -45,6 +46,7 @@ class [[nodiscard]] MANTIS_EXPORT Status {
   static Status not_supported(std::string_view msg = {}) { return Status(Code::kNotSupported, msg); }
   static Status closed(std::string_view msg = {}) { return Status(Code::kClosed, msg); }
   static Status condition_failed(std::string_view msg = {}) { return Status(Code::kConditionFailed, msg); }
+  static Status conflict(std::string_view msg = {}) { return Status(Code::kConflict, msg); }
 
   bool ok() const noexcept { return rep_ == nullptr; }
   bool is_not_found() const noexcept { return code() == Code::kNotFound; }
@@ -56,6 +58,7 @@ class [[nodiscard]] MANTIS_EXPORT Status {
   bool is_not_supported() const noexcept { return code() == Code::kNotSupported; }
   bool is_closed() const noexcept { return code() == Code::kClosed; }
   bool is_condition_failed() const noexcept { return code() == Code::kConditionFailed; }
+  bool is_conflict() const noexcept { return code() == Code::kConflict; }
 
   Code code() const noexcept { return rep_ ? rep_->code : Code::kOk; }
   // Empty for OK. Valid as long as this Status is neither modified nor destroyed.

@@ -1,41 +1,25 @@
 #include <mantis/engine.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <optional>
-#include <span>
 #include <string>
 #include <vector>
 
-#include "durability/data_dir.hpp"
-#include "durability/log_record.hpp"
-#include "engine/applier.hpp"
-#include "engine/cache_tier.hpp"
+#include "engine/engine_impl.hpp"
 #include "engine/engine_iterator.hpp"
 #include "engine/engine_tuning.hpp"
-#include "engine/key_locks.hpp"
-#include "store/reaper.hpp"
-#include "store/record.hpp"
-#include "store/store.hpp"
-#include "util/clock.hpp"
 #include "util/decimal.hpp"
-#include "util/retire_list.hpp"
-#include "util/striped_counters.hpp"
 
 namespace mantis {
 namespace {
 
-using detail::CacheTier;
 using detail::kScanRunEntries;
 using detail::LogOp;
 using detail::LogOpType;
 using detail::Record;
 using detail::Store;
-
-std::string describe_size(std::string_view what, std::size_t size, std::string_view limit_name, std::size_t limit) {
-  return std::string(what) + " of " + std::to_string(size) + " bytes exceeds " + std::string(limit_name) + " (" +
-         std::to_string(limit) + ")";
-}
+using engine_internal::describe_size;
+using engine_internal::log_op;
 
 Status validate_options(const Options& options) {
   if (options.max_key_size == 0 || options.max_key_size > Options::kMaxKeySizeLimit) {
@@ -75,15 +59,6 @@ Status validate_options(const Options& options) {
   return Status::ok_status();
 }
 
-// A log record's operation (log_record.hpp).
-LogOp log_op(LogOpType type, std::string_view key = {}, std::string_view record = {}) {
-  LogOp op;
-  op.type = type;
-  op.key = key;
-  op.record = record;
-  return op;
-}
-
 // The smallest key greater than every key that starts with `prefix`, or "" when there is none.
 std::string prefix_successor(std::string_view prefix) {
   std::string end(prefix);
@@ -94,270 +69,6 @@ std::string prefix_successor(std::string_view prefix) {
 
 }  // namespace
 
-// The engine's parts: the store, the cache tier in front of it, the data directory (log and snapshots)
-// behind it when durable, and the reaper. Writes are logged, then go to the store, then through the
-// tier; point reads go to the tier, then to the store.
-struct Engine::Impl {
-  // Point reads are not counted apart: each adds one hit or one miss, so gets = hits + misses.
-  enum Counter : std::size_t { kPuts, kHits, kMisses, kErases };
-
-  Impl(const Options& opts, const detail::Clock& clk) : options(opts), clock(clk), store(clk), cache_tier(opts, clk) {}
-
-  // Recovers options.dir into the store (when set), then starts the reaper.
-  Status start(detail::Env* env) {
-    if (!options.dir.empty()) {
-      detail::DataDir::Recovered recovered;
-      Status s = detail::DataDir::open(options, env, applier, &recovered, &data_dir);
-      if (!s.ok()) return s;
-      seq.store(applier.max_seq() + 1, std::memory_order_relaxed);
-    }
-    if (options.reaper_interval.count() > 0) reaper.emplace(store, options.reaper_interval);
-    return Status::ok_status();
-  }
-
-  // The log record of a write, encoded into the calling thread's buffer with a placeholder LSN; nullptr
-  // for a memory-only engine. Valid until the thread's next call.
-  std::string* encode(const LogOp& op) const {
-    if (!data_dir) return nullptr;
-    std::string& payload = log_buffer();
-    detail::append_log_record(&payload, 0, op);
-    return &payload;
-  }
-  // A put's log payload: the record's flatbuffer encoding (made only for a durable engine).
-  std::string* encode_put(std::string_view key, const Record& record) const {
-    if (!data_dir) return nullptr;
-    thread_local std::string encoding;
-    return encode(log_op(LogOpType::kPut, key, record.encoded(&reused(encoding))));
-  }
-  std::string* encode_batch(std::span<const LogOp> ops) const {
-    if (!data_dir) return nullptr;
-    std::string& payload = log_buffer();
-    detail::append_log_batch(&payload, 0, ops);
-    return &payload;
-  }
-  static std::string& log_buffer() {
-    thread_local std::string buffer;
-    return reused(buffer);
-  }
-  // Empties a thread's buffer, kept for its capacity unless a large write grew it past 1 MiB.
-  static std::string& reused(std::string& buffer) {
-    buffer.clear();
-    if (buffer.capacity() > (std::size_t{1} << 20)) buffer.shrink_to_fit();
-    return buffer;
-  }
-
-  // Logs `payload` (from encode(); nullptr in memory) and runs apply(), which returns a non-OK Status
-  // only when it could not apply the write (the log then refuses every later write: see WriteAheadLog).
-  template <class Apply>
-  Status logged(std::string* payload, bool sync, Apply&& apply) {
-    if (!data_dir) return apply();
-    return data_dir->write(payload, sync, [&apply](std::uint64_t) { return apply(); });
-  }
-
-  Status check_key(std::string_view key) const {
-    if (key.size() > options.max_key_size) {
-      return Status::invalid_argument(describe_size("key", key.size(), "Options::max_key_size", options.max_key_size));
-    }
-    return Status::ok_status();
-  }
-  Status check_put(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) const {
-    Status s = check_key(key);
-    if (!s.ok()) return s;
-    if (value.size() > options.max_value_size) {
-      return Status::invalid_argument(
-          describe_size("value", value.size(), "Options::max_value_size", options.max_value_size));
-    }
-    return check_ttl(ttl);
-  }
-  static Status check_ttl(std::chrono::milliseconds ttl) {
-    if (ttl.count() < 0) return Status::invalid_argument("ttl must be >= 0 ms, got " + std::to_string(ttl.count()));
-    if (ttl > WriteOptions::kMaxTtl) {
-      return Status::invalid_argument("ttl of " + std::to_string(ttl.count()) + " ms exceeds the maximum of " +
-                                      std::to_string(WriteOptions::kMaxTtl.count()) + " ms");
-    }
-    return Status::ok_status();
-  }
-
-  // expires_at for a TTL counted from now (0 = none). Validated TTLs cannot overflow.
-  std::uint64_t expires_at(std::chrono::milliseconds ttl) const {
-    return ttl.count() == 0 ? 0 : clock.now_ms() + static_cast<std::uint64_t>(ttl.count());
-  }
-  std::uint64_t next_seq() { return seq.fetch_add(1, std::memory_order_relaxed); }
-
-  Record* make_record(std::string_view value, std::chrono::milliseconds ttl) {
-    return Record::create(value, expires_at(ttl), next_seq());
-  }
-
-  // Publishes `record` (taking over the caller's reference) as the key's value (Applier), and counts it.
-  Status put(std::string_view key, Record* record) {
-    detail::Mutation mutation;
-    mutation.key = key;
-    mutation.record = record;
-    Status s = applier.apply(mutation);
-    if (s.ok()) counters.add(kPuts);
-    return s;
-  }
-
-  void erase(std::string_view key) {
-    detail::Mutation mutation;
-    mutation.type = LogOpType::kErase;
-    mutation.key = key;
-    static_cast<void>(applier.apply(mutation));  // an erase allocates nothing: it cannot fail
-    counters.add(kErases);
-  }
-
-  // The stripe a plain logged write of `key` holds from before it is logged until it is applied, so
-  // that no conditional write decides in between (key_locks.hpp); none in memory.
-  std::optional<detail::KeyLocks::Shared> plain_write_lock(std::string_view key) {
-    if (!data_dir) return std::nullopt;
-    return std::optional<detail::KeyLocks::Shared>(std::in_place, key_locks, key);
-  }
-
-  // What a conditional put decided to store.
-  struct Draft {
-    std::string_view value;
-    std::uint64_t expires_at_ms = 0;
-  };
-  // put_if for a given value: writes `value` (its expiry from `write`, keep_ttl included) if
-  // admit(live record or nullptr) holds. The key and value are checked first.
-  template <class Admit>
-  Status put_value_if(std::string_view key, std::string_view value, const WriteOptions& write, Admit&& admit,
-                      bool* wrote) {
-    Status s = check_put(key, value, write.ttl);
-    if (!s.ok()) return s;
-    return put_if(
-        key, write.sync,
-        [&](const Record* live, Draft* draft) {
-          if (!admit(live)) return false;
-          *draft = {value, expiry_for(live, write)};
-          return true;
-        },
-        wrote);
-  }
-
-  // A conditional put of `key`: decide(live, &draft) gets the key's live record (nullptr when absent or
-  // expired) and returns whether to write draft. In memory that is one CAS on the key's node
-  // (Store::put_if, via the Applier), decide running again if another write wins the race; in a
-  // durable engine, under the key's exclusive stripe, decide reads the store, and what it decided is
-  // logged as a plain put and applied (key_locks.hpp). *wrote tells whether it wrote.
-  template <class Decide>
-  Status put_if(std::string_view key, bool sync, Decide&& decide, bool* wrote) {
-    Status failure;
-    Record* made = nullptr;  // the last record made and not published
-    auto make = [&](const Record* live) -> Record* {
-      if (made != nullptr) Record::unref(std::exchange(made, nullptr));  // lost a race: decide again
-      Draft draft;
-      if (!decide(live, &draft)) return nullptr;
-      made = Record::create(draft.value, draft.expires_at_ms, next_seq());
-      if (made == nullptr) failure = Status::resource_exhausted("out of memory encoding value");
-      return made;
-    };
-    *wrote = false;
-    if (!data_dir) {
-      const detail::FunctionRef<Record*(const Record*)> make_ref(make);
-      detail::Mutation mutation;
-      mutation.key = key;
-      mutation.make = &make_ref;
-      Status s = applier.apply(mutation, wrote);
-      if (*wrote) {
-        counters.add(kPuts);  // the store owns `made` now
-      } else if (made != nullptr) {
-        Record::unref(made);
-      }
-      return s.ok() ? failure : s;
-    }
-    const detail::KeyLocks::Exclusive lock(key_locks, key);
-    if (!store.read(key, [&](Record& live) { make(&live); })) make(nullptr);
-    if (made == nullptr) return failure;
-    Record* record = made;
-    bool handed_over = false;  // put() owns the record once called
-    Status s = logged(encode_put(key, *record), sync, [&] {
-      handed_over = true;
-      return put(key, record);
-    });
-    if (!handed_over) Record::unref(record);
-    *wrote = s.ok();
-    return s;
-  }
-  // A conditional erase: removes the key only if it is live and admit(record) holds; *erased tells
-  // whether it did. Atomic as put_if() is (Store::erase_if in memory; the exclusive stripe, a check and
-  // a logged erase in a durable engine, nothing logged when it does not erase).
-  template <class Admit>
-  Status erase_if(std::string_view key, bool sync, Admit&& admit, bool* erased) {
-    *erased = false;
-    if (!data_dir) {
-      const detail::FunctionRef<bool(const Record&)> admit_ref(admit);
-      detail::Mutation mutation;
-      mutation.type = LogOpType::kErase;
-      mutation.key = key;
-      mutation.admit = &admit_ref;
-      Status s = applier.apply(mutation, erased);
-      if (*erased) counters.add(kErases);
-      return s;
-    }
-    const detail::KeyLocks::Exclusive lock(key_locks, key);
-    bool admitted = false;
-    store.read(key, [&](Record& live) { admitted = admit(static_cast<const Record&>(live)); });
-    if (!admitted) return Status::ok_status();
-    Status s = logged(encode(log_op(LogOpType::kErase, key)), sync, [&] {
-      erase(key);
-      return Status::ok_status();
-    });
-    *erased = s.ok();
-    return s;
-  }
-  // A new value's expiry: the live record's when keep_ttl says so, else options.ttl from now.
-  std::uint64_t expiry_for(const Record* live, const WriteOptions& write) const {
-    return live != nullptr && write.keep_ttl ? live->expires_at_ms() : expires_at(write.ttl);
-  }
-
-  // expire (expires_at_ms > 0) or persist (0): logs the key's new expiry, then gives the key's live
-  // record that expiry (Applier). NotFound when the key is absent or expired at that moment.
-  Status rewrite_expiry(std::string_view key, LogOpType op, std::uint64_t expires_at_ms) {
-    detail::Mutation mutation;
-    mutation.type = op;
-    mutation.key = key;
-    mutation.expires_at_ms = expires_at_ms;
-    mutation.seq = next_seq();
-    LogOp log_entry = log_op(op, key);
-    log_entry.expires_at_ms = expires_at_ms;
-    log_entry.seq = mutation.seq;
-    const auto lock = plain_write_lock(key);
-    bool found = false;
-    Status s = logged(encode(log_entry), /*sync=*/false, [&] { return applier.apply(mutation, &found); });
-    if (!s.ok()) return s;
-    return found ? Status::ok_status() : Status::not_found();
-  }
-
-  // A point read: `consume_entry(CacheEntry&)` on a cache hit, else `consume_record(Record&)` on the
-  // store's record, which then fills the tier (inside the store's critical section, see CacheTier::fill).
-  template <class ConsumeEntry, class ConsumeRecord>
-  bool read(std::string_view key, ConsumeEntry&& consume_entry, ConsumeRecord&& consume_record) const {
-    const CacheTier::Probe probe = cache_tier.probe(key, consume_entry);
-    if (probe == CacheTier::Probe::kHit) {
-      counters.add(kHits);
-      return true;
-    }
-    detail::RetireList retired;  // destroyed after the store's critical section has ended
-    const bool found = store.read_checked(key, [&](Record& record, const auto& is_current) {
-      consume_record(record);
-      if (probe == CacheTier::Probe::kMiss) cache_tier.fill(key, record, is_current, retired);
-    });
-    counters.add(found ? kHits : kMisses);
-    return found;
-  }
-
-  const Options options;
-  const detail::Clock& clock;
-  Store store;
-  std::atomic<std::uint64_t> seq{1};
-  mutable detail::StripedCounters<4> counters;
-  mutable CacheTier cache_tier;
-  detail::Applier applier{store, cache_tier};  // every write, live or replayed; the data dir's host
-  detail::KeyLocks key_locks;                  // a durable engine's conditional writes (key_locks.hpp)
-  std::unique_ptr<detail::DataDir> data_dir;   // null in memory; closes before the store is destroyed
-  std::optional<detail::Reaper> reaper;        // last: stops first
-};
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
@@ -396,6 +107,13 @@ Status Engine::put(std::string_view key, std::string_view value, const WriteOpti
           return true;
         },
         &wrote);
+  }
+  const Impl::WriteScope scope(*impl_);
+  if (scope.versioned()) {
+    return impl_->locked_write(key, /*versioned=*/true, options.sync, [&](Impl::Plan* ops) {
+      ops->push_back({LogOpType::kPut, key, value, impl_->expires_at(options.ttl)});
+      return Status::ok_status();
+    });
   }
   Record* record = impl_->make_record(value, options.ttl);
   if (record == nullptr) return Status::resource_exhausted("out of memory encoding value");
@@ -448,6 +166,13 @@ bool Engine::contains(std::string_view key) const {
 Status Engine::erase(std::string_view key, const WriteOptions& options) {
   Status s = impl_->check_key(key);
   if (!s.ok()) return s;
+  const Impl::WriteScope scope(*impl_);
+  if (scope.versioned()) {
+    return impl_->locked_write(key, /*versioned=*/true, options.sync, [&](Impl::Plan* ops) {
+      ops->push_back({LogOpType::kErase, key, {}, 0});
+      return Status::ok_status();
+    });
+  }
   const auto lock = impl_->plain_write_lock(key);
   return impl_->logged(impl_->encode(log_op(LogOpType::kErase, key)), options.sync, [&] {
     impl_->erase(key);
@@ -575,6 +300,25 @@ Status Engine::write(const WriteBatch& batch, const WriteOptions& options) {
   }
   if (options.keep_ttl) return Status::invalid_argument("write: WriteOptions::keep_ttl does not apply to a batch");
   if (batch.count() == 0) return Status::ok_status();
+  const Impl::WriteScope scope(*impl_);
+  if (scope.versioned()) {  // one locked write: a snapshot sees the whole batch or none of it (V2)
+    std::vector<std::size_t> stripes;
+    stripes.reserve(batch.count());
+    for (const Op& op : batch.ops()) stripes.push_back(detail::KeyLocks::stripe_of(op.key));
+    return impl_->locked_write(
+        std::move(stripes), /*versioned=*/true, options.sync,
+        [&](Impl::Plan* ops) {
+          for (const Op& op : batch.ops()) {
+            if (op.kind == Op::Kind::kPut) {
+              ops->push_back({LogOpType::kPut, op.key, op.value, impl_->expires_at(op.ttl)});
+            } else {
+              ops->push_back({LogOpType::kErase, op.key, {}, 0});
+            }
+          }
+          return Status::ok_status();
+        },
+        [](std::uint64_t) { return Status::ok_status(); });
+  }
   // Encode every record before applying anything, so running out of memory changes nothing.
   std::vector<Record*> records;
   std::vector<LogOp> log_ops;
@@ -681,11 +425,88 @@ Status Engine::scan_prefix_range(std::string_view prefix, ScanFn fn) const {
   return scan_range(prefix, end, fn);
 }
 
+Snapshot Engine::snapshot() const {
+  try {
+    const detail::Versioning::Held held = impl_->versions.acquire();
+    return Snapshot(&impl_->versions, held.version, held.time_ms);
+  } catch (const std::bad_alloc&) {
+    return Snapshot();  // empty: reads through it are refused
+  }
+}
+
+Status Engine::check_snapshot(const ReadOptions& options) const {
+  if (options.snapshot == nullptr) return Status::ok_status();
+  if (!options.snapshot->valid()) return Status::invalid_argument("ReadOptions::snapshot is empty (released)");
+  if (options.snapshot->owner_ != &impl_->versions) {
+    return Status::invalid_argument("ReadOptions::snapshot belongs to another engine");
+  }
+  return Status::ok_status();
+}
+
+Status Engine::get(const ReadOptions& options, std::string_view key, std::string* value, Version* version) const {
+  if (options.snapshot == nullptr) return get(key, value, version);
+  if (value == nullptr) return Status::invalid_argument("get: value is null");
+  Status s = check_snapshot(options);
+  if (!s.ok()) return s;
+  s = impl_->check_key(key);
+  if (!s.ok()) return s;
+  const bool found = impl_->at(*options.snapshot).get(key, [&](const Record& record) {
+    value->assign(record.value());
+    if (version != nullptr) *version = record.seq();
+  });
+  impl_->counters.add(found ? Impl::kHits : Impl::kMisses);
+  return found ? Status::ok_status() : Status::not_found();
+}
+
+Status Engine::scan_range_at(const ReadOptions& options, std::string_view begin, std::string_view end,
+                             ScanFn fn) const {
+  if (options.snapshot == nullptr) return scan_range(begin, end, fn);
+  Status s = check_snapshot(options);
+  if (!s.ok()) return s;
+  const detail::SnapshotReads at = impl_->at(*options.snapshot);
+  detail::ScanBatch batch;
+  std::string from(begin);
+  bool inclusive = true;
+  try {
+    while (true) {
+      at.collect(from, inclusive, end, !end.empty(), kScanRunEntries, batch);
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (!fn(batch.key(i), batch.record(i).value())) return Status::ok_status();
+      }
+      if (batch.exhausted) return Status::ok_status();
+      from.assign(batch.resume_key());
+      inclusive = false;
+    }
+  } catch (const std::bad_alloc&) {
+    return Status::resource_exhausted("scan: out of memory reading at a snapshot");
+  }
+}
+
+Status Engine::scan_prefix_range_at(const ReadOptions& options, std::string_view prefix, ScanFn fn) const {
+  const std::string end = prefix_successor(prefix);
+  if (end.empty()) return scan_range_at(options, prefix, {}, fn);
+  return scan_range_at(options, prefix, end, fn);
+}
+
+Status Engine::new_iterator(const ReadOptions& options, std::unique_ptr<Iterator>* out) const {
+  if (out == nullptr) return Status::invalid_argument("new_iterator: out is null");
+  Status s = check_snapshot(options);
+  if (!s.ok()) return s;
+  if (options.snapshot == nullptr) {
+    *out = new_iterator();
+  } else {
+    *out = std::make_unique<detail::EngineIterator>(impl_->store, impl_->at(*options.snapshot));
+  }
+  return Status::ok_status();
+}
+
 std::size_t Engine::size() const { return impl_->store.size(); }
 
 Status Engine::clear() {
   detail::Mutation mutation;
   mutation.type = LogOpType::kClear;
+  const Impl::WriteScope scope(*impl_);
+  if (scope.versioned()) return impl_->clear_versioned();
   std::optional<detail::KeyLocks::SharedAll> locks;  // a durable engine's every stripe (key_locks.hpp)
   if (impl_->data_dir) locks.emplace(impl_->key_locks);
   return impl_->logged(impl_->encode(log_op(LogOpType::kClear)), /*sync=*/false,

@@ -4,8 +4,16 @@
 
 namespace mantis::detail {
 
+void EngineIterator::collect(std::string_view from, bool inclusive) {
+  if (at_) {
+    at_->collect(from, inclusive, {}, /*bounded=*/false, kBatchEntries, batch_);
+  } else {
+    store_.collect(from, inclusive, {}, /*bounded=*/false, kBatchEntries, batch_);
+  }
+}
+
 void EngineIterator::refill(std::string_view from, bool inclusive) {
-  store_.collect(from, inclusive, {}, /*bounded=*/false, kBatchEntries, batch_);
+  collect(from, inclusive);
   index_ = 0;
   settle();
 }
@@ -18,10 +26,10 @@ void EngineIterator::next() {
 
 void EngineIterator::settle() {
   while (true) {
-    while (index_ < batch_.size() && store_.expired(batch_.record(index_))) ++index_;
+    while (!at_ && index_ < batch_.size() && store_.expired(batch_.record(index_))) ++index_;
     if (index_ < batch_.size() || batch_.exhausted) return;
     resume_key_.assign(batch_.resume_key());
-    store_.collect(resume_key_, /*inclusive=*/false, {}, /*bounded=*/false, kBatchEntries, batch_);
+    collect(resume_key_, /*inclusive=*/false);
     index_ = 0;
   }
 }

@@ -1,11 +1,13 @@
-// EngineIterator: mantis::Iterator over the store, fed by ScanBatch refills.
+// EngineIterator: mantis::Iterator over the store, or over a snapshot of it, fed by ScanBatch refills.
 #pragma once
 
 #include <cassert>
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include <mantis/iterator.hpp>
+#include "mvcc/snapshot_reads.hpp"
 #include "store/scan_batch.hpp"
 #include "store/store.hpp"
 
@@ -13,13 +15,15 @@ namespace mantis::detail {
 
 // Copies kBatchEntries entries at a time out of the store in one RCU critical section, then serves
 // them with no lock held; the next refill seeks past the last key served. An entry whose record has
-// expired by the time it would be served is skipped.
+// expired by the time it would be served is skipped. At a snapshot, refills read at the snapshot
+// (SnapshotReads), and expiry is the snapshot's.
 class EngineIterator final : public Iterator {
  public:
   static constexpr std::size_t kBatchEntries = 64;
   static_assert(kBatchEntries <= Store::kMaxCollect, "a refill is one collect() call");
 
-  explicit EngineIterator(const Store& store) : store_(store) {}
+  explicit EngineIterator(const Store& store, std::optional<SnapshotReads> at = std::nullopt)
+      : store_(store), at_(at) {}
 
   bool valid() const override { return index_ < batch_.size(); }
   void seek_to_first() override { refill({}, /*inclusive=*/true); }
@@ -40,7 +44,11 @@ class EngineIterator final : public Iterator {
   // Moves forward from index_ to the first unexpired entry, refilling as needed.
   void settle();
 
+  // One refill from `from` (after it when !inclusive).
+  void collect(std::string_view from, bool inclusive);
+
   const Store& store_;
+  const std::optional<SnapshotReads> at_;
   ScanBatch batch_;
   std::size_t index_ = 0;
   std::string resume_key_;

@@ -164,6 +164,19 @@ class Store {
   bool read_checked(std::string_view key, Fn&& fn) const {
     return lookup(key, std::forward<Fn>(fn));
   }
+  // Calls fn(const Record&) inside the critical section if the key holds a record, expired or not
+  // (a read at a snapshot judges expiry at the snapshot's time). Removes nothing. Returns whether fn
+  // was called.
+  template <class Fn>
+  bool read_any(std::string_view key, Fn&& fn) const {
+    RcuReadLock lock;
+    Node* node = find_for_read(key);
+    if (node == nullptr) return false;
+    const Record* record = node->record.load(std::memory_order_acquire);
+    if (!holds_record(record)) return false;
+    fn(*record);
+    return true;
+  }
   // Removes the key. Returns true if this call removed a record (expired or not).
   bool erase(std::string_view key) {
     RetireList retired;  // outlives the critical section
@@ -282,12 +295,13 @@ class Store {
   // (sections nest; writers never wait for this one), and must ref() a record to keep it past its
   // return. kMore: the limit was reached, *resume holds the last key visited (resume after it).
   // A section blocks no writer, but what is retired during it is freed only after it ends.
+  // With `include_expired`, expired records are visited too (a scan at a snapshot judges expiry itself).
   template <class Fn>
   Visited visit(std::string_view start, bool inclusive, std::string_view end, bool bounded, std::size_t limit,
-                std::string* resume, Fn&& fn) const {
+                std::string* resume, Fn&& fn, bool include_expired = false) const {
     assert(limit >= 1);
     RcuReadLock lock;
-    const std::uint64_t now = clock_.now_ms();
+    const std::uint64_t now = include_expired ? 0 : clock_.now_ms();  // nothing is expired at 0
     Node* node = nullptr;
     if (inclusive) {
       // An indexed node unmarked at level 0 is in the list (I6), and the first node >= its key (I1).
@@ -324,11 +338,13 @@ class Store {
   // Visits up to `limit` nodes from the first key >= `*cursor` and removes those whose records
   // satisfy `doomed(record, now_ms)` (comparing the record, so a newer value written meanwhile is never
   // removed). `*cursor` becomes the key of the next node to visit.
+  // A sweep of expired records (count_as_expired) removes nothing while removals are paused.
   template <class Doomed>
   SweepResult remove_where(std::string* cursor, std::size_t limit, bool count_as_expired, Doomed&& doomed) {
     RetireList retired;  // outlives the critical section
     SweepResult result;
     RcuReadLock lock;
+    if (count_as_expired && removals_paused()) return result;  // checked inside the section (Versioning, V4)
     const std::uint64_t now = clock_.now_ms();
     Node* node = seek(*cursor);
     std::size_t visited = 0;
@@ -408,6 +424,13 @@ class Store {
   std::uint64_t expired_removals() const noexcept { return counters_.sum(kExpired); }
   // True once any record with a TTL was written: the reaper sleeps until then.
   bool has_ttls() const noexcept { return has_ttls_.load(std::memory_order_relaxed); }
+  // While paused, the store removes no expired record on its own: reads treat one as absent and leave
+  // it, sweeps skip; writes still replace or remove them. Versioning pauses removals while snapshots
+  // are alive, because such a removal would change a key without a sequence number (V4). A read or
+  // sweep checks the flag inside its critical section, so one grace period after pausing, none that
+  // saw removals allowed is still running.
+  void pause_removals(bool paused) noexcept { removals_paused_.store(paused, std::memory_order_seq_cst); }
+  bool removals_paused() const noexcept { return removals_paused_.load(std::memory_order_seq_cst); }
 
   const Clock& clock() const noexcept { return clock_; }
   bool expired(const Record& record) const noexcept {
@@ -492,7 +515,7 @@ class Store {
     Record* record = node->record.load(std::memory_order_acquire);
     if (!holds_record(record)) return false;
     if (expired(*record)) {
-      const_cast<Store*>(this)->remove_record(node, record, /*expired_removal=*/true, retired);
+      if (!removals_paused()) const_cast<Store*>(this)->remove_record(node, record, /*expired_removal=*/true, retired);
       return false;
     }
     fn(*record, [node, record] { return node->record.load(std::memory_order_acquire) == record; });
@@ -781,6 +804,7 @@ class Store {
   PointIndex<Node> index_;
   std::atomic<int> max_height_{1};
   std::atomic<bool> has_ttls_{false};
+  std::atomic<bool> removals_paused_{false};
   StripedCounters<3> counters_;
 
   // The finger (find_for_read()). store_id tells stores apart even at a reused address: a destroyed

@@ -287,6 +287,31 @@ void rcu_flush_thread() {
   if (slot->bag != nullptr && slot->bag->count > 0) rcu_internal::Domain::instance().flush(slot);
 }
 
+void rcu_synchronize() {
+  assert(rcu_internal::this_thread_slot()->nesting == 0);
+  // An object retired now is disposed of only after every section that could have seen it has ended:
+  // exactly the sections that have begun by now. Its disposal is the signal. Two owners (the waiter
+  // and the disposal), so neither frees it while the other still touches it.
+  struct Marker {
+    std::atomic<bool> done{false};
+    std::atomic<int> owners{2};
+    static void release(Marker* m) noexcept {
+      if (m->owners.fetch_sub(1, std::memory_order_acq_rel) == 1) delete m;
+    }
+    static void signal(void* marker) noexcept {
+      auto* m = static_cast<Marker*>(marker);
+      m->done.store(true, std::memory_order_release);
+      m->done.notify_all();
+      release(m);
+    }
+  };
+  auto* marker = new Marker;
+  rcu_retire(marker, &Marker::signal);
+  rcu_flush_thread();
+  while (!marker->done.load(std::memory_order_acquire)) marker->done.wait(false, std::memory_order_acquire);
+  Marker::release(marker);
+}
+
 std::uint64_t rcu_pending() { return rcu_internal::Domain::instance().pending(); }
 
 }  // namespace mantis::detail

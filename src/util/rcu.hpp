@@ -143,6 +143,10 @@ inline void rcu_retire(void* p, void (*dispose)(void*) noexcept) {
 
 // Hands the calling thread's partial bag to the reclaimer (G3).
 void rcu_flush_thread();
+// Waits for a grace period: returns once every critical section that had begun when it was called has
+// ended (a few reclaimer passes, about a millisecond). REQUIRES: outside any critical section (it would
+// wait for itself), and holding no lock that a thread inside a critical section may wait for.
+void rcu_synchronize();
 
 // Objects retired (in bags handed over) and not freed yet. For tests and stats.
 std::uint64_t rcu_pending();

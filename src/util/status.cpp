@@ -34,6 +34,8 @@ std::string_view Status::code_name(Code code) noexcept {
       return "Closed";
     case Code::kConditionFailed:
       return "ConditionFailed";
+    case Code::kConflict:
+      return "Conflict";
   }
   return "Unknown";
 }

@@ -1,5 +1,6 @@
 // KeyLocks: striped reader-writer locks by key, which make a durable engine's conditional writes atomic
-// against every other write of their key.
+// against every other write of their key, and order every write while snapshots are alive
+// (versioning.hpp); each stripe also holds the claim of the write that holds it exclusive.
 //
 // Why a durable engine needs them. A logged write is applied by the log's group leader after its append
 // (and fdatasync), in LSN order. A conditional write (put if absent, compare-and-set, increment...) must
@@ -12,8 +13,9 @@
 // node (Store::put_if, Store::erase_if).
 //
 // Invariants:
-// K1. A thread holds at most one exclusive stripe, and acquires shared stripes in ascending stripe order
-//     (Shared for one key; SharedAll / SharedSet for batches and clear): no cycle of waits can form.
+// K1. A thread acquires the stripes it holds together in ascending stripe order (Shared or Exclusive for
+//     one key; SharedSet / ExclusiveSet for batches, transactions and clear) and never acquires more
+//     while it holds some: no cycle of waits can form.
 // K2. No lock is taken while a lock holder waits for the log: the log's leader never acquires a stripe,
 //     so a holder's write is always applied and its stripe released.
 // K3. A waiting exclusive locker stops new shared lockers of its stripe (writer preference), so a
@@ -99,6 +101,47 @@ class KeyLocks {
     KeyLocks& locks_;
   };
 
+  // Holds a set of stripes exclusive, acquired in ascending order (K1), and lets the holder claim them
+  // (claim(), versioning.hpp). The claims are cleared before the stripes are released.
+  class ExclusiveSet {
+   public:
+    ExclusiveSet(KeyLocks& locks, std::vector<std::size_t> stripes) : locks_(locks), stripes_(std::move(stripes)) {
+      std::sort(stripes_.begin(), stripes_.end());
+      stripes_.erase(std::unique(stripes_.begin(), stripes_.end()), stripes_.end());
+      for (const std::size_t stripe : stripes_) locks_.lock_exclusive(stripe);
+    }
+    // Every stripe (clear).
+    static std::vector<std::size_t> all() {
+      std::vector<std::size_t> stripes(kStripes);
+      for (std::size_t stripe = 0; stripe < kStripes; ++stripe) stripes[stripe] = stripe;
+      return stripes;
+    }
+    ~ExclusiveSet() {
+      for (const std::size_t stripe : stripes_) {
+        locks_.stripes_[stripe].claim.store(0, std::memory_order_release);
+        locks_.unlock_exclusive(stripe);
+      }
+    }
+    // Sets every held stripe's claim to `value` (kClaiming, or the first sequence number of the write).
+    void claim(std::uint64_t value) noexcept {
+      // seq_cst: a claim is ordered before the sequence numbers the holder takes next (Versioning, V2).
+      for (const std::size_t stripe : stripes_) locks_.stripes_[stripe].claim.store(value, std::memory_order_seq_cst);
+    }
+    ExclusiveSet(const ExclusiveSet&) = delete;
+    ExclusiveSet& operator=(const ExclusiveSet&) = delete;
+
+   private:
+    KeyLocks& locks_;
+    std::vector<std::size_t> stripes_;
+  };
+
+  // A claim that says "taking sequence numbers now".
+  static constexpr std::uint64_t kClaiming = ~std::uint64_t{0};
+  // The stripe's claim: 0 when none, kClaiming, or the first sequence number its holder's write took.
+  std::uint64_t claim_of(std::size_t stripe) const noexcept {
+    return stripes_[stripe].claim.load(std::memory_order_seq_cst);
+  }
+
   // Holds one stripe exclusive (a conditional write of one key).
   class Exclusive {
    public:
@@ -119,6 +162,7 @@ class KeyLocks {
   static constexpr std::uint32_t kWriter = std::uint32_t{1} << 31;
   struct alignas(64) Stripe {
     std::atomic<std::uint32_t> word{0};
+    std::atomic<std::uint64_t> claim{0};  // written only by the exclusive holder; same line as the lock
   };
 
   void lock_shared(std::size_t stripe) noexcept {

@@ -1,0 +1,128 @@
+#include "mvcc/history.hpp"
+
+#include <algorithm>
+
+#include "util/hash.hpp"
+
+namespace mantis::detail {
+
+History::History() : shards_(std::make_unique<Shard[]>(kShards)) {}
+
+History::~History() { clear(); }
+
+std::size_t History::shard_of(std::string_view key) noexcept {
+  return static_cast<std::size_t>(hash_key(key)) % kShards;
+}
+
+const History::Past* History::first_after(const Pasts& pasts, std::uint64_t version) noexcept {
+  const auto it = std::upper_bound(pasts.begin(), pasts.end(), version,
+                                   [](std::uint64_t v, const Past& past) { return v < past.until; });
+  return it == pasts.end() ? nullptr : &*it;
+}
+
+bool History::any_between(const Pasts& pasts, std::uint64_t after, std::uint64_t before) noexcept {
+  const Past* past = first_after(pasts, after);
+  return past != nullptr && past->until < before;
+}
+
+void History::unref_all(Pasts& pasts) noexcept {
+  for (const Past& past : pasts) {
+    if (past.record != nullptr) Record::unref(past.record);
+  }
+  pasts.clear();
+}
+
+void History::add(std::string_view key, const Record* record, std::uint64_t until, std::uint64_t floor) {
+  Shard& shard = shards_[shard_of(key)];
+  const std::lock_guard<std::mutex> lock(shard.mutex);
+  auto it = shard.keys.find(key);
+  if (it == shard.keys.end()) it = shard.keys.emplace(std::string(key), Pasts()).first;
+  Pasts& pasts = it->second;
+  // Entries no snapshot needs: until <= floor. They are the oldest (ascending until).
+  std::size_t dropped = 0;
+  while (dropped < pasts.size() && pasts[dropped].until <= floor) {
+    if (pasts[dropped].record != nullptr) Record::unref(pasts[dropped].record);
+    ++dropped;
+  }
+  pasts.erase(pasts.begin(), pasts.begin() + static_cast<std::ptrdiff_t>(dropped));
+  shard.entries -= dropped;
+  // A key's writes hold its stripe and take increasing sequence numbers (versioning.hpp, V1), so
+  // `until` is the largest so far; a stale writer of a mode already turned off may add out of order
+  // after a clear(), so insert in place.
+  const auto at = std::upper_bound(pasts.begin(), pasts.end(), until,
+                                   [](std::uint64_t v, const Past& past) { return v < past.until; });
+  pasts.insert(at, Past{const_cast<Record*>(record), until});  // may throw: nothing added
+  if (record != nullptr) const_cast<Record*>(record)->ref();
+  ++shard.entries;
+}
+
+History::State History::state_at(std::string_view key, std::uint64_t version) const {
+  const Shard& shard = shards_[shard_of(key)];
+  const std::lock_guard<std::mutex> lock(shard.mutex);
+  const auto it = shard.keys.find(key);
+  if (it == shard.keys.end()) return {};
+  const Past* past = first_after(it->second, version);
+  if (past == nullptr) return {};
+  if (past->record != nullptr) past->record->ref();
+  return {true, past->record};
+}
+
+bool History::written_between(std::string_view key, std::uint64_t after, std::uint64_t before) const {
+  const Shard& shard = shards_[shard_of(key)];
+  const std::lock_guard<std::mutex> lock(shard.mutex);
+  const auto it = shard.keys.find(key);
+  return it != shard.keys.end() && any_between(it->second, after, before);
+}
+
+bool History::range_written_between(std::string_view begin, std::string_view end, bool bounded, std::uint64_t after,
+                                    std::uint64_t before) const {
+  for (std::size_t i = 0; i < kShards; ++i) {
+    const Shard& shard = shards_[i];
+    const std::lock_guard<std::mutex> lock(shard.mutex);
+    for (auto it = shard.keys.lower_bound(begin); it != shard.keys.end(); ++it) {
+      if (bounded && std::string_view(it->first) >= end) break;
+      if (any_between(it->second, after, before)) return true;
+    }
+  }
+  return false;
+}
+
+void History::states_at(std::string_view start, bool inclusive, std::string_view last, bool bounded,
+                        std::uint64_t version, std::vector<KeyState>* out) const {
+  const std::size_t first = out->size();
+  for (std::size_t i = 0; i < kShards; ++i) {
+    const Shard& shard = shards_[i];
+    const std::lock_guard<std::mutex> lock(shard.mutex);
+    auto it = inclusive ? shard.keys.lower_bound(start) : shard.keys.upper_bound(start);
+    for (; it != shard.keys.end(); ++it) {
+      if (bounded && std::string_view(it->first) > last) break;
+      const Past* past = first_after(it->second, version);
+      if (past == nullptr) continue;
+      out->push_back({it->first, past->record});  // may throw: nothing referenced yet for this entry
+      if (past->record != nullptr) past->record->ref();
+    }
+  }
+  std::sort(out->begin() + static_cast<std::ptrdiff_t>(first), out->end(),
+            [](const KeyState& a, const KeyState& b) { return a.key < b.key; });
+}
+
+void History::clear() {
+  for (std::size_t i = 0; i < kShards; ++i) {
+    Shard& shard = shards_[i];
+    const std::lock_guard<std::mutex> lock(shard.mutex);
+    for (auto& [key, pasts] : shard.keys) unref_all(pasts);
+    shard.keys.clear();
+    shard.entries = 0;
+  }
+}
+
+std::size_t History::entries() const {
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < kShards; ++i) {
+    const std::lock_guard<std::mutex> lock(shards_[i].mutex);
+    total += shards_[i].entries;
+  }
+  return total;
+}
+
+}  // namespace mantis::detail

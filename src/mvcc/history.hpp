@@ -1,0 +1,89 @@
+// History: what keys held before their latest writes, kept while snapshots are alive, so that a read
+// at a snapshot finds the state a key had at the snapshot's version (versioning.hpp says when entries
+// are added and dropped).
+//
+// A key's entries are its past states, each with the sequence number of the write that ended it
+// (`until`): a record (a reference held here), or "absent". The state of a key at version v is the
+// state ended by the first write after v: the entry with the smallest until > v; when there is none,
+// no write after v touched the key, and its state at v is its current one in the store.
+//
+// Thread-safe: sharded by key hash, each shard an ordered map under its own mutex. Nothing here waits
+// for anything but those mutexes, and no mutex holder waits for a grace period, so the methods may be
+// called inside RCU critical sections.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/record.hpp"
+
+namespace mantis::detail {
+
+class History {
+ public:
+  static constexpr std::size_t kShards = 16;
+
+  // A key's state at a version, as a read at a snapshot sees it.
+  struct State {
+    bool known = false;         // false: no write after the version touched the key (read the store)
+    Record* record = nullptr;   // when known: the record (one reference, the caller's), or nullptr: absent
+  };
+  // A key's state at a version, for the keys of a range.
+  struct KeyState {
+    std::string key;
+    Record* record;  // one reference (the caller's), or nullptr: absent at the version
+  };
+
+  History();
+  ~History();
+  History(const History&) = delete;
+  History& operator=(const History&) = delete;
+
+  // Records that `key` held `record` (nullptr: was absent) until the write with sequence number `until`,
+  // taking a reference on it, and drops the key's entries with until <= `floor` (no snapshot needs
+  // them). Throws std::bad_alloc (nothing added then).
+  void add(std::string_view key, const Record* record, std::uint64_t until, std::uint64_t floor);
+  // The key's state at `version`.
+  State state_at(std::string_view key, std::uint64_t version) const;
+  // True when a write with sequence number in (after, before) ended a state of `key`.
+  bool written_between(std::string_view key, std::uint64_t after, std::uint64_t before) const;
+  // Like written_between() for any key in [begin, end) (end unbounded when !bounded).
+  bool range_written_between(std::string_view begin, std::string_view end, bool bounded, std::uint64_t after,
+                             std::uint64_t before) const;
+  // Appends to *out, in key order, the state at `version` of each key in the range that a write after
+  // `version` touched: keys from `start` (after it when !inclusive) up to `last` (inclusive) when
+  // `bounded`. Throws std::bad_alloc (*out then keeps what was appended, references included).
+  void states_at(std::string_view start, bool inclusive, std::string_view last, bool bounded, std::uint64_t version,
+                 std::vector<KeyState>* out) const;
+  // Drops every entry.
+  void clear();
+  // Entries held (approximate while writers run).
+  std::size_t entries() const;
+
+ private:
+  struct Past {
+    Record* record;  // nullptr: absent
+    std::uint64_t until;
+  };
+  using Pasts = std::vector<Past>;  // ascending `until`
+  struct Shard {
+    mutable std::mutex mutex;
+    std::map<std::string, Pasts, std::less<>> keys;
+    std::size_t entries = 0;
+  };
+
+  static std::size_t shard_of(std::string_view key) noexcept;
+  static const Past* first_after(const Pasts& pasts, std::uint64_t version) noexcept;
+  static bool any_between(const Pasts& pasts, std::uint64_t after, std::uint64_t before) noexcept;
+  static void unref_all(Pasts& pasts) noexcept;
+
+  std::unique_ptr<Shard[]> shards_;
+};
+
+}  // namespace mantis::detail

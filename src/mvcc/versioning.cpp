@@ -1,0 +1,63 @@
+#include "mvcc/versioning.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include "util/rcu.hpp"
+
+namespace mantis::detail {
+
+Versioning::Held Versioning::acquire() {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  if (!versioned_.load(std::memory_order_relaxed)) {
+    store_.pause_removals(true);
+    versioned_.store(true, std::memory_order_seq_cst);
+    rcu_synchronize();  // V4. No writer waits for mutex_ inside a section (maybe_turn_off only tries it).
+  }
+  // V5: lower the floor before the version is read.
+  const std::uint64_t lower = std::min(floor_.load(std::memory_order_relaxed), last());
+  floor_.store(lower, std::memory_order_seq_cst);
+  Held held;
+  held.version = last();
+  wait_applied_below(held.version + 1);
+  live_.insert(held.version);  // may throw: the floor stays lowered, which only keeps entries longer
+  floor_.store(*live_.begin(), std::memory_order_seq_cst);
+  live_count_.store(live_.size(), std::memory_order_relaxed);
+  held.time_ms = clock_.now_ms();
+  return held;
+}
+
+void Versioning::release(std::uint64_t version) noexcept {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = live_.find(version);
+  if (it == live_.end()) return;
+  live_.erase(it);
+  floor_.store(live_.empty() ? ~std::uint64_t{0} : *live_.begin(), std::memory_order_seq_cst);
+  live_count_.store(live_.size(), std::memory_order_relaxed);
+  if (live_.empty()) idle_since_ms_.store(clock_.now_ms(), std::memory_order_relaxed);
+}
+
+void Versioning::wait_applied_below(std::uint64_t bound) const noexcept {
+  for (std::size_t stripe = 0; stripe < KeyLocks::kStripes; ++stripe) {
+    for (int spins = 0;; ++spins) {
+      const std::uint64_t claim = locks_.claim_of(stripe);
+      if (claim == 0 || (claim != KeyLocks::kClaiming && claim >= bound)) break;
+      // The holder is between its claim and its apply: microseconds, or one log write.
+      if (spins < 64) continue;
+      std::this_thread::yield();
+    }
+  }
+}
+
+void Versioning::maybe_turn_off() noexcept {
+  if (live_count_.load(std::memory_order_relaxed) != 0) return;
+  const std::uint64_t now = clock_.now_ms();
+  if (now < idle_since_ms_.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(kIdleLinger.count())) return;
+  std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
+  if (!lock.owns_lock() || !live_.empty() || !versioned_.load(std::memory_order_relaxed)) return;
+  versioned_.store(false, std::memory_order_seq_cst);
+  store_.pause_removals(false);
+  history_.clear();
+}
+
+}  // namespace mantis::detail

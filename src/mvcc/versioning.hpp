@@ -1,0 +1,110 @@
+// Versioning: an engine's sequence numbers, its live snapshots and the history that serves them.
+//
+// Every write takes sequence numbers from one counter (its records' versions). With no snapshot alive
+// the engine writes as it always has: lock-free, with no history, the version only unique. The first
+// snapshot turns the *versioned mode* on; while it is on, writes follow V1-V3, which is what lets a
+// read at a snapshot see exactly the state at its version (a snapshot's version is v: it sees every
+// write with sequence number <= v, and nothing after).
+//
+// Invariants (the engine's writes, engine.cpp, and the store's pause, store.hpp, keep them):
+// V1. In the mode, a write holds its keys' stripes exclusive (KeyLocks::ExclusiveSet) from before it
+//     reads the state it decides on until it is applied, and takes its sequence numbers while holding
+//     them. So a key's writes take increasing sequence numbers in the order they are applied and logged.
+// V2. In the mode, a write claims its stripes (kClaiming, seq_cst) before it takes sequence numbers,
+//     then sets each claim to its first number; the claims are cleared after it is applied. A new
+//     snapshot loads the counter (seq_cst) and then waits until no claim is kClaiming or at most its
+//     version: a write whose number the snapshot's version covers had claimed before the counter moved
+//     past it (the claim precedes the fetch_add in the single total order), so the wait sees its claim,
+//     and returns only once that write is applied. A batch or transaction takes its numbers in one
+//     fetch_add, so a snapshot sees all of it or none of it.
+// V3. In the mode, before a write changes a key's state in the store, it adds the state it ends to the
+//     History with its sequence number as `until`. A read at a snapshot reads the store first, then the
+//     history: if a write after the snapshot changed the key before the store read, its entry was added
+//     before that change, so the history read finds it (history.hpp says how a state is chosen).
+// V4. The mode turns on before the first snapshot's version is taken, and a grace period separates
+//     the two (rcu_synchronize). Every write decides whether it is in the mode inside one RCU critical
+//     section that lasts until it is applied, and so does every expired-record removal the store makes
+//     on its own (lazy expiry, the reaper), which the store skips while the mode is on
+//     (Store::pause_removals). So once the grace period is over, every change to the store follows
+//     V1-V3.
+// V5. An entry is dropped only when its `until` <= the oldest live snapshot's version (the floor), and a
+//     new snapshot lowers the floor before it loads the counter: a writer that read the old floor took
+//     its number before the new snapshot's version was read, so what it drops is not needed.
+// The mode turns off once no snapshot has been alive for kIdleLinger (by the next versioned write), and
+// the history is cleared: turning it on again costs a grace period, so a burst of short snapshots or
+// transactions pays it once.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <set>
+
+#include "mvcc/history.hpp"
+#include "mvcc/key_locks.hpp"
+#include "store/store.hpp"
+#include "util/clock.hpp"
+
+namespace mantis::detail {
+
+// Thread-safe.
+class Versioning {
+ public:
+  static constexpr std::chrono::milliseconds kIdleLinger{1000};
+
+  // A live snapshot: its version and the wall-clock millisecond at which it sees expiry.
+  struct Held {
+    std::uint64_t version = 0;
+    std::uint64_t time_ms = 0;
+  };
+
+  Versioning(Store& store, KeyLocks& locks, const Clock& clock) noexcept
+      : store_(store), locks_(locks), clock_(clock) {}
+  Versioning(const Versioning&) = delete;
+  Versioning& operator=(const Versioning&) = delete;
+
+  // Sets the next sequence number (after recovery). REQUIRES: before the engine is shared.
+  void start_at(std::uint64_t next) noexcept { next_.store(next, std::memory_order_relaxed); }
+  // Takes `count` consecutive sequence numbers and returns the first. In the mode, call only between
+  // claim(kClaiming) and claim(first) on the write's stripes (V2).
+  std::uint64_t take(std::uint64_t count = 1) noexcept { return next_.fetch_add(count, std::memory_order_seq_cst); }
+  // The last sequence number taken.
+  std::uint64_t last() const noexcept { return next_.load(std::memory_order_seq_cst) - 1; }
+
+  // Whether writes follow V1-V3. REQUIRES: read inside the RCU critical section that spans the write (V4).
+  bool versioned() const noexcept { return versioned_.load(std::memory_order_seq_cst); }
+
+  // A new snapshot at the current version (turning the mode on first when it is off). Waits for the
+  // writes in flight below it (V2), and a grace period when it turns the mode on (V4). REQUIRES: outside
+  // any RCU critical section, holding no stripe. Throws std::bad_alloc.
+  Held acquire();
+  // Ends the snapshot at `version`. Never blocks on writers.
+  void release(std::uint64_t version) noexcept;
+  // The oldest live snapshot's version, or ~0 when none: entries with until <= this are not needed.
+  std::uint64_t floor() const noexcept { return floor_.load(std::memory_order_seq_cst); }
+  // Waits until every write that took a sequence number below `bound` has been applied (V2).
+  void wait_applied_below(std::uint64_t bound) const noexcept;
+  // Turns the mode off when no snapshot has been alive for kIdleLinger. Cheap when it does nothing.
+  // REQUIRES: outside any RCU critical section.
+  void maybe_turn_off() noexcept;
+
+  History& history() noexcept { return history_; }
+  const History& history() const noexcept { return history_; }
+  std::size_t live_snapshots() const noexcept { return live_count_.load(std::memory_order_relaxed); }
+
+ private:
+  Store& store_;
+  KeyLocks& locks_;
+  const Clock& clock_;
+  std::atomic<std::uint64_t> next_{1};
+  std::atomic<bool> versioned_{false};
+  std::atomic<std::uint64_t> floor_{~std::uint64_t{0}};
+  std::atomic<std::size_t> live_count_{0};
+  std::atomic<std::uint64_t> idle_since_ms_{0};  // when the last snapshot ended
+  std::mutex mutex_;                             // live_, mode transitions
+  std::multiset<std::uint64_t> live_;
+  History history_;
+};
+
+}  // namespace mantis::detail
