@@ -208,6 +208,20 @@ TEST_CASE("conditional writes are linearizable: put_if_absent, compare-and-set, 
   SECTION("tier tiny") { check_engine(mantis::test::kTierTiny, workload); }
 }
 
+TEST_CASE("with snapshots alive, writes, snapshot reads and transactions are linearizable", "[linearizability]") {
+  RegisterWorkload workload;
+  workload.ops_per_thread = 30'000;
+  workload.versioned = true;
+  workload.conditional_percent = 20;
+  workload.transaction_percent = 20;
+  workload.erase_percent = 5;
+  workload.put_percent = 20;
+  SECTION("tier off") { check_engine(mantis::test::kTierOff, workload); }
+  SECTION("tier 64 MiB") { check_engine(mantis::test::kTierOn, workload); }
+  SECTION("tier tiny") { check_engine(mantis::test::kTierTiny, workload); }
+  SECTION("durable") { check_engine(mantis::test::kDurableAsync, workload); }
+}
+
 // The scenario that found the tier's stale hits: 2 writers each own half of 16 keys and write each key
 // with strictly increasing versions; 2 readers remember the last version they saw of each key and
 // must never see a smaller one.

@@ -36,6 +36,15 @@ struct RegisterWorkload {
   // Gets walk the keys in order (key i, then i + 1, ...), the pattern the store's finger serves
   // without a hash probe; otherwise each get picks a random key.
   bool sequential_gets = false;
+  // Snapshots and transactions (the engine's versioned mode, versioning.hpp). With `versioned`, a
+  // background thread keeps a snapshot alive throughout the round (retaking one every few hundred
+  // microseconds), so every write takes the versioned path; half the gets then read through a
+  // snapshot taken inside the get's interval (a linearizable read at the snapshot's instant), and
+  // `transaction_percent` of the operations are compare-and-sets done as transactions (begin, get,
+  // put or erase, commit): a commit is a CAS from the value read; a Conflict changed nothing and is
+  // left out of the history.
+  bool versioned = false;
+  unsigned transaction_percent = 0;
   // Faults injected by thread 0, to prove that the checker catches them (0: none). Every n-th of its
   // operations becomes, on a random key: a stale read (put a, put b, then a get reported as returning
   // a), or a lost write (a put reported but never sent to the engine, then a get).
@@ -110,6 +119,16 @@ inline RoundResult run_register_round(Engine& engine, const RegisterWorkload& wo
   std::atomic<std::uint64_t> torn{0};
   std::atomic<std::uint64_t> errors{0};
   std::atomic<std::size_t> ready{0};
+  std::atomic<bool> round_over{false};
+  std::thread snapshot_holder;
+  if (workload.versioned) {
+    snapshot_holder = std::thread([&] {
+      while (!round_over.load()) {
+        const Snapshot held = engine.snapshot();
+        std::this_thread::sleep_for(std::chrono::microseconds(300));
+      }
+    });
+  }
   std::vector<std::thread> threads;
   for (std::size_t t = 0; t < workload.threads; ++t) {
     threads.emplace_back([&, t] {
@@ -214,6 +233,35 @@ inline RoundResult run_register_round(Engine& engine, const RegisterWorkload& wo
           }
         }
       };
+      // A compare-and-set as a transaction on op.key: reads the value (recorded as part of the
+      // transaction, not as a get), then puts a new value or (by `choice`) erases, and commits. Fills
+      // op and returns true when the commit succeeded; false after a Conflict (no effect: not recorded).
+      auto transactional = [&](RegisterOp& op, std::uint64_t choice) {
+        const std::string key = register_key(op.key);
+        const std::uint64_t id = ((t + 1) << 40) | ++counter;
+        op.kind = RegisterOp::Kind::kCompareAndSet;
+        op.invoked_ns = now_ns();
+        auto txn = engine.begin();
+        if (txn == nullptr) {
+          errors.fetch_add(1);
+          return false;
+        }
+        const Status got = txn->get(key, &read);
+        bool bad = false;
+        op.expected = got.ok() ? register_id(read, workload.value_size, &bad) : kAbsent;
+        if (bad) torn.fetch_add(1);
+        if (!got.ok() && !got.is_not_found()) errors.fetch_add(1);
+        const bool erase = choice % 3 == 0 && op.expected != kAbsent;
+        op.value = erase ? kAbsent : id;
+        const Status wrote = erase ? txn->erase(key) : txn->put(key, register_value(id, workload.value_size));
+        if (!wrote.ok()) errors.fetch_add(1);
+        const Status committed = txn->commit();
+        op.returned_ns = now_ns();
+        if (committed.is_conflict()) return false;
+        if (!committed.ok()) errors.fetch_add(1);
+        op.succeeded = true;
+        return true;
+      };
       auto injects = [&](std::size_t every, std::size_t i) { return t == 0 && every != 0 && i % every == every - 1; };
       for (std::size_t i = 0; i < workload.ops_per_thread; ++i) {
         const std::uint64_t r = next_random();
@@ -258,6 +306,25 @@ inline RoundResult run_register_round(Engine& engine, const RegisterWorkload& wo
           if (!s.ok()) errors.fetch_add(1);
         } else if (dice < workload.put_percent + workload.erase_percent + workload.conditional_percent) {
           conditional(op, r >> 20);
+        } else if (dice < workload.put_percent + workload.erase_percent + workload.conditional_percent +
+                              workload.transaction_percent) {
+          if (!transactional(op, r >> 20)) continue;
+        } else if (workload.versioned && ((r >> 41) & 1)) {
+          op.kind = RegisterOp::Kind::kGet;
+          const std::string key = register_key(op.key);
+          op.invoked_ns = now_ns();
+          const Snapshot snapshot = engine.snapshot();
+          ReadOptions at;
+          at.snapshot = &snapshot;
+          const Status s = engine.get(at, key, &read);
+          op.returned_ns = now_ns();
+          if (s.ok()) {
+            bool bad = false;
+            op.value = register_id(read, workload.value_size, &bad);
+            if (bad) torn.fetch_add(1);
+          } else if (!s.is_not_found()) {
+            errors.fetch_add(1);
+          }
         } else {
           op.kind = RegisterOp::Kind::kGet;
           if (workload.sequential_gets) op.key = static_cast<std::uint32_t>(walk++ % workload.keys);
@@ -280,6 +347,8 @@ inline RoundResult run_register_round(Engine& engine, const RegisterWorkload& wo
     });
   }
   for (std::thread& thread : threads) thread.join();
+  round_over = true;
+  if (snapshot_holder.joinable()) snapshot_holder.join();
   RoundResult result;
   result.torn = torn.load();
   result.errors = errors.load();

@@ -3,7 +3,8 @@
 // behind docs/DESIGN.md's coherence claims; tests/linearizability_test.cpp runs short ones in CI.
 //
 //   mantis-linearizability --config off|on|tiny|durable [--threads N] [--keys N]
-//                          [--ops N] [--sequential-gets] [--conditional PERCENT] [--dir PATH]
+//                          [--ops N] [--sequential-gets] [--conditional PERCENT] [--versioned]
+//                          [--transactions PERCENT] [--dir PATH]
 //
 // Exits 0 when every round is linearizable and no read was torn, 1 otherwise, 2 on bad arguments.
 #include <cstdio>
@@ -21,7 +22,8 @@ int usage(const char* problem) {
   std::fprintf(stderr,
                "mantis-linearizability: %s\n"
                "usage: mantis-linearizability --config off|on|tiny|durable [--threads N] [--keys N]\n"
-               "                              [--ops N] [--sequential-gets] [--conditional PERCENT] [--dir PATH]\n",
+               "                              [--ops N] [--sequential-gets] [--conditional PERCENT] [--versioned]\n"
+               "                              [--transactions PERCENT] [--dir PATH]\n",
                problem);
   return 2;
 }
@@ -67,6 +69,15 @@ int main(int argc, char** argv) {
         return usage("--conditional takes 1..50 (percent of operations that are conditional writes)");
       }
       workload.conditional_percent = static_cast<unsigned>(n);
+    } else if (arg == "--transactions") {
+      // Taken from the gets too; implies --versioned.
+      if (!number(&n) || n > 100 - workload.put_percent - workload.erase_percent - workload.conditional_percent) {
+        return usage("--transactions takes a percent that leaves room for the other operations");
+      }
+      workload.transaction_percent = static_cast<unsigned>(n);
+      workload.versioned = true;
+    } else if (arg == "--versioned") {
+      workload.versioned = true;
     } else if (arg == "--sequential-gets") {
       workload.sequential_gets = true;
     } else if (arg == "--dir" && value != nullptr) {
@@ -96,8 +107,9 @@ int main(int argc, char** argv) {
     errors += result.errors;
     checker.check(result.ops);
     if (round % 10 == 0 || checker.operations() >= total_ops) {
-      std::printf("%s, %zu threads, %zu keys%s: %llu ops, %llu violations, %llu torn, %llu errors (%.0f s)\n",
+      std::printf("%s, %zu threads, %zu keys%s%s: %llu ops, %llu violations, %llu torn, %llu errors (%.0f s)\n",
                   config->name, workload.threads, workload.keys, workload.sequential_gets ? ", sequential gets" : "",
+                  workload.versioned ? ", snapshots alive" : "",
                   static_cast<unsigned long long>(checker.operations()),
                   static_cast<unsigned long long>(checker.violations()), static_cast<unsigned long long>(torn),
                   static_cast<unsigned long long>(errors), static_cast<double>(now_ns() - start) / 1e9);
