@@ -313,3 +313,31 @@ TEST_CASE("a snapshot sees every write acknowledged before it and nothing starte
   for (auto& t : writers) t.join();
   CHECK(errors.load() == 0);
 }
+
+TEST_CASE("stats count live snapshots and kept versions, which go once no snapshot lives", "[snapshot][stats]") {
+  ManualClock clock(1'000'000);
+  Options options;
+  options.reaper_interval = 0ms;
+  auto engine = open_engine(options, &clock);
+  REQUIRE(engine->put("k", "1").ok());
+  CHECK(engine->stats().snapshots == 0);
+  {
+    Snapshot snapshot = engine->snapshot();
+    Snapshot second = engine->snapshot();
+    CHECK(engine->stats().snapshots == 2);
+    for (int i = 2; i <= 10; ++i) REQUIRE(engine->put("k", std::to_string(i)).ok());
+    CHECK(engine->stats().versions_kept >= 1);
+    CHECK(value_at(*engine, snapshot, "k") == "1");
+  }
+  CHECK(engine->stats().snapshots == 0);
+  // A write after a quiet second turns the versioned mode off and drops what was kept.
+  clock.advance(2000);
+  REQUIRE(engine->put("k", "11").ok());
+  CHECK(engine->stats().versions_kept == 0);
+  // And the next snapshot turns it on again, from the state now.
+  Snapshot again = engine->snapshot();
+  REQUIRE(engine->put("k", "12").ok());
+  CHECK(value_at(*engine, again, "k") == "11");
+  const std::string json = engine->stats().to_json();
+  CHECK(json.find("\"snapshots\":1") != std::string::npos);
+}

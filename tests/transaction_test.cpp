@@ -220,6 +220,20 @@ TEST_CASE("a commit conflicts when a key it read was written after its snapshot"
     CHECK(txn->commit().ok());
     CHECK(value_of(*engine, "a") == "2");
   }
+  SECTION("stats count commits and conflicts") {
+    const auto before = engine->stats();
+    auto txn = engine->begin();
+    CHECK(txn_value(*txn, "a") == "1");
+    REQUIRE(engine->put("a", "2").ok());
+    REQUIRE(txn->put("a", "3").ok());
+    CHECK(txn->commit().is_conflict());
+    txn = engine->begin();
+    REQUIRE(txn->put("a", "4").ok());
+    REQUIRE(txn->commit().ok());
+    const auto after = engine->stats();
+    CHECK(after.commits == before.commits + 1);
+    CHECK(after.conflicts == before.conflicts + 1);
+  }
   SECTION("no write skew: of two transactions that read both keys and each write one, one conflicts") {
     REQUIRE(engine->put("x", "1").ok());
     REQUIRE(engine->put("y", "1").ok());

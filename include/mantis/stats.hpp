@@ -40,6 +40,10 @@ struct MANTIS_EXPORT Stats {
   std::uint64_t misses = 0;   // point reads that found nothing (absent or expired)
   std::uint64_t erases = 0;   // erase operations applied (batch entries included, found or not)
   std::uint64_t expired = 0;  // keys removed because their TTL passed (lazily or by the reaper)
+  std::uint64_t snapshots = 0;      // gauge: live snapshots (each unfinished transaction holds one)
+  std::uint64_t versions_kept = 0;  // gauge: past values kept for them (and not yet trimmed)
+  std::uint64_t commits = 0;        // transactions committed with writes
+  std::uint64_t conflicts = 0;      // commits refused with Conflict
   struct CacheTier {
     std::uint64_t capacity = 0;
     std::uint64_t charge = 0;

@@ -543,6 +543,10 @@ Stats Engine::stats() const {
   s.misses = impl_->counters.sum(Impl::kMisses);
   s.gets = s.hits + s.misses;
   s.erases = impl_->counters.sum(Impl::kErases);
+  s.snapshots = impl_->versions.live_snapshots();
+  s.versions_kept = impl_->versions.history().entries();
+  s.commits = impl_->counters.sum(Impl::kCommits);
+  s.conflicts = impl_->counters.sum(Impl::kConflicts);
   impl_->cache_tier.report(s);
   return s;
 }

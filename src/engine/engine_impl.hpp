@@ -64,7 +64,7 @@ struct Engine::Impl {
   using Store = detail::Store;
 
   // Point reads are not counted apart: each adds one hit or one miss, so gets = hits + misses.
-  enum Counter : std::size_t { kPuts, kHits, kMisses, kErases };
+  enum Counter : std::size_t { kPuts, kHits, kMisses, kErases, kCommits, kConflicts };
 
   Impl(const Options& opts, const detail::Clock& clk) : options(opts), clock(clk), store(clk), cache_tier(opts, clk) {}
 
@@ -508,7 +508,7 @@ struct Engine::Impl {
   const Options options;
   const detail::Clock& clock;
   Store store;
-  mutable detail::StripedCounters<4> counters;
+  mutable detail::StripedCounters<6> counters;
   mutable CacheTier cache_tier;
   detail::Applier applier{store, cache_tier};  // every write, live or replayed; the data dir's host
   detail::KeyLocks key_locks;                  // locked writes (locked_write(), key_locks.hpp)

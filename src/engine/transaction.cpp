@@ -183,7 +183,7 @@ Status Transaction::commit(const WriteOptions& options) {
     for (const std::string& key : txn.reads) stripes.push_back(detail::KeyLocks::stripe_of(key));
     for (const auto& [key, pending] : txn.writes) stripes.push_back(detail::KeyLocks::stripe_of(key));
     const Engine::Impl::WriteScope scope(engine);  // versioned: our snapshot is alive
-    return engine.locked_write(
+    const Status committed = engine.locked_write(
         std::move(stripes), /*versioned=*/true, options.sync,
         [&](Engine::Impl::Plan* ops) {
           ops->reserve(txn.writes.size());
@@ -211,6 +211,9 @@ Status Transaction::commit(const WriteOptions& options) {
           }
           return Status::ok_status();
         });
+    if (committed.ok()) engine.counters.add(Engine::Impl::kCommits);
+    if (committed.is_conflict()) engine.counters.add(Engine::Impl::kConflicts);
+    return committed;
   } catch (const std::bad_alloc&) {
     return Status::resource_exhausted("commit: out of memory");
   }
