@@ -3,6 +3,9 @@
 //           and, with --dir, Options::dir and Options::durability; used exactly as a user would (public
 //           API only).
 //   memory  with --dir: the same engine in memory (no dir), the peer a durable engine is measured against.
+//   snapshot  the mantis engine (same options) with one Snapshot alive throughout: what the versioned
+//           mode (writes keeping what they replace, serialized per key stripe) costs each workload.
+//           Only when listed in --compare.
 //   stdmap  std::map<std::string, std::string> under one std::shared_mutex: the "map + RWMutex"
 //           design MantisDB replaced. Readers take the lock shared, writers exclusive.
 //   cds     libcds SkipListMap<cds::gc::DHP, std::string, std::string>, off the shelf. It has no
@@ -92,11 +95,15 @@ inline void init_cds_runtime() {
 class MantisTarget final : public KvTarget {
  public:
   // With options.dir set, the directory belongs to the target: it is removed when the target is.
-  explicit MantisTarget(const Options& options) : options_(options) {
+  // With hold_snapshot, a snapshot stays alive for the target's life (the `snapshot` peer).
+  explicit MantisTarget(const Options& options, bool hold_snapshot = false)
+      : options_(options), hold_snapshot_(hold_snapshot) {
     const Status status = Engine::open(options, &engine_);
     if (!status.ok()) throw std::runtime_error("mantis::Engine::open: " + status.to_string());
+    if (hold_snapshot_) held_ = engine_->snapshot();
   }
   ~MantisTarget() override {
+    held_.reset();
     engine_.reset();
     if (!options_.dir.empty()) {
       std::error_code ignored;
@@ -108,8 +115,11 @@ class MantisTarget final : public KvTarget {
 
   // Durable engines: closes the engine and opens its directory again (recovery).
   Status reopen() {
+    held_.reset();
     engine_.reset();
-    return Engine::open(options_, &engine_);
+    Status status = Engine::open(options_, &engine_);
+    if (status.ok() && hold_snapshot_) held_ = engine_->snapshot();
+    return status;
   }
   Status checkpoint() { return engine_->checkpoint(); }
   std::size_t size() const { return engine_->size(); }
@@ -144,7 +154,9 @@ class MantisTarget final : public KvTarget {
 
  private:
   const Options options_;
+  const bool hold_snapshot_;
   std::unique_ptr<Engine> engine_;
+  Snapshot held_;  // released before the engine
 };
 
 class StdMapTarget final : public KvTarget {

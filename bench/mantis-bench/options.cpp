@@ -97,7 +97,7 @@ std::optional<int> parse_options(int argc, char** argv, Config* config) {
                  "phase)")
       ->type_name("BYTES");
   app.add_option("--compare", compare,
-                 "Peers: stdmap,cds,lru, and memory (the engine without --dir) (default: all that apply; \"\" for "
+                 "Peers: stdmap,cds,lru, memory (the engine without --dir), and snapshot (the engine holding a snapshot; only when listed) (default: all that apply but snapshot; \"\" for "
                  "mantis alone)")
       ->type_name("LIST");
   app.add_option("--dir", dir,
@@ -160,7 +160,9 @@ std::optional<int> parse_options(int argc, char** argv, Config* config) {
   if (app.count("--compare") > 0) {
     config->compare = split_list(compare);
     for (const std::string& peer : config->compare) {
-      if (peer != "stdmap" && peer != "cds" && peer != "lru" && peer != "memory") return bad("compare", peer);
+      if (peer != "stdmap" && peer != "cds" && peer != "lru" && peer != "memory" && peer != "snapshot") {
+        return bad("compare", peer);
+      }
     }
   }
   if (app.count("--dir") > 0) {

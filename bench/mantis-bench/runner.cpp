@@ -94,7 +94,7 @@ class Bench {
  private:
   std::vector<std::string> kv_impls() const {
     std::vector<std::string> impls = {"mantis"};
-    for (std::string_view peer : {"memory", "stdmap", "cds"}) {
+    for (std::string_view peer : {"snapshot", "memory", "stdmap", "cds"}) {
       if (config_.compares(peer)) impls.emplace_back(peer);
     }
     return impls;
@@ -127,12 +127,12 @@ class Bench {
     if (impl == "cds") return std::make_unique<CdsTarget>();
     Options options;
     options.cache_capacity = config_.engine_cache_size();
-    if (impl == "mantis" && config_.durable()) {
+    if ((impl == "mantis" || impl == "snapshot") && config_.durable()) {
       options.dir = std::filesystem::path(config_.dir) /
                     ("mantis-bench-" + std::to_string(::getpid()) + "-" + std::to_string(next_dir_++));
       options.durability = config_.durability;
     }
-    return std::make_unique<MantisTarget>(options);
+    return std::make_unique<MantisTarget>(options, /*hold_snapshot=*/impl == "snapshot");
   }
 
   PhaseContext context(std::size_t value_size, const ProgressFn& progress) {

@@ -305,9 +305,12 @@ struct Engine::Impl {
 
   // V3: before a versioned write changes the store, each key it writes records the state it had (its
   // record, expired or not, or absent) with the number of the write's first operation on the key.
-  // Nothing is recorded for a key whose only operations erase it while it is absent.
+  // Nothing is recorded for a key whose only operations erase it while it is absent, nor for a state
+  // that began after the newest live snapshot (V6: a record's seq is when its state began; an absent
+  // state's beginning is unknown, so it is kept).
   void record_history(const Plan& ops, std::uint64_t first) {
-    const std::uint64_t floor = versions.floor();  // read after the numbers were taken (V5)
+    const std::uint64_t floor = versions.floor();    // read after the numbers were taken (V5)
+    const std::uint64_t newest = versions.newest();  // likewise (V6)
     for (std::size_t i = 0; i < ops.size(); ++i) {
       bool seen = false;
       bool writes = false;
@@ -320,6 +323,7 @@ struct Engine::Impl {
       const Record* current = nullptr;  // valid for the WriteScope's critical section (store.hpp I5)
       store.read_any(ops[i].key, [&current](const Record& record) { current = &record; });
       if (current == nullptr && !writes) continue;
+      if (current != nullptr && current->seq() > newest) continue;
       versions.history().add(ops[i].key, current, first + i, floor);
     }
   }
@@ -461,13 +465,14 @@ struct Engine::Impl {
     const std::uint64_t at = versions.take();
     locks.claim(at);
     const std::uint64_t floor = versions.floor();
+    const std::uint64_t newest = versions.newest();
     try {
       std::string from;
       bool inclusive = true;
       while (store.visit(
                  from, inclusive, {}, /*bounded=*/false, Store::kSliceNodes, &from,
                  [&](std::string_view key, const Record& record) {
-                   versions.history().add(key, &record, at, floor);
+                   if (record.seq() <= newest) versions.history().add(key, &record, at, floor);
                    return true;
                  },
                  /*include_expired=*/true) == Store::Visited::kMore) {

@@ -14,15 +14,20 @@ Versioning::Held Versioning::acquire() {
     versioned_.store(true, std::memory_order_seq_cst);
     rcu_synchronize();  // V4. No writer waits for mutex_ inside a section (maybe_turn_off only tries it).
   }
-  // V5: lower the floor before the version is read.
+  // V5 and V6: lower the floor and raise the newest before the version is read.
   const std::uint64_t lower = std::min(floor_.load(std::memory_order_relaxed), last());
   floor_.store(lower, std::memory_order_seq_cst);
+  newest_.store(~std::uint64_t{0}, std::memory_order_seq_cst);
   Held held;
   held.version = last();
   wait_applied_below(held.version + 1);
-  live_.insert(held.version);  // may throw: the floor stays lowered, which only keeps entries longer
-  floor_.store(*live_.begin(), std::memory_order_seq_cst);
-  live_count_.store(live_.size(), std::memory_order_relaxed);
+  try {
+    live_.insert(held.version);
+  } catch (...) {  // restore the bounds from the snapshots still live
+    publish_bounds();
+    throw;
+  }
+  publish_bounds();
   held.time_ms = clock_.now_ms();
   return held;
 }
@@ -32,9 +37,14 @@ void Versioning::release(std::uint64_t version) noexcept {
   const auto it = live_.find(version);
   if (it == live_.end()) return;
   live_.erase(it);
-  floor_.store(live_.empty() ? ~std::uint64_t{0} : *live_.begin(), std::memory_order_seq_cst);
-  live_count_.store(live_.size(), std::memory_order_relaxed);
+  publish_bounds();
   if (live_.empty()) idle_since_ms_.store(clock_.now_ms(), std::memory_order_relaxed);
+}
+
+void Versioning::publish_bounds() noexcept {
+  floor_.store(live_.empty() ? ~std::uint64_t{0} : *live_.begin(), std::memory_order_seq_cst);
+  newest_.store(live_.empty() ? 0 : *live_.rbegin(), std::memory_order_seq_cst);
+  live_count_.store(live_.size(), std::memory_order_relaxed);
 }
 
 void Versioning::wait_applied_below(std::uint64_t bound) const noexcept {

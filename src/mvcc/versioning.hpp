@@ -30,6 +30,11 @@
 // V5. An entry is dropped only when its `until` <= the oldest live snapshot's version (the floor), and a
 //     new snapshot lowers the floor before it loads the counter: a writer that read the old floor took
 //     its number before the new snapshot's version was read, so what it drops is not needed.
+// V6. An entry whose state began after the newest live snapshot (from > newest) is needed by no live
+//     snapshot, nor by any later one (its version will be >= the entry's until): it is not kept. A
+//     new snapshot raises `newest` to infinity before it loads the counter, so a writer that read the
+//     old value had taken its number first, and the new snapshot's version is past the entry.
+//     So with one long-lived snapshot, each key keeps at most one past state.
 // The mode turns off once no snapshot has been alive for kIdleLinger (by the next versioned write), and
 // the history is cleared: turning it on again costs a grace period, so a burst of short snapshots or
 // transactions pays it once.
@@ -83,6 +88,9 @@ class Versioning {
   void release(std::uint64_t version) noexcept;
   // The oldest live snapshot's version, or ~0 when none: entries with until <= this are not needed.
   std::uint64_t floor() const noexcept { return floor_.load(std::memory_order_seq_cst); }
+  // The newest live snapshot's version (~0 while one is being taken; 0 when none): a past state that
+  // began after it need not be kept (V6).
+  std::uint64_t newest() const noexcept { return newest_.load(std::memory_order_seq_cst); }
   // Waits until every write that took a sequence number below `bound` has been applied (V2).
   void wait_applied_below(std::uint64_t bound) const noexcept;
   // Turns the mode off when no snapshot has been alive for kIdleLinger. Cheap when it does nothing.
@@ -94,12 +102,16 @@ class Versioning {
   std::size_t live_snapshots() const noexcept { return live_count_.load(std::memory_order_relaxed); }
 
  private:
+  // floor_, newest_ and live_count_ from live_. REQUIRES: mutex_ held.
+  void publish_bounds() noexcept;
+
   Store& store_;
   KeyLocks& locks_;
   const Clock& clock_;
   std::atomic<std::uint64_t> next_{1};
   std::atomic<bool> versioned_{false};
   std::atomic<std::uint64_t> floor_{~std::uint64_t{0}};
+  std::atomic<std::uint64_t> newest_{0};
   std::atomic<std::size_t> live_count_{0};
   std::atomic<std::uint64_t> idle_since_ms_{0};  // when the last snapshot ended
   std::mutex mutex_;                             // live_, mode transitions
