@@ -142,7 +142,7 @@ SESSION = [
     ("SAVE", ["re:\\(error\\) ERR NotSupported: .*memory-only.*"]),
     ("SELECT 0", ["OK"]),
     ("SELECT 1", ["(error) ERR DB index is out of range"]),
-    ("COMMAND COUNT", ["(integer) 35"]),
+    ("COMMAND COUNT", ["(integer) 43"]),
     ("COMMAND INFO get nosuch", ['1) 1) "get"', "   2) (integer) 2", "   3) 1) readonly", "      2) fast",
                                  "   4) (integer) 1", "   5) (integer) 1", "   6) (integer) 1", "2) (nil)"]),
     ("GET", ["(error) ERR wrong number of arguments for 'get' command"]),

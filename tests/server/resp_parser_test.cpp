@@ -225,9 +225,10 @@ TEST_CASE("KEYS and SCAN bound their range by the literal prefix, 0xff bytes inc
   }
   ServerState state(*engine, 1);
   Commands commands(state, 0);
+  ClientState client;
   auto reply = [&](std::vector<std::string_view> args) {
     std::string out;
-    commands.execute(args, &out);
+    commands.execute(args, &out, &client);
     return out;
   };
   auto bulk = [](const std::string& key) { return "$" + std::to_string(key.size()) + "\r\n" + key + "\r\n"; };

@@ -1,13 +1,19 @@
-// The command table and the commands. One file for all of them: each is a few lines over the
-// Engine, and they share the argument parsing, the error texts and the locking helpers.
+// The command table and the data commands. One file for all of them: each is a few lines over the
+// key access (key_access.hpp), and they share the argument parsing and the error texts. MULTI, EXEC
+// and WATCH are in transactions.cpp.
 #include "commands.hpp"
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <variant>
@@ -15,6 +21,7 @@
 #include <mantis/engine.hpp>
 
 #include "glob.hpp"
+#include "key_access.hpp"
 #include "resp_writer.hpp"
 
 namespace mantis::server {
@@ -53,9 +60,52 @@ std::optional<Int> parse_integer(std::string_view text) {
   return value;
 }
 
+// A value as Redis reads a stored integer (string2ll): an optional '-', then digits without leading
+// zeros ("0" itself is fine), no '+', no spaces, within int64_t.
+std::optional<std::int64_t> parse_redis_integer(std::string_view text) {
+  if (text == "0") return 0;
+  const std::size_t first_digit = !text.empty() && text[0] == '-' ? 1 : 0;
+  if (text.size() <= first_digit || text[first_digit] < '1' || text[first_digit] > '9') return std::nullopt;
+  return parse_integer<std::int64_t>(text);
+}
+
+// Redis's longest float text (MAX_LONG_DOUBLE_CHARS).
+constexpr std::size_t kMaxLongDoubleChars = 5 * 1024;
+
+// A number as Redis's INCRBYFLOAT reads one (string2ld): strtold over the text up to its first NUL,
+// which must consume all of it; no leading space, no NaN, no overflow to infinity or underflow to 0.
+std::optional<long double> parse_long_double(std::string_view text) {
+  if (text.empty() || text.size() >= kMaxLongDoubleChars) return std::nullopt;
+  char buffer[kMaxLongDoubleChars];
+  text.copy(buffer, text.size());
+  buffer[text.size()] = '\0';
+  char* end = nullptr;
+  errno = 0;
+  const long double value = std::strtold(buffer, &end);
+  if (std::isspace(static_cast<unsigned char>(buffer[0])) || *end != '\0' || errno == EINVAL || std::isnan(value) ||
+      (errno == ERANGE && (std::isinf(value) || std::fpclassify(value) == FP_ZERO))) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// INCRBYFLOAT's result text (Redis's "human" long double form): 17 digits after the point, then the
+// trailing zeros (and a bare point) trimmed; "-0" becomes "0". REQUIRES: value is finite.
+std::string format_long_double(long double value) {
+  char buffer[kMaxLongDoubleChars];
+  int length = std::snprintf(buffer, sizeof(buffer), "%.17Lf", value);
+  if (length < 0 || static_cast<std::size_t>(length) >= sizeof(buffer)) return std::string();
+  std::string_view text(buffer, static_cast<std::size_t>(length));
+  if (text.find('.') != std::string_view::npos) {
+    while (text.back() == '0') text.remove_suffix(1);
+    if (text.back() == '.') text.remove_suffix(1);
+  }
+  if (text == "-0") return "0";
+  return std::string(text);
+}
+
 void reply_not_integer(std::string* out) { resp::append_error(out, "ERR value is not an integer or out of range"); }
 void reply_syntax_error(std::string* out) { resp::append_error(out, "ERR syntax error"); }
-void reply_status(const Status& status, std::string* out) { resp::append_error(out, "ERR " + status.to_string()); }
 void reply_invalid_expire(std::string_view command, std::string* out) {
   resp::append_error(out, "ERR invalid expire time in '" + std::string(command) + "' command");
 }
@@ -73,31 +123,6 @@ std::optional<std::int64_t> parse_ttl_ms(std::string_view text, bool millis, boo
 
 // Redis's TTL: seconds, rounded to the nearest.
 std::int64_t ms_to_seconds_rounded(std::int64_t ms) { return (ms + 500) / 1000; }
-
-// What a read-modify-write decided: nothing, a put of *next with *options, or an erase.
-enum class Change { kNone, kPut, kErase };
-
-// Reads the key's value (into *current) and version, asks decide(value or nullptr when absent, next,
-// options) what to write, and writes it only if the key still holds that version (0: still absent),
-// again until no write came in between: atomic against every other writer of the engine. On return
-// *exists and *current describe the value the decision was taken on.
-// REQUIRES: decide never asks to erase an absent key.
-template <class Decide>
-Status read_modify_write(Engine& engine, std::string_view key, std::string* current, bool* exists, Decide&& decide) {
-  std::string next;
-  for (;;) {
-    Version version = 0;
-    Status s = engine.get(key, current, &version);
-    if (!s.ok() && !s.is_not_found()) return s;
-    *exists = s.ok();
-    WriteOptions options;
-    const Change change = decide(*exists ? current : nullptr, &next, &options);
-    if (change == Change::kNone) return Status::ok_status();
-    s = change == Change::kPut ? engine.put_if_version(key, *exists ? version : 0, next, options)
-                               : engine.erase_if_version(key, version, options);
-    if (!s.is_condition_failed()) return s;
-  }
-}
 
 }  // namespace
 
@@ -118,12 +143,14 @@ std::span<const Commands::Spec> Commands::table() {
       {"strlen", 2, "readonly fast", 1, 1, 1, &Commands::strlen},
       {"mget", -2, "readonly fast", 1, -1, 1, &Commands::mget},
       {"mset", -3, "write", 1, -1, 2, &Commands::mset},
+      {"msetnx", -3, "write", 1, -1, 2, &Commands::msetnx},
+      {"incrbyfloat", 3, "write fast", 1, 1, 1, &Commands::incrbyfloat},
       {"del", -2, "write", 1, -1, 1, &Commands::del},
       {"exists", -2, "readonly fast", 1, -1, 1, &Commands::exists},
       {"setex", 4, "write", 1, 1, 1, &Commands::setex},
       {"psetex", 4, "write", 1, 1, 1, &Commands::psetex},
-      {"expire", 3, "write fast", 1, 1, 1, &Commands::expire},
-      {"pexpire", 3, "write fast", 1, 1, 1, &Commands::pexpire},
+      {"expire", -3, "write fast", 1, 1, 1, &Commands::expire},
+      {"pexpire", -3, "write fast", 1, 1, 1, &Commands::pexpire},
       {"ttl", 2, "readonly fast", 1, 1, 1, &Commands::ttl},
       {"pttl", 2, "readonly fast", 1, 1, 1, &Commands::pttl},
       {"persist", 2, "write fast", 1, 1, 1, &Commands::persist},
@@ -134,7 +161,13 @@ std::span<const Commands::Spec> Commands::table() {
       {"dbsize", 1, "readonly fast", 0, 0, 0, &Commands::dbsize},
       {"flushdb", -1, "write", 0, 0, 0, &Commands::flushdb},
       {"flushall", -1, "write", 0, 0, 0, &Commands::flushdb},
-      {"save", 1, "admin", 0, 0, 0, &Commands::save},
+      {"save", 1, "admin no_multi", 0, 0, 0, &Commands::save},
+      {"bgsave", -1, "admin", 0, 0, 0, &Commands::bgsave},
+      {"multi", 1, "fast", 0, 0, 0, &Commands::multi},
+      {"exec", 1, "", 0, 0, 0, &Commands::exec},
+      {"discard", 1, "fast", 0, 0, 0, &Commands::discard},
+      {"watch", -2, "fast", 1, -1, 1, &Commands::watch},
+      {"unwatch", 1, "fast", 0, 0, 0, &Commands::unwatch},
       {"info", -1, "", 0, 0, 0, &Commands::info},
       {"command", -1, "", 0, 0, 0, &Commands::command},
       {"select", 2, "fast", 0, 0, 0, &Commands::select},
@@ -152,33 +185,63 @@ std::vector<std::string_view> Commands::names() {
 Commands::Commands(ServerState& state, std::size_t worker_index)
     : state_(state), counters_(*state.worker_counters.at(worker_index)) {}
 
-bool Commands::execute(const Args& args, std::string* out) {
+bool Commands::execute(const Args& args, std::string* out, ClientState* client) {
   counters_.commands.store(counters_.commands.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  client_ = client;
   const std::string_view name = args[0];
-  for (const Spec& spec : table()) {
-    if (!equals_lowercase(name, spec.name)) continue;
-    const auto argc = static_cast<int>(args.size());
-    if ((spec.arity > 0 && argc != spec.arity) || (spec.arity < 0 && argc < -spec.arity)) {
-      resp::append_error(out, "ERR wrong number of arguments for '" + std::string(spec.name) + "' command");
+  const auto specs = table();
+  const auto spec = std::find_if(specs.begin(), specs.end(),
+                                 [&](const Spec& candidate) { return equals_lowercase(name, candidate.name); });
+  // As Redis: inside MULTI an unknown command, a wrong number of arguments or a command refused in
+  // transactions is answered at once and makes EXEC fail; everything else but MULTI, EXEC, DISCARD,
+  // WATCH and QUIT is queued.
+  if (spec == specs.end()) {
+    // Redis's text: the name and the first arguments, quoted and cut short.
+    std::string message =
+        "ERR unknown command '" + std::string(name.substr(0, 128)) + "', with args beginning with: ";
+    for (std::size_t i = 1; i < args.size() && i <= 4; ++i) {
+      message += '\'';
+      message += args[i].substr(0, 64);
+      message += "' ";
+    }
+    resp::append_error(out, message);
+    client->queue_refused = client->in_multi;
+    return true;
+  }
+  const auto argc = static_cast<int>(args.size());
+  if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
+    resp::append_error(out, "ERR wrong number of arguments for '" + std::string(spec->name) + "' command");
+    client->queue_refused = client->in_multi;
+    return true;
+  }
+  if (client->in_multi && spec->run != &Commands::multi && spec->run != &Commands::exec &&
+      spec->run != &Commands::discard && spec->run != &Commands::watch && spec->run != &Commands::quit) {
+    if (spec->flags.find("no_multi") != std::string_view::npos) {
+      resp::append_error(out, "ERR Command not allowed inside a transaction");
+      client->queue_refused = true;
       return true;
     }
-    (this->*spec.run)(args, out);
-    return spec.run != &Commands::quit;
+    client->queue.emplace_back(static_cast<std::size_t>(spec - specs.begin()),
+                               std::vector<std::string>(args.begin(), args.end()));
+    resp::append_simple(out, "QUEUED");
+    return true;
   }
-  // Redis's text: the name and the first arguments, quoted and cut short.
-  std::string message = "ERR unknown command '" + std::string(name.substr(0, 128)) + "', with args beginning with: ";
-  for (std::size_t i = 1; i < args.size() && i <= 4; ++i) {
-    message += '\'';
-    message += args[i].substr(0, 64);
-    message += "' ";
-  }
-  resp::append_error(out, message);
-  return true;
+  (this->*spec->run)(args, out);
+  return spec->run != &Commands::quit;
 }
 
 // ---- strings -------------------------------------------------------------------------------------
+//
+// Outside EXEC, the common forms are one engine call each (SET, SETNX, GETSET, INCR...); the others,
+// and every command inside EXEC, go through the key access (read, write, remove, modify).
 
 void Commands::get(const Args& a, std::string* out) {
+  if (tx_ != nullptr) {
+    const Status s = read(a[1], &reply_scratch_);
+    if (s.is_not_found()) return resp::append_null(out);
+    if (!s.ok()) return reply_status(s, out);
+    return resp::append_bulk(out, reply_scratch_);
+  }
   ValueView view;
   const Status s = state_.engine.get(a[1], &view);
   if (s.ok()) {
@@ -223,7 +286,7 @@ void Commands::set(const Args& a, std::string* out) {
   options.ttl = milliseconds(ttl_ms);
   options.keep_ttl = keep_ttl;
   Status s;
-  if (!get_old) {
+  if (tx_ == nullptr && !get_old) {
     // Each is one atomic engine operation, whoever else writes the key.
     s = nx   ? state_.engine.put_if_absent(key, value, options)
         : xx ? state_.engine.put_if_present(key, value, options)
@@ -232,22 +295,24 @@ void Commands::set(const Args& a, std::string* out) {
     if (!s.ok()) return reply_status(s, out);
     return resp::append_ok(out);
   }
-  if (!nx && !xx) {
+  if (tx_ == nullptr && !nx && !xx) {
     std::optional<std::string> old;
     s = state_.engine.get_and_put(key, value, &old, options);
     if (!s.ok()) return reply_status(s, out);
     return old ? resp::append_bulk(out, *old) : resp::append_null(out);
   }
-  // GET with NX or XX: a read-modify-write, so the reply is the value the write replaced (or would have).
-  bool exists = false;
-  s = read_modify_write(state_.engine, key, &reply_scratch_, &exists,
-                        [&](const std::string* current, std::string* next, WriteOptions* write_options) {
-                          if ((current != nullptr) != xx) return Change::kNone;  // NX and present, or XX and absent
-                          next->assign(value);
-                          *write_options = options;
-                          return Change::kPut;
-                        });
+  // A read-modify-write, so that GET's reply is the value the write replaced (or would have).
+  bool exists = false, written = false;
+  s = modify(key, &reply_scratch_, &exists, false,
+             [&](const KeyState& current, std::string* next, WriteOptions* write_options) {
+               if ((nx && current.value != nullptr) || (xx && current.value == nullptr)) return Change::kNone;
+               next->assign(value);
+               *write_options = options;
+               written = true;
+               return Change::kPut;
+             });
   if (!s.ok()) return reply_status(s, out);
+  if (!get_old) return written ? resp::append_ok(out) : resp::append_null(out);
   exists ? resp::append_bulk(out, reply_scratch_) : resp::append_null(out);
 }
 
@@ -259,7 +324,7 @@ void Commands::set_with_ttl(std::string_view name, std::string_view key, std::st
   if (!in_range || *ms <= 0) return reply_invalid_expire(name, out);
   WriteOptions options;
   options.ttl = milliseconds(*ms);
-  const Status s = state_.engine.put(key, value, options);
+  const Status s = write(key, value, options);
   if (!s.ok()) return reply_status(s, out);
   resp::append_ok(out);
 }
@@ -268,25 +333,44 @@ void Commands::setex(const Args& a, std::string* out) { set_with_ttl("setex", a[
 void Commands::psetex(const Args& a, std::string* out) { set_with_ttl("psetex", a[1], a[2], true, a[3], out); }
 
 void Commands::setnx(const Args& a, std::string* out) {
-  const Status s = state_.engine.put_if_absent(a[1], a[2]);
-  if (s.is_condition_failed()) return resp::append_integer(out, 0);
+  Status s;
+  bool exists = false;
+  if (tx_ == nullptr) {
+    s = state_.engine.put_if_absent(a[1], a[2]);
+    exists = s.is_condition_failed();
+    if (exists) s = Status::ok_status();
+  } else {
+    s = modify(a[1], &reply_scratch_, &exists, false, [&](const KeyState& current, std::string* next, WriteOptions*) {
+      if (current.value != nullptr) return Change::kNone;
+      next->assign(a[2]);
+      return Change::kPut;
+    });
+  }
   if (!s.ok()) return reply_status(s, out);
-  resp::append_integer(out, 1);
+  resp::append_integer(out, exists ? 0 : 1);
 }
 
 void Commands::getset(const Args& a, std::string* out) {
-  std::optional<std::string> old;
-  const Status s = state_.engine.get_and_put(a[1], a[2], &old);
+  if (tx_ == nullptr) {
+    std::optional<std::string> old;
+    const Status s = state_.engine.get_and_put(a[1], a[2], &old);
+    if (!s.ok()) return reply_status(s, out);
+    return old ? resp::append_bulk(out, *old) : resp::append_null(out);
+  }
+  bool exists = false;
+  const Status s = modify(a[1], &reply_scratch_, &exists, false, [&](const KeyState&, std::string* next, WriteOptions*) {
+    next->assign(a[2]);
+    return Change::kPut;
+  });
   if (!s.ok()) return reply_status(s, out);
-  old ? resp::append_bulk(out, *old) : resp::append_null(out);
+  exists ? resp::append_bulk(out, reply_scratch_) : resp::append_null(out);
 }
 
 void Commands::getdel(const Args& a, std::string* out) {
   bool exists = false;
-  const Status s = read_modify_write(state_.engine, a[1], &reply_scratch_, &exists,
-                                     [](const std::string* current, std::string*, WriteOptions*) {
-                                       return current != nullptr ? Change::kErase : Change::kNone;
-                                     });
+  const Status s = modify(a[1], &reply_scratch_, &exists, false, [](const KeyState& current, std::string*, WriteOptions*) {
+    return current.value != nullptr ? Change::kErase : Change::kNone;
+  });
   if (!s.ok()) return reply_status(s, out);
   exists ? resp::append_bulk(out, reply_scratch_) : resp::append_null(out);
 }
@@ -310,9 +394,7 @@ void Commands::getex(const Args& a, std::string* out) {
     if (*value <= 0 || *value > (absolute ? 2 * limit : limit)) return reply_invalid_expire("getex", out);
     ttl_ms = millis ? *value : *value * 1000;
     if (absolute) {
-      const auto now_ms =
-          std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-      ttl_ms -= now_ms;
+      ttl_ms -= wall_clock_ms();
       if (ttl_ms > kMaxTtlMs) return reply_invalid_expire("getex", out);
     }
     mode = Ttl::kSet;
@@ -320,14 +402,14 @@ void Commands::getex(const Args& a, std::string* out) {
     return reply_syntax_error(out);
   }
   bool exists = false;
-  const Status s = read_modify_write(state_.engine, a[1], &reply_scratch_, &exists,
-                                     [&](const std::string* current, std::string* next, WriteOptions* options) {
-                                       if (current == nullptr || mode == Ttl::kKeep) return Change::kNone;
-                                       if (mode == Ttl::kSet && ttl_ms <= 0) return Change::kErase;  // a past EXAT
-                                       next->assign(*current);
-                                       options->ttl = milliseconds(mode == Ttl::kSet ? ttl_ms : 0);
-                                       return Change::kPut;
-                                     });
+  const Status s = modify(a[1], &reply_scratch_, &exists, false,
+                          [&](const KeyState& current, std::string* next, WriteOptions* options) {
+                            if (current.value == nullptr || mode == Ttl::kKeep) return Change::kNone;
+                            if (mode == Ttl::kSet && ttl_ms <= 0) return Change::kErase;  // a past EXAT
+                            next->assign(*current.value);
+                            options->ttl = milliseconds(mode == Ttl::kSet ? ttl_ms : 0);
+                            return Change::kPut;
+                          });
   if (!s.ok()) return reply_status(s, out);
   exists ? resp::append_bulk(out, reply_scratch_) : resp::append_null(out);
 }
@@ -336,31 +418,61 @@ void Commands::getex(const Args& a, std::string* out) {
 void Commands::append(const Args& a, std::string* out) {
   bool exists = false;
   std::size_t length = 0;
-  const Status s = read_modify_write(state_.engine, a[1], &reply_scratch_, &exists,
-                                     [&](const std::string* current, std::string* next, WriteOptions* options) {
-                                       next->assign(current != nullptr ? *current : std::string());
-                                       next->append(a[2]);
-                                       length = next->size();
-                                       options->keep_ttl = true;
-                                       return Change::kPut;
-                                     });
+  const Status s = modify(a[1], &reply_scratch_, &exists, false,
+                          [&](const KeyState& current, std::string* next, WriteOptions* options) {
+                            next->assign(current.value != nullptr ? *current.value : std::string());
+                            next->append(a[2]);
+                            length = next->size();
+                            options->keep_ttl = true;
+                            return Change::kPut;
+                          });
   if (!s.ok()) return reply_status(s, out);
   resp::append_integer(out, static_cast<std::int64_t>(length));
 }
 
 void Commands::strlen(const Args& a, std::string* out) {
-  ValueView view;
-  const Status s = state_.engine.get(a[1], &view);
+  Status s;
+  std::size_t length = 0;
+  if (tx_ == nullptr) {
+    ValueView view;
+    s = state_.engine.get(a[1], &view);
+    if (s.ok()) length = view.data().size();
+  } else {
+    s = read(a[1], &reply_scratch_);
+    if (s.ok()) length = reply_scratch_.size();
+  }
   if (s.is_not_found()) return resp::append_integer(out, 0);
   if (!s.ok()) return reply_status(s, out);
-  resp::append_integer(out, static_cast<std::int64_t>(view.data().size()));
+  resp::append_integer(out, static_cast<std::int64_t>(length));
 }
 
-// INCR, DECR, INCRBY, DECRBY: one engine increment each (the key keeps its TTL). A value that is not a
-// decimal integer and a sum that overflows both answer Redis's "not an integer or out of range".
+// INCR, DECR, INCRBY, DECRBY: one engine increment each outside EXEC (the key keeps its TTL). A value
+// that is not a decimal integer and a sum that overflows both answer Redis's "not an integer or out
+// of range" (inside EXEC too, where the same rules are applied to the transaction's view).
 void Commands::increment_by(std::string_view key, std::int64_t delta, std::string* out) {
   std::int64_t result = 0;
-  const Status s = state_.engine.increment(key, delta, &result);
+  Status s;
+  if (tx_ == nullptr) {
+    s = state_.engine.increment(key, delta, &result);
+  } else {
+    bool exists = false, valid = true;
+    s = modify(key, &reply_scratch_, &exists, false,
+               [&](const KeyState& current, std::string* next, WriteOptions* options) {
+                 std::int64_t value = 0;
+                 if (current.value != nullptr) {
+                   const auto parsed = parse_redis_integer(*current.value);
+                   valid = parsed.has_value();
+                   if (!valid) return Change::kNone;
+                   value = *parsed;
+                 }
+                 valid = !__builtin_add_overflow(value, delta, &result);
+                 if (!valid) return Change::kNone;
+                 next->assign(std::to_string(result));
+                 options->keep_ttl = true;
+                 return Change::kPut;
+               });
+    if (s.ok() && !valid) s = Status::invalid_argument();
+  }
   if (s.is_invalid_argument()) return reply_not_integer(out);
   if (!s.ok()) return reply_status(s, out);
   resp::append_integer(out, result);
@@ -384,10 +496,55 @@ void Commands::decrby(const Args& a, std::string* out) {
   increment_by(a[1], -*delta, out);
 }
 
+// INCRBYFLOAT key increment: Redis's rules. Both numbers are read as long doubles by strtold (so
+// "1e3", "0x10" and "inf" are numbers; leading spaces, trailing bytes and NaN are not); a result
+// that is NaN or infinite is refused; the result is stored and returned as "%.17Lf" with the zeros
+// after the point trimmed. The key keeps its TTL. A version-checked read-modify-write.
+void Commands::incrbyfloat(const Args& a, std::string* out) {
+  const auto increment = parse_long_double(a[2]);
+  enum class Outcome { kDone, kNotFloat, kNotFinite } outcome = Outcome::kDone;
+  std::string result;
+  bool exists = false;
+  const Status s = modify(a[1], &reply_scratch_, &exists, false,
+                          [&](const KeyState& current, std::string* next, WriteOptions* options) {
+                            long double value = 0;
+                            if (current.value != nullptr) {
+                              const auto parsed = parse_long_double(*current.value);
+                              if (!parsed) {
+                                outcome = Outcome::kNotFloat;
+                                return Change::kNone;
+                              }
+                              value = *parsed;
+                            }
+                            if (!increment) {
+                              outcome = Outcome::kNotFloat;
+                              return Change::kNone;
+                            }
+                            value += *increment;
+                            if (std::isnan(value) || std::isinf(value)) {
+                              outcome = Outcome::kNotFinite;
+                              return Change::kNone;
+                            }
+                            outcome = Outcome::kDone;
+                            result = format_long_double(value);
+                            next->assign(result);
+                            options->keep_ttl = true;
+                            return Change::kPut;
+                          });
+  if (!s.ok()) return reply_status(s, out);
+  if (outcome == Outcome::kNotFloat) return resp::append_error(out, "ERR value is not a valid float");
+  if (outcome == Outcome::kNotFinite) return resp::append_error(out, "ERR increment would produce NaN or Infinity");
+  resp::append_bulk(out, result);
+}
+
 void Commands::mget(const Args& a, std::string* out) {
   resp::append_array_header(out, a.size() - 1);
   ValueView view;
   for (std::size_t i = 1; i < a.size(); ++i) {
+    if (tx_ != nullptr) {
+      read(a[i], &reply_scratch_).ok() ? resp::append_bulk(out, reply_scratch_) : resp::append_null(out);
+      continue;
+    }
     const Status s = state_.engine.get(a[i], &view);
     if (s.ok()) {
       resp::append_bulk(out, view.data());
@@ -403,18 +560,49 @@ void Commands::mset(const Args& a, std::string* out) {
     resp::append_error(out, "ERR wrong number of arguments for 'mset' command");
     return;
   }
-  WriteBatch batch;
-  for (std::size_t i = 1; i < a.size(); i += 2) batch.put(a[i], a[i + 1]);
-  const Status s = state_.engine.write(batch);  // validated as a whole: a bad pair writes nothing
+  Status s;
+  if (tx_ == nullptr) {
+    WriteBatch batch;
+    for (std::size_t i = 1; i < a.size(); i += 2) batch.put(a[i], a[i + 1]);
+    s = state_.engine.write(batch);  // validated as a whole: a bad pair writes nothing
+  } else {
+    for (std::size_t i = 1; i < a.size() && s.ok(); i += 2) s = write(a[i], a[i + 1], WriteOptions());
+  }
   if (!s.ok()) return reply_status(s, out);
   resp::append_ok(out);
+}
+
+// MSETNX k v [k v ...]: every pair, only if none of the keys exists; 1 if written, 0 if not. One
+// transaction: the check and the writes commit together (or it starts over on a conflict).
+void Commands::msetnx(const Args& a, std::string* out) {
+  if (a.size() % 2 == 0) {
+    resp::append_error(out, "ERR wrong number of arguments for 'msetnx' command");
+    return;
+  }
+  bool written = false;
+  const Status s = atomically([&] {
+    written = false;
+    for (std::size_t i = 1; i < a.size(); i += 2) {
+      const Status found = read(a[i], &reply_scratch_);
+      if (found.ok()) return Status::ok_status();
+      if (!found.is_not_found()) return found;
+    }
+    for (std::size_t i = 1; i < a.size(); i += 2) {
+      const Status put = write(a[i], a[i + 1], WriteOptions());
+      if (!put.ok()) return put;
+    }
+    written = true;
+    return Status::ok_status();
+  });
+  if (!s.ok()) return reply_status(s, out);
+  resp::append_integer(out, written ? 1 : 0);
 }
 
 void Commands::del(const Args& a, std::string* out) {
   std::int64_t removed = 0;
   for (std::size_t i = 1; i < a.size(); ++i) {
     bool was_present = false;
-    const Status s = state_.engine.erase(a[i], &was_present);
+    const Status s = remove(a[i], &was_present);
     if (!s.ok()) return reply_status(s, out);
     removed += was_present ? 1 : 0;
   }
@@ -423,28 +611,73 @@ void Commands::del(const Args& a, std::string* out) {
 
 void Commands::exists(const Args& a, std::string* out) {
   std::int64_t found = 0;
-  for (std::size_t i = 1; i < a.size(); ++i) found += state_.engine.contains(a[i]) ? 1 : 0;
+  for (std::size_t i = 1; i < a.size(); ++i) {
+    found += (tx_ != nullptr ? read(a[i], &reply_scratch_).ok() : state_.engine.contains(a[i])) ? 1 : 0;
+  }
   resp::append_integer(out, found);
 }
 
 // ---- TTLs ----------------------------------------------------------------------------------------
 
+// EXPIRE key seconds [NX | XX | GT | LT], PEXPIRE key ms [...]: Redis 7's options. NX: only if the key
+// has no TTL; XX: only if it has one; GT: only if the new TTL is greater than the current one; LT:
+// only if it is less; a key without a TTL counts as an infinite TTL (so GT never applies to it and
+// LT always does). A TTL <= 0 deletes the key. With an option, the check and the write are one
+// version-checked read-modify-write.
 void Commands::expire_generic(std::string_view name, const Args& a, bool millis, std::string* out) {
+  bool nx = false, xx = false, gt = false, lt = false;
+  for (std::size_t i = 3; i < a.size(); ++i) {
+    if (equals_lowercase(a[i], "nx")) {
+      nx = true;
+    } else if (equals_lowercase(a[i], "xx")) {
+      xx = true;
+    } else if (equals_lowercase(a[i], "gt")) {
+      gt = true;
+    } else if (equals_lowercase(a[i], "lt")) {
+      lt = true;
+    } else {
+      return resp::append_error(out, "ERR Unsupported option " + std::string(a[i]));
+    }
+  }
+  if (nx && (xx || gt || lt)) {
+    return resp::append_error(out, "ERR NX and XX, GT or LT options at the same time are not compatible");
+  }
+  if (gt && lt) return resp::append_error(out, "ERR GT and LT options at the same time are not compatible");
   bool in_range = true;
   const auto ms = parse_ttl_ms(a[2], millis, &in_range);
   if (!ms) return reply_not_integer(out);
   if (!in_range) return reply_invalid_expire(name, out);
   const std::string_view key = a[1];
-  if (*ms <= 0) {  // Redis deletes the key at once
-    bool was_present = false;
-    const Status s = state_.engine.erase(key, &was_present);
+  Status s;
+  if (tx_ == nullptr && !nx && !xx && !gt && !lt) {
+    if (*ms <= 0) {  // Redis deletes the key at once
+      bool was_present = false;
+      s = state_.engine.erase(key, &was_present);
+      if (!s.ok()) return reply_status(s, out);
+      return resp::append_integer(out, was_present ? 1 : 0);
+    }
+    s = state_.engine.expire(key, milliseconds(*ms));
+    if (s.is_not_found()) return resp::append_integer(out, 0);
     if (!s.ok()) return reply_status(s, out);
-    return resp::append_integer(out, was_present ? 1 : 0);
+    return resp::append_integer(out, 1);
   }
-  const Status s = state_.engine.expire(key, milliseconds(*ms));
-  if (s.is_not_found()) return resp::append_integer(out, 0);
+  bool exists = false, applied = false;
+  s = modify(key, &reply_scratch_, &exists, true, [&](const KeyState& current, std::string* next, WriteOptions* options) {
+    applied = false;
+    if (current.value == nullptr) return Change::kNone;
+    const bool has_ttl = current.ttl.has_value();
+    if ((nx && has_ttl) || (xx && !has_ttl) || (gt && (!has_ttl || *ms <= current.ttl->count())) ||
+        (lt && has_ttl && *ms >= current.ttl->count())) {
+      return Change::kNone;
+    }
+    applied = true;
+    if (*ms <= 0) return Change::kErase;
+    next->assign(*current.value);
+    options->ttl = milliseconds(*ms);
+    return Change::kPut;
+  });
   if (!s.ok()) return reply_status(s, out);
-  resp::append_integer(out, 1);
+  resp::append_integer(out, applied ? 1 : 0);
 }
 
 void Commands::expire(const Args& a, std::string* out) { expire_generic("expire", a, false, out); }
@@ -452,7 +685,7 @@ void Commands::pexpire(const Args& a, std::string* out) { expire_generic("pexpir
 
 void Commands::ttl_generic(const Args& a, bool millis, std::string* out) {
   std::optional<milliseconds> remaining;
-  const Status s = state_.engine.ttl(a[1], &remaining);
+  const Status s = read_ttl(a[1], &remaining);
   if (s.is_not_found()) return resp::append_integer(out, -2);
   if (!s.ok()) return reply_status(s, out);
   if (!remaining) return resp::append_integer(out, -1);
@@ -463,17 +696,20 @@ void Commands::ttl_generic(const Args& a, bool millis, std::string* out) {
 void Commands::ttl(const Args& a, std::string* out) { ttl_generic(a, false, out); }
 void Commands::pttl(const Args& a, std::string* out) { ttl_generic(a, true, out); }
 
+// PERSIST key: 1 if the key had a TTL and now has none. A version-checked read-modify-write, so a TTL
+// set by another writer after the read is never removed unseen.
 void Commands::persist(const Args& a, std::string* out) {
-  // Two engine calls: a TTL set between them by another writer is removed and reported as 1.
-  const std::string_view key = a[1];
-  std::optional<milliseconds> remaining;
-  Status s = state_.engine.ttl(key, &remaining);
-  if (s.is_not_found() || (s.ok() && !remaining)) return resp::append_integer(out, 0);
+  bool exists = false, removed_ttl = false;
+  const Status s = modify(a[1], &reply_scratch_, &exists, true,
+                          [&](const KeyState& current, std::string* next, WriteOptions* options) {
+                            removed_ttl = current.value != nullptr && current.ttl.has_value();
+                            if (!removed_ttl) return Change::kNone;
+                            next->assign(*current.value);
+                            options->ttl = milliseconds(0);
+                            return Change::kPut;
+                          });
   if (!s.ok()) return reply_status(s, out);
-  s = state_.engine.persist(key);
-  if (s.is_not_found()) return resp::append_integer(out, 0);  // expired in between
-  if (!s.ok()) return reply_status(s, out);
-  resp::append_integer(out, 1);
+  resp::append_integer(out, removed_ttl ? 1 : 0);
 }
 
 // ---- keyspace ------------------------------------------------------------------------------------
@@ -524,7 +760,7 @@ void Commands::scan(const Args& a, std::string* out) {
   Status s;
   if (!other_type) {
     // From the cursor to the end of the prefix's keys: the first key without the prefix ends the page.
-    s = state_.engine.scan(begin, {}, [&](std::string_view key, std::string_view) {
+    auto visit = [&](std::string_view key, std::string_view) {
       if (!key.starts_with(prefix)) return false;
       if (visited == count) {
         next.assign(key);
@@ -537,7 +773,8 @@ void Commands::scan(const Args& a, std::string* out) {
         ++matched;
       }
       return true;
-    });
+    };
+    s = tx_ != nullptr ? tx_->txn.scan(begin, {}, visit) : state_.engine.scan(begin, {}, visit);
   }
   if (!s.ok()) return reply_status(s, out);
   resp::append_array_header(out, 2);
@@ -555,13 +792,16 @@ void Commands::keys(const Args& a, std::string* out) {
   const bool filter = !glob_is_prefix_only(pattern);
   reply_scratch_.clear();
   std::size_t matched = 0;
-  const Status s = state_.engine.scan_prefix(prefix, [&](std::string_view key, std::string_view) {
+  auto visit = [&](std::string_view key, std::string_view) {
+    if (tx_ != nullptr && !key.starts_with(prefix)) return false;  // the transaction scans a range
     if (!filter || glob_match(pattern, key)) {
       resp::append_bulk(&reply_scratch_, key);
       ++matched;
     }
     return true;
-  });
+  };
+  const Status s =
+      tx_ != nullptr ? tx_->txn.scan(prefix, {}, visit) : state_.engine.scan_prefix(prefix, visit);
   if (!s.ok()) return reply_status(s, out);
   resp::append_array_header(out, matched);
   out->append(reply_scratch_);
@@ -576,15 +816,28 @@ void Commands::flushdb(const Args& a, std::string* out) {
   if (a.size() > 2 || (a.size() == 2 && !equals_lowercase(a[1], "async") && !equals_lowercase(a[1], "sync"))) {
     return reply_syntax_error(out);
   }
-  const Status s = state_.engine.clear();
+  Status s;
+  if (tx_ == nullptr) {
+    s = state_.engine.clear();
+  } else {
+    // Inside EXEC: every key the transaction sees is erased in it (the whole key range is read, so
+    // a key written meanwhile by anyone makes the commit conflict and EXEC start over).
+    std::vector<std::string> keys;
+    s = tx_->txn.scan({}, {}, [&](std::string_view key, std::string_view) {
+      keys.emplace_back(key);
+      return true;
+    });
+    for (std::size_t i = 0; i < keys.size() && s.ok(); ++i) {
+      bool removed = false;
+      s = remove(keys[i], &removed);
+    }
+  }
   if (!s.ok()) return reply_status(s, out);
   resp::append_ok(out);
 }
 
 // ---- server --------------------------------------------------------------------------------------
 
-// INFO [section ...]: server, clients, stats, engine (the engine's Stats), keyspace; "all",
-// "default" and "everything" give them all. An unknown section gives nothing, as in Redis.
 // SAVE: a checkpoint (a snapshot of the store, written while other workers go on serving). A memory-only
 // server answers with the engine's NotSupported.
 void Commands::save(const Args&, std::string* out) {
@@ -593,6 +846,22 @@ void Commands::save(const Args&, std::string* out) {
   resp::append_ok(out);
 }
 
+// BGSAVE [SCHEDULE]: the same checkpoint on a thread of its own (ServerState::background_save); the
+// reply comes at once. INFO persistence tells when it is done and how it went. One at a time, as in
+// Redis (which also answers SCHEDULE with "already in progress" while a save runs). A memory-only
+// server has nothing to save: its engine's checkpoint() answers NotSupported at once, and so does BGSAVE.
+void Commands::bgsave(const Args& a, std::string* out) {
+  if (a.size() > 2 || (a.size() == 2 && !equals_lowercase(a[1], "schedule"))) return reply_syntax_error(out);
+  if (state_.data_dir.empty()) return reply_status(state_.engine.checkpoint(), out);
+  if (!state_.background_save.start(state_.engine)) {
+    return resp::append_error(out, "ERR Background save already in progress");
+  }
+  resp::append_simple(out, "Background saving started");
+}
+
+// INFO [section ...]: server, clients, stats, engine (the engine's Stats), persistence (BGSAVE),
+// keyspace; "all", "default" and "everything" give them all. An unknown section gives nothing, as in
+// Redis.
 void Commands::info(const Args& a, std::string* out) {
   auto wanted = [&](std::string_view section) {
     if (a.size() == 1) return true;
@@ -659,6 +928,13 @@ void Commands::info(const Args& a, std::string* out) {
       std::replace(name.begin(), name.end(), '.', '_');
       std::visit([&](auto value) { field(name, value); }, metric.value);
     }
+  }
+  if (wanted("persistence")) {
+    section("Persistence");
+    const BackgroundSave::State saving = state_.background_save.state();
+    field("rdb_bgsave_in_progress", saving.running ? 1 : 0);
+    field("rdb_last_bgsave_status", std::string_view(saving.last_ok ? "ok" : "err"));
+    field("rdb_saves", saving.completed);
   }
   if (wanted("keyspace")) {
     section("Keyspace");

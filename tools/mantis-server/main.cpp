@@ -82,6 +82,7 @@ int run(const mantis::server::ServerOptions& options) {
   std::fflush(stdout);
   resp.stop();
   http.stop();
+  state.background_save.join();  // a BGSAVE still running finishes before the engine closes
   if (!options.data_dir.empty()) {
     s = engine->sync();
     if (!s.ok()) {

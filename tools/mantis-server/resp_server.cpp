@@ -135,7 +135,7 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       bool keep_open = true;
       try {
-        keep_open = worker_.commands.execute(parser_.args(), &out_);
+        keep_open = worker_.commands.execute(parser_.args(), &out_, &client_);
       } catch (const std::exception& e) {
         // Only allocation failure can get here (the Engine reports expected failures by Status):
         // this client gets an error and is closed, the server and its other clients go on.
@@ -188,6 +188,7 @@ class Session : public std::enable_shared_from_this<Session> {
   InputBuffer in_;
   std::string out_;
   RespParser parser_;
+  ClientState client_;  // MULTI queue and WATCHed keys of this connection
   Clock::time_point last_progress_;  // last completed request or reply write
   bool writing_ = false;
   bool closed_ = false;

@@ -47,6 +47,8 @@ inline void append_bulk(std::string* out, std::string_view data) {
 }
 
 inline void append_null(std::string* out) { out->append("$-1\r\n", 5); }
+// RESP2's nil array: EXEC's reply when a WATCHed key changed.
+inline void append_null_array(std::string* out) { out->append("*-1\r\n", 5); }
 
 inline void append_array_header(std::string* out, std::size_t count) {
   append_integer_line(out, '*', static_cast<std::int64_t>(count));

@@ -2,6 +2,35 @@
 
 namespace mantis::server {
 
+bool BackgroundSave::start(mantis::Engine& engine) {
+  std::lock_guard lock(mutex_);
+  if (state_.running) return false;
+  if (thread_.joinable()) thread_.join();  // finished: its last act was to clear `running`
+  state_.running = true;
+  thread_ = std::thread([this, &engine] {
+    const Status s = engine.checkpoint();
+    std::lock_guard done(mutex_);
+    state_.running = false;
+    state_.last_ok = s.ok();
+    ++state_.completed;
+  });
+  return true;
+}
+
+BackgroundSave::State BackgroundSave::state() const {
+  std::lock_guard lock(mutex_);
+  return state_;
+}
+
+void BackgroundSave::join() {
+  std::thread finishing;
+  {
+    std::lock_guard lock(mutex_);
+    finishing = std::move(thread_);
+  }
+  if (finishing.joinable()) finishing.join();
+}
+
 std::vector<mantis::Metric> server_metrics(const ServerState& state) {
   using enum mantis::Metric::Type;
   const auto uptime =

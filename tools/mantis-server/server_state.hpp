@@ -7,7 +7,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <mantis/engine.hpp>
@@ -21,6 +23,32 @@ namespace mantis::server {
 // between cores on the hot path; readers sum them.
 struct alignas(64) WorkerCounters {
   std::atomic<std::uint64_t> commands{0};
+};
+
+// BGSAVE's worker: Engine::checkpoint() on a thread of its own, one at a time. Thread-safe.
+// REQUIRES: join() (or destruction) before the engine is destroyed.
+class BackgroundSave {
+ public:
+  struct State {
+    bool running = false;
+    bool last_ok = true;         // the last finished checkpoint's outcome (true before the first)
+    std::uint64_t completed = 0;  // checkpoints finished
+  };
+  BackgroundSave() = default;
+  BackgroundSave(const BackgroundSave&) = delete;
+  BackgroundSave& operator=(const BackgroundSave&) = delete;
+  ~BackgroundSave() { join(); }
+
+  // Starts engine.checkpoint() on a new thread; false (and nothing started) while one still runs.
+  bool start(mantis::Engine& engine);
+  State state() const;
+  // Waits for a running checkpoint.
+  void join();
+
+ private:
+  mutable std::mutex mutex_;
+  State state_;         // guarded by mutex_
+  std::thread thread_;  // started and joined under mutex_ (join() takes it out first)
 };
 
 struct ServerState {
@@ -56,6 +84,7 @@ struct ServerState {
   std::string data_dir;
   std::string backup_dir;  // empty: POST /api/v1/backup is refused
   std::string durability;
+  BackgroundSave background_save;
 };
 
 // The server's own counters (mantis_server_*; in JSON, the members of object "server").
