@@ -5,7 +5,6 @@
 #                                    # libraries and its test clients included)
 #   scripts/install-deps.sh --chart  # also gnuplot-nox, for the benchmark chart script
 #   scripts/install-deps.sh --go     # also golang-go, go-staticcheck and pkg-config (Go binding)
-#   scripts/install-deps.sh --server-bench  # also redis-server, for scripts/server_bench.sh
 #
 # Quiet when everything is present. When something is missing: as root, runs `apt-get update` and
 # `apt-get install -y` for exactly the missing packages; otherwise prints the sudo line to run and
@@ -18,13 +17,13 @@ packages=(cmake ninja-build g++ libcds-dev libmimalloc-dev libflatbuffers-dev fl
           libcli11-dev
           # ... mantis-server: networking and HTTP (pkg-config finds libcpp-httplib) ...
           libasio-dev libcpp-httplib-dev pkg-config
-          # ... and the real clients its tests drive it with.
-          redis-tools python3-redis nutcracker curl)
+          # ... and the real clients its tests drive it with, and redis-server, whose replies
+          # tests/server/redis_compare_test.py compares with mantis-server's.
+          redis-tools python3-redis nutcracker curl redis-server)
 for arg in "$@"; do
   case "$arg" in
     --chart) packages+=(gnuplot-nox) ;;
     --go) packages+=(golang-go go-staticcheck pkg-config) ;;
-    --server-bench) packages+=(redis-server redis-tools) ;;
     -h | --help) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac

@@ -3,8 +3,8 @@
 #
 #   scripts/server_bench.sh [--repeats N] [--requests N] [--quick]
 #
-# Builds mantis-server (Release, build/), installs redis-server if missing (install-deps.sh
-# --server-bench), then, N times (default 3) in rotation so that machine noise spreads over all:
+# Builds mantis-server (Release, build/), installs redis-server if missing (install-deps.sh), then,
+# N times (default 3) in rotation so that machine noise spreads over all:
 #   redis-benchmark -t set,get -n REQUESTS -r 1000000 -c 50 [-P 16]
 # against: mantis-server --workers 1 and --workers 2 (memory only); redis-server with persistence
 # off; mantis-server --workers 2 --durability periodic (fdatasync every second) and redis-server
@@ -26,7 +26,7 @@ while (($#)); do
   esac
 done
 
-"$root/scripts/install-deps.sh" --server-bench
+"$root/scripts/install-deps.sh"
 build="${MANTIS_BUILD_DIR:-$root/build}"
 [[ -f "$build/CMakeCache.txt" ]] || cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build" --parallel "${MANTIS_JOBS:-$(nproc)}" --target mantis-server
