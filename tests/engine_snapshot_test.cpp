@@ -341,3 +341,25 @@ TEST_CASE("stats count live snapshots and kept versions, which go once no snapsh
   const std::string json = engine->stats().to_json();
   CHECK(json.find("\"snapshots\":1") != std::string::npos);
 }
+
+TEST_CASE("a batch that writes a key several times keeps the key's state before the batch", "[snapshot]") {
+  auto engine = open_engine();
+  REQUIRE(engine->put("k", "before").ok());
+  REQUIRE(engine->put("gone", "x").ok());
+  Snapshot snapshot = engine->snapshot();
+  WriteBatch batch;
+  batch.put("k", "1");
+  batch.erase("k");
+  batch.put("k", "2");
+  batch.erase("gone");
+  batch.put("gone", "back");
+  batch.erase("gone");
+  batch.erase("never");
+  batch.put("new", "n");
+  batch.put("new", "m");
+  REQUIRE(engine->write(batch).ok());
+  CHECK(scan_at(*engine, snapshot) == std::map<std::string, std::string>{{"gone", "x"}, {"k", "before"}});
+  CHECK(contents_of(*engine) == std::map<std::string, std::string>{{"k", "2"}, {"new", "m"}});
+  Snapshot after = engine->snapshot();
+  CHECK(scan_at(*engine, after) == contents_of(*engine));
+}

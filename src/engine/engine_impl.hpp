@@ -10,6 +10,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "durability/data_dir.hpp"
@@ -222,11 +223,15 @@ struct Engine::Impl {
     detail::KeyLocks::ExclusiveSet locks(key_locks, std::move(stripes));
     if (versioned) locks.claim(detail::KeyLocks::kClaiming);  // V2: before the numbers are taken
     Plan ops;
-    Status s = plan(&ops);
-    if (!s.ok() || ops.empty()) return s;
+    try {
+      Status s = plan(&ops);
+      if (!s.ok() || ops.empty()) return s;
+    } catch (const std::bad_alloc&) {  // planning writes nothing
+      return Status::resource_exhausted("out of memory planning a write");
+    }
     const std::uint64_t first = versions.take(ops.size());
     if (versioned) locks.claim(first);
-    s = validate(first);
+    Status s = validate(first);
     if (!s.ok()) return s;
     return apply_planned(ops, first, versioned, sync);
   }
@@ -311,15 +316,20 @@ struct Engine::Impl {
   void record_history(const Plan& ops, std::uint64_t first) {
     const std::uint64_t floor = versions.floor();    // read after the numbers were taken (V5)
     const std::uint64_t newest = versions.newest();  // likewise (V6)
+    // Per key: whether any of its operations is more than an erase. Keys are told apart by a map only
+    // when there are several operations.
+    std::unordered_map<std::string_view, bool> writes_of;
+    if (ops.size() > 1) {
+      for (const Planned& op : ops) writes_of[op.key] |= op.type != LogOpType::kErase;
+    }
     for (std::size_t i = 0; i < ops.size(); ++i) {
-      bool seen = false;
-      bool writes = false;
-      for (std::size_t j = 0; j < ops.size() && !seen; ++j) {
-        if (ops[j].key != ops[i].key) continue;
-        if (j < i) seen = true;
-        if (ops[j].type != LogOpType::kErase) writes = true;
+      bool writes = ops[i].type != LogOpType::kErase;
+      if (ops.size() > 1) {
+        const auto it = writes_of.find(ops[i].key);
+        if (it == writes_of.end()) continue;  // an earlier operation on the key recorded it
+        writes = it->second;
+        writes_of.erase(it);
       }
-      if (seen) continue;
       const Record* current = nullptr;  // valid for the WriteScope's critical section (store.hpp I5)
       store.read_any(ops[i].key, [&current](const Record& record) { current = &record; });
       if (current == nullptr && !writes) continue;
