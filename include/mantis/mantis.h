@@ -70,9 +70,10 @@ typedef struct mantis_cache_stats_t mantis_cache_stats_t;
 typedef struct mantis_snapshot_t mantis_snapshot_t;
 typedef struct mantis_txn_t mantis_txn_t;
 
-/* Called once per key by mantis_scan and mantis_scan_prefix, in key order. The pointers are valid
- * only during the call. Return nonzero to continue, 0 to stop. The callback may call into the same
- * database (but not mantis_close or mantis_destroy on it). */
+/* Called once per key by mantis_scan, mantis_scan_prefix, their *_at forms and mantis_txn_scan, in
+ * key order. The pointers are valid only during the call. Return nonzero to continue, 0 to stop. The
+ * callback may call into the same database (but not mantis_close or mantis_destroy on it, nor into the
+ * transaction being scanned). */
 typedef int (*mantis_scan_fn)(void* ctx, const char* key, size_t keylen, const char* value, size_t vallen);
 
 /* Durability modes (mantis_options_set_durability); only meaningful with a directory. */
