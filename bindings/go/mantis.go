@@ -36,6 +36,7 @@ var (
 	ErrNotSupported      = errors.New("mantis: not supported")
 	ErrClosed            = errors.New("mantis: closed")
 	ErrConditionFailed   = errors.New("mantis: condition failed") // a conditional write's condition did not hold: nothing was written
+	ErrConflict          = errors.New("mantis: conflict")         // a transaction's commit found a key it read written since its snapshot: nothing was written
 )
 
 // sentinel maps the C API's error code to its sentinel error.
@@ -57,6 +58,8 @@ func sentinel(code C.mantis_code_t) error {
 		return ErrClosed
 	case C.MANTIS_CONDITION_FAILED:
 		return ErrConditionFailed
+	case C.MANTIS_CONFLICT:
+		return ErrConflict
 	default:
 		return ErrIO
 	}

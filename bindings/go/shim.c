@@ -133,3 +133,18 @@ void mantis_go_scan(mantis_t* db, const char* begin, size_t beginlen, const char
 void mantis_go_scan_prefix(mantis_t* db, const char* prefix, size_t prefixlen, uintptr_t handle, char** errptr) {
   mantis_scan_prefix(db, prefix, prefixlen, scan_trampoline, (void*)handle, errptr);
 }
+
+void mantis_go_scan_at(mantis_t* db, const mantis_snapshot_t* snapshot, const char* begin, size_t beginlen,
+                       const char* end, size_t endlen, uintptr_t handle, char** errptr) {
+  mantis_scan_at(db, snapshot, begin, beginlen, end, endlen, scan_trampoline, (void*)handle, errptr);
+}
+
+void mantis_go_scan_prefix_at(mantis_t* db, const mantis_snapshot_t* snapshot, const char* prefix, size_t prefixlen,
+                              uintptr_t handle, char** errptr) {
+  mantis_scan_prefix_at(db, snapshot, prefix, prefixlen, scan_trampoline, (void*)handle, errptr);
+}
+
+void mantis_go_txn_scan(mantis_txn_t* txn, const char* begin, size_t beginlen, const char* end, size_t endlen,
+                        uintptr_t handle, char** errptr) {
+  mantis_txn_scan(txn, begin, beginlen, end, endlen, scan_trampoline, (void*)handle, errptr);
+}

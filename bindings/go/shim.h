@@ -46,5 +46,12 @@ int mantis_go_iter_move(mantis_iterator_t* iter, int op, const char* target, siz
 void mantis_go_scan(mantis_t* db, const char* begin, size_t beginlen, const char* end, size_t endlen, uintptr_t handle,
                     char** errptr);
 void mantis_go_scan_prefix(mantis_t* db, const char* prefix, size_t prefixlen, uintptr_t handle, char** errptr);
+// The same at a snapshot, and in a transaction.
+void mantis_go_scan_at(mantis_t* db, const mantis_snapshot_t* snapshot, const char* begin, size_t beginlen,
+                       const char* end, size_t endlen, uintptr_t handle, char** errptr);
+void mantis_go_scan_prefix_at(mantis_t* db, const mantis_snapshot_t* snapshot, const char* prefix, size_t prefixlen,
+                              uintptr_t handle, char** errptr);
+void mantis_go_txn_scan(mantis_txn_t* txn, const char* begin, size_t beginlen, const char* end, size_t endlen,
+                        uintptr_t handle, char** errptr);
 
 #endif  // MANTIS_GO_SHIM_H_

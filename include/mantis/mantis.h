@@ -11,8 +11,8 @@
  * - Fallible calls take `char** errptr` last. It may be NULL (errors are then not reported). On
  *   success *errptr is left untouched. On failure the library frees any message already in *errptr
  *   and stores a new malloc'd one, "<Code>: <message>" where <Code> is one of NotFound,
- *   InvalidArgument, IOError, Corruption, Busy, ResourceExhausted, NotSupported, Closed or
- *   ConditionFailed, e.g. "Closed: mantis_put: the database is closed"; mantis_error_code(*errptr)
+ *   InvalidArgument, IOError, Corruption, Busy, ResourceExhausted, NotSupported, Closed,
+ *   ConditionFailed or Conflict, e.g. "Closed: mantis_put: the database is closed"; mantis_error_code(*errptr)
  *   gives that code as a mantis_code_t. Free it with mantis_free.
  * - A missing key is not an error: mantis_get returns NULL with *vallen = 0 and leaves *errptr
  *   alone; mantis_expire and mantis_persist return 0.
@@ -25,8 +25,9 @@
  * Thread safety: a mantis_t and a mantis_cache_t are safe for concurrent use by any number of
  * threads. The C layer adds no lock: a call registers itself with one atomic increment (so that
  * close can wait for it), then runs the C++ call, whose locking is that of mantis::Engine and
- * mantis::Cache (reads take none). Options, write options, write batches, iterators and values are
- * not thread-safe: use each from one thread at a time.
+ * mantis::Cache (reads take none). Options, write options, write batches, iterators, values and
+ * transactions are not thread-safe: use each from one thread at a time. A snapshot may be read
+ * through by any number of threads at once.
  *
  * Lifetime of a database (mantis_t)
  * - mantis_close(db) closes the engine: new calls on db (and on its iterators) fail with "Closed",
@@ -34,8 +35,9 @@
  *   other calls. The handle stays valid until mantis_destroy(db), which closes if needed and frees
  *   it; after mantis_destroy nothing may use db. REQUIRES of mantis_destroy: no call on db is running
  *   or will start.
- * - Iterators and pinned values keep the engine's memory alive: the engine is freed when it is
- *   closed and its last iterator and pinned value are destroyed. After close an iterator is not
+ * - Iterators, pinned values, snapshots and transactions keep the engine's memory alive: the engine
+ *   is freed when it is closed and the last of them is destroyed. After close, calls through a
+ *   snapshot or a transaction fail with Closed (destroying them is always fine). After close an iterator is not
  *   valid() and mantis_iter_get_error reports Closed; a pinned value stays readable until
  *   mantis_value_destroy. Iterators and values may be destroyed before or after mantis_destroy.
  * - mantis_close(db) called from inside a callback of a scan of the same db fails with Busy (it
@@ -65,10 +67,13 @@ typedef struct mantis_value_t mantis_value_t;
 typedef struct mantis_cache_t mantis_cache_t;
 typedef struct mantis_cache_options_t mantis_cache_options_t;
 typedef struct mantis_cache_stats_t mantis_cache_stats_t;
+typedef struct mantis_snapshot_t mantis_snapshot_t;
+typedef struct mantis_txn_t mantis_txn_t;
 
-/* Called once per key by mantis_scan and mantis_scan_prefix, in key order. The pointers are valid
- * only during the call. Return nonzero to continue, 0 to stop. The callback may call into the same
- * database (but not mantis_close or mantis_destroy on it). */
+/* Called once per key by mantis_scan, mantis_scan_prefix, their *_at forms and mantis_txn_scan, in
+ * key order. The pointers are valid only during the call. Return nonzero to continue, 0 to stop. The
+ * callback may call into the same database (but not mantis_close or mantis_destroy on it, nor into the
+ * transaction being scanned). */
 typedef int (*mantis_scan_fn)(void* ctx, const char* key, size_t keylen, const char* value, size_t vallen);
 
 /* Durability modes (mantis_options_set_durability); only meaningful with a directory. */
@@ -97,7 +102,9 @@ typedef enum {
   MANTIS_RESOURCE_EXHAUSTED = 6,
   MANTIS_NOT_SUPPORTED = 7,
   MANTIS_CLOSED = 8,
-  MANTIS_CONDITION_FAILED = 9 /* a conditional write's condition did not hold: nothing was written */
+  MANTIS_CONDITION_FAILED = 9, /* a conditional write's condition did not hold: nothing was written */
+  MANTIS_CONFLICT = 10 /* a transaction's commit found a key it read written since its snapshot: nothing
+                          was written; run the transaction again */
 } mantis_code_t;
 /* The code of a message the library stored in *errptr (it always begins "<Code>: "); MANTIS_OK for
  * NULL, MANTIS_IO_ERROR for text the library did not write. Branch on this, never on the text. */
@@ -226,6 +233,73 @@ MANTIS_EXPORT void mantis_backup(mantis_t* db, const char* dir, char** errptr);
  * with mantis_free). NULL on error. */
 MANTIS_EXPORT char* mantis_stats_json(mantis_t* db, char** errptr);
 MANTIS_EXPORT char* mantis_stats_prometheus(mantis_t* db, char** errptr);
+
+/* ---- Snapshots: a consistent, point-in-time view of a database. Reads at a snapshot see exactly the
+ * writes acknowledged before mantis_snapshot_create and none after, across all keys, for as long as
+ * it lives (a key with a TTL is expired at the snapshot if it was expired when the snapshot was
+ * taken); a batch or a transaction's commit is seen whole or not at all. While any snapshot (or
+ * transaction) is alive, writes keep the values they replace for it, so release snapshots promptly.
+ * A snapshot may be read through by any number of threads at once; iterators created at it keep it
+ * alive until they are destroyed. ---- */
+/* A snapshot of the database now (release with mantis_snapshot_destroy). NULL on error (Closed,
+ * ResourceExhausted). */
+MANTIS_EXPORT mantis_snapshot_t* mantis_snapshot_create(mantis_t* db, char** errptr);
+/* Every write with a version <= this one is visible at the snapshot (0 for NULL). */
+MANTIS_EXPORT uint64_t mantis_snapshot_version(const mantis_snapshot_t* snapshot);
+/* Releases the snapshot (its iterators keep it until they go). NULL is a no-op. REQUIRES: no call
+ * reading at it is running or will start. */
+MANTIS_EXPORT void mantis_snapshot_destroy(mantis_snapshot_t* snapshot);
+
+/* Reads at a snapshot: as mantis_get_version, mantis_scan, mantis_scan_prefix and mantis_iter_create,
+ * at `snapshot`, which must come from the same db (NULL, or a snapshot of another database, is
+ * InvalidArgument). An absent key is not an error: NULL, *vallen = 0, *version = 0. */
+MANTIS_EXPORT char* mantis_get_at(mantis_t* db, const mantis_snapshot_t* snapshot, const char* key, size_t keylen,
+                                  size_t* vallen, uint64_t* version, char** errptr);
+MANTIS_EXPORT void mantis_scan_at(mantis_t* db, const mantis_snapshot_t* snapshot, const char* begin, size_t beginlen,
+                                  const char* end, size_t endlen, mantis_scan_fn fn, void* ctx, char** errptr);
+MANTIS_EXPORT void mantis_scan_prefix_at(mantis_t* db, const mantis_snapshot_t* snapshot, const char* prefix,
+                                         size_t prefixlen, mantis_scan_fn fn, void* ctx, char** errptr);
+/* An iterator over exactly the snapshot's keys; it keeps the snapshot alive until mantis_iter_destroy. */
+MANTIS_EXPORT mantis_iterator_t* mantis_iter_create_at(mantis_t* db, const mantis_snapshot_t* snapshot,
+                                                       char** errptr);
+
+/* ---- Optimistic transactions (mantis::Transaction). Reads see the database at the transaction's
+ * snapshot (taken by mantis_txn_begin) plus its own writes; writes are buffered until commit. Commit
+ * fails with Conflict (mantis_error_code gives MANTIS_CONFLICT), writing nothing, if any key the
+ * transaction read (a get, found or not, or any key of a range it scanned, including keys inserted
+ * into that range since) was written after its snapshot; otherwise every write applies atomically at
+ * one new version (one log record in a durable engine). Isolation is serializable. A read-only
+ * transaction always commits.
+ * After mantis_txn_commit (whatever its result) or mantis_txn_rollback the transaction is finished:
+ * every further call but mantis_txn_destroy gives InvalidArgument and changes nothing. Not
+ * thread-safe: use a transaction from one thread at a time. ---- */
+/* Begins a transaction at a new snapshot (release with mantis_txn_destroy). NULL on error. */
+MANTIS_EXPORT mantis_txn_t* mantis_txn_begin(mantis_t* db, char** errptr);
+/* Rolls back an unfinished transaction and frees it. NULL is a no-op. */
+MANTIS_EXPORT void mantis_txn_destroy(mantis_txn_t* txn);
+/* The value at the snapshot or the transaction's own write, as a malloc'd copy (as mantis_get). An
+ * absent key (or one this transaction erased) is not an error: NULL, *vallen = 0. The read joins the
+ * commit check. vallen must not be NULL. */
+MANTIS_EXPORT char* mantis_txn_get(mantis_txn_t* txn, const char* key, size_t keylen, size_t* vallen, char** errptr);
+/* Buffers key -> val. Of the write options (NULL = defaults) only the TTL applies, counted from the
+ * commit; sync or keep_ttl here is InvalidArgument (pass sync to mantis_txn_commit). */
+MANTIS_EXPORT void mantis_txn_put(mantis_txn_t* txn, const mantis_writeoptions_t* options, const char* key,
+                                  size_t keylen, const char* val, size_t vallen, char** errptr);
+/* Buffers the removal of key. */
+MANTIS_EXPORT void mantis_txn_erase(mantis_txn_t* txn, const char* key, size_t keylen, char** errptr);
+/* As mantis_scan, over the keys as the transaction sees them; the range up to where fn stopped joins
+ * the commit check. fn must not call into this transaction (such calls fail with Busy). */
+MANTIS_EXPORT void mantis_txn_scan(mantis_txn_t* txn, const char* begin, size_t beginlen, const char* end,
+                                   size_t endlen, mantis_scan_fn fn, void* ctx, char** errptr);
+/* Applies the buffered writes unless a read changed since the snapshot (then Conflict: nothing was
+ * written; begin a new transaction and run it again). Durable per the engine's mode; of the write
+ * options (NULL = defaults) only sync applies. The transaction is finished afterwards, whatever the
+ * result, except when the call was refused before it reached the engine (NULL, finished, Closed). */
+MANTIS_EXPORT void mantis_txn_commit(mantis_txn_t* txn, const mantis_writeoptions_t* options, char** errptr);
+/* Drops the buffered writes and releases the snapshot; the transaction is finished. */
+MANTIS_EXPORT void mantis_txn_rollback(mantis_txn_t* txn, char** errptr);
+/* The version of the transaction's snapshot; 0 with InvalidArgument for NULL or a finished one. */
+MANTIS_EXPORT uint64_t mantis_txn_snapshot_version(const mantis_txn_t* txn, char** errptr);
 
 /* ---- Write batches: operations are recorded, then applied by mantis_write. A bad argument (NULL
  * key with a nonzero length, negative TTL) is not recorded; it is remembered and makes mantis_write

@@ -8,9 +8,11 @@
 // is set); close sets the bit and waits until the calls already in flight have left. All of this is
 // one atomic word, so every enter is ordered either before the close (close waits for it) or after
 // it (it sees the bit and never touches the engine).
-// Iterators and pinned values are not gated calls: they hold a reference to the engine instead, and
-// the engine is destroyed when it is closed and the last of them is gone (mantis::Engine requires
-// that no Iterator or ValueView outlives it). The handle itself has its own count, so that an
+// Iterators, pinned values, snapshots and transactions are not gated calls: they hold a reference to
+// the engine instead, and the engine is destroyed when it is closed and the last of them is gone
+// (mantis::Engine requires that no Iterator, ValueView, Snapshot or Transaction outlives it). Calls
+// through a snapshot or a transaction are gated calls on their database. An iterator at a snapshot
+// also holds a reference to the snapshot, which the C++ iterator reads through. The handle itself has its own count, so that an
 // iterator may be destroyed after mantis_destroy.
 #include <mantis/mantis.h>
 
@@ -32,6 +34,7 @@
 
 #include <mantis/cache.hpp>
 #include <mantis/engine.hpp>
+#include <mantis/transaction.hpp>
 
 namespace {
 
@@ -48,7 +51,8 @@ static_assert(MANTIS_OK == static_cast<int>(Status::Code::kOk) &&
               MANTIS_RESOURCE_EXHAUSTED == static_cast<int>(Status::Code::kResourceExhausted) &&
               MANTIS_NOT_SUPPORTED == static_cast<int>(Status::Code::kNotSupported) &&
               MANTIS_CLOSED == static_cast<int>(Status::Code::kClosed) &&
-              MANTIS_CONDITION_FAILED == static_cast<int>(Status::Code::kConditionFailed));
+              MANTIS_CONDITION_FAILED == static_cast<int>(Status::Code::kConditionFailed) &&
+              MANTIS_CONFLICT == static_cast<int>(Status::Code::kConflict));
 
 // Stores `text` as the new *errptr (freeing the old one). Never throws. If the copy cannot be
 // allocated, an earlier message is kept so that the caller still sees an error.
@@ -223,9 +227,35 @@ struct mantis_t {
   }
 };
 
+struct mantis_snapshot_t {
+  mantis_t* db;
+  mantis::Snapshot snapshot;
+  // 1 until mantis_snapshot_destroy + 1 per live iterator at it; released at 0.
+  std::atomic<std::uint32_t> refs{1};
+
+  mantis::ReadOptions read_options() const noexcept { return mantis::ReadOptions{.snapshot = &snapshot}; }
+  // May free *this.
+  void release() noexcept {
+    // acq_rel: whoever drops the last reference sees every read through the snapshot.
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    mantis_t* owner = db;
+    snapshot.reset();  // before the engine can go
+    delete this;
+    owner->release_engine();
+    owner->release_handle();
+  }
+};
+
+struct mantis_txn_t {
+  mantis_t* db;
+  std::unique_ptr<mantis::Transaction> txn;
+  bool finished = false;  // committed or rolled back: only mantis_txn_destroy remains
+};
+
 struct mantis_iterator_t {
   mantis_t* db;
   std::unique_ptr<mantis::Iterator> iter;
+  mantis_snapshot_t* snapshot = nullptr;  // the snapshot it reads at, or null for the latest state
   const char* error = nullptr;  // a static message: a bad argument or an exception from a move
   const char* error_code = nullptr;
 
@@ -310,6 +340,33 @@ uint8_t conditional_put(mantis_t* db, const char* what, const char* key, std::si
     if (Status s = check_bytes(what, "value", val, vallen); !s.ok()) return s;
     return put(engine, k, bytes(val, vallen));
   });
+}
+
+// InvalidArgument unless `snapshot` is a snapshot of db (the C++ engine checks this too, but cannot
+// name the C function).
+Status check_snapshot(const char* what, const mantis_t* db, const mantis_snapshot_t* snapshot) {
+  if (snapshot == nullptr) return null_argument(what, "snapshot");
+  if (snapshot->db != db) return Status::invalid_argument(std::string(what) + ": the snapshot belongs to another database");
+  return Status();
+}
+
+// Runs body(transaction) as one gated call on the transaction's database, after refusing a NULL or
+// finished transaction and a call from inside one of its own scan callbacks.
+template <class Body>
+bool run_txn(mantis_txn_t* txn, const char* what, char** errptr, Body&& body) noexcept {
+  if (txn == nullptr) {
+    fail(errptr, "InvalidArgument", what, "txn is NULL");
+    return false;
+  }
+  if (txn->finished) {
+    fail(errptr, "InvalidArgument", what, "the transaction is finished (committed or rolled back)");
+    return false;
+  }
+  if (scanning(txn)) {
+    fail(errptr, "Busy", what, "called from inside a scan callback of this transaction");
+    return false;
+  }
+  return run(txn->db, what, errptr, [&](mantis::Engine&) -> Status { return body(*txn->txn); });
 }
 
 // Copies a pinned or stored value out for mantis_get and friends: NULL on NotFound.
@@ -401,7 +458,7 @@ void mantis_free(void* ptr) { std::free(ptr); }
 mantis_code_t mantis_error_code(const char* err) {
   if (err == nullptr) return MANTIS_OK;
   const std::string_view text(err);
-  for (int code = MANTIS_NOT_FOUND; code <= MANTIS_CONDITION_FAILED; ++code) {
+  for (int code = MANTIS_NOT_FOUND; code <= MANTIS_CONFLICT; ++code) {
     const std::string_view name = Status::code_name(static_cast<Status::Code>(code));
     if (text.size() > name.size() && text.starts_with(name) && text[name.size()] == ':') {
       return static_cast<mantis_code_t>(code);
@@ -816,6 +873,199 @@ char* mantis_stats_prometheus(mantis_t* db, char** errptr) {
   return text;
 }
 
+// ---- Snapshots ----
+
+mantis_snapshot_t* mantis_snapshot_create(mantis_t* db, char** errptr) {
+  mantis_snapshot_t* result = nullptr;
+  run(db, "mantis_snapshot_create", errptr, [&](mantis::Engine& engine) -> Status {
+    auto snapshot = std::make_unique<mantis_snapshot_t>();
+    snapshot->db = db;
+    snapshot->snapshot = engine.snapshot();
+    if (!snapshot->snapshot.valid()) return Status::resource_exhausted("mantis_snapshot_create: out of memory");
+    db->acquire();
+    result = snapshot.release();
+    return Status();
+  });
+  return result;
+}
+
+uint64_t mantis_snapshot_version(const mantis_snapshot_t* snapshot) {
+  return snapshot == nullptr ? 0 : snapshot->snapshot.version();
+}
+
+void mantis_snapshot_destroy(mantis_snapshot_t* snapshot) {
+  if (snapshot != nullptr) snapshot->release();
+}
+
+char* mantis_get_at(mantis_t* db, const mantis_snapshot_t* snapshot, const char* key, size_t keylen, size_t* vallen,
+                    uint64_t* version, char** errptr) {
+  static constexpr const char* kWhat = "mantis_get_at";
+  if (vallen != nullptr) *vallen = 0;
+  if (version != nullptr) *version = 0;
+  char* result = nullptr;
+  run(db, kWhat, errptr, [&](mantis::Engine& engine) -> Status {
+    if (Status s = check_snapshot(kWhat, db, snapshot); !s.ok()) return s;
+    if (vallen == nullptr) return null_argument(kWhat, "vallen");
+    if (Status s = check_bytes(kWhat, "key", key, keylen); !s.ok()) return s;
+    std::string value;
+    mantis::Version read_version = 0;
+    Status s = engine.get(snapshot->read_options(), bytes(key, keylen), &value, &read_version);
+    if (s.is_not_found()) return Status();
+    if (!s.ok()) return s;
+    result = malloc_copy(value);
+    *vallen = value.size();
+    if (version != nullptr) *version = read_version;
+    return Status();
+  });
+  return result;
+}
+
+void mantis_scan_at(mantis_t* db, const mantis_snapshot_t* snapshot, const char* begin, size_t beginlen,
+                    const char* end, size_t endlen, mantis_scan_fn fn, void* ctx, char** errptr) {
+  static constexpr const char* kWhat = "mantis_scan_at";
+  run(db, kWhat, errptr, [&](mantis::Engine& engine) -> Status {
+    if (Status s = check_snapshot(kWhat, db, snapshot); !s.ok()) return s;
+    if (fn == nullptr) return null_argument(kWhat, "fn");
+    if (Status s = check_bytes(kWhat, "begin", begin, beginlen); !s.ok()) return s;
+    if (Status s = check_bytes(kWhat, "end", end, endlen); !s.ok()) return s;
+    ScanScope scope(db);
+    return engine.scan(snapshot->read_options(), bytes(begin, beginlen), bytes(end, endlen),
+                       [&](std::string_view k, std::string_view v) { return scan_callback_result(fn, ctx, k, v) != 0; });
+  });
+}
+
+void mantis_scan_prefix_at(mantis_t* db, const mantis_snapshot_t* snapshot, const char* prefix, size_t prefixlen,
+                           mantis_scan_fn fn, void* ctx, char** errptr) {
+  static constexpr const char* kWhat = "mantis_scan_prefix_at";
+  run(db, kWhat, errptr, [&](mantis::Engine& engine) -> Status {
+    if (Status s = check_snapshot(kWhat, db, snapshot); !s.ok()) return s;
+    if (fn == nullptr) return null_argument(kWhat, "fn");
+    if (Status s = check_bytes(kWhat, "prefix", prefix, prefixlen); !s.ok()) return s;
+    ScanScope scope(db);
+    return engine.scan_prefix(snapshot->read_options(), bytes(prefix, prefixlen),
+                              [&](std::string_view k, std::string_view v) { return scan_callback_result(fn, ctx, k, v) != 0; });
+  });
+}
+
+mantis_iterator_t* mantis_iter_create_at(mantis_t* db, const mantis_snapshot_t* snapshot, char** errptr) {
+  static constexpr const char* kWhat = "mantis_iter_create_at";
+  mantis_iterator_t* result = nullptr;
+  run(db, kWhat, errptr, [&](mantis::Engine& engine) -> Status {
+    if (Status s = check_snapshot(kWhat, db, snapshot); !s.ok()) return s;
+    auto iter = std::make_unique<mantis_iterator_t>();
+    iter->db = db;
+    if (Status s = engine.new_iterator(snapshot->read_options(), &iter->iter); !s.ok()) return s;
+    // The iterator shares the snapshot: const only towards the caller, who may still destroy it.
+    iter->snapshot = const_cast<mantis_snapshot_t*>(snapshot);
+    // relaxed: the caller holds a reference for the duration of this call.
+    iter->snapshot->refs.fetch_add(1, std::memory_order_relaxed);
+    db->acquire();
+    result = iter.release();
+    return Status();
+  });
+  return result;
+}
+
+// ---- Transactions ----
+
+mantis_txn_t* mantis_txn_begin(mantis_t* db, char** errptr) {
+  mantis_txn_t* result = nullptr;
+  run(db, "mantis_txn_begin", errptr, [&](mantis::Engine& engine) -> Status {
+    auto txn = std::make_unique<mantis_txn_t>();
+    txn->db = db;
+    txn->txn = engine.begin();
+    if (txn->txn == nullptr) return Status::resource_exhausted("mantis_txn_begin: out of memory");
+    db->acquire();
+    result = txn.release();
+    return Status();
+  });
+  return result;
+}
+
+void mantis_txn_destroy(mantis_txn_t* txn) {
+  if (txn == nullptr) return;
+  mantis_t* db = txn->db;
+  txn->txn.reset();  // rolls back an unfinished transaction, before the engine can go
+  delete txn;
+  db->release_engine();
+  db->release_handle();
+}
+
+char* mantis_txn_get(mantis_txn_t* txn, const char* key, size_t keylen, size_t* vallen, char** errptr) {
+  static constexpr const char* kWhat = "mantis_txn_get";
+  if (vallen != nullptr) *vallen = 0;
+  char* result = nullptr;
+  run_txn(txn, kWhat, errptr, [&](mantis::Transaction& t) -> Status {
+    if (vallen == nullptr) return null_argument(kWhat, "vallen");
+    if (Status s = check_bytes(kWhat, "key", key, keylen); !s.ok()) return s;
+    std::string value;
+    Status s = t.get(bytes(key, keylen), &value);
+    if (s.is_not_found()) return Status();
+    if (!s.ok()) return s;
+    result = malloc_copy(value);
+    *vallen = value.size();
+    return Status();
+  });
+  return result;
+}
+
+void mantis_txn_put(mantis_txn_t* txn, const mantis_writeoptions_t* options, const char* key, size_t keylen,
+                    const char* val, size_t vallen, char** errptr) {
+  run_txn(txn, "mantis_txn_put", errptr, [&](mantis::Transaction& t) -> Status {
+    if (Status s = check_bytes("mantis_txn_put", "key", key, keylen); !s.ok()) return s;
+    if (Status s = check_bytes("mantis_txn_put", "value", val, vallen); !s.ok()) return s;
+    return t.put(bytes(key, keylen), bytes(val, vallen), write_options(options));
+  });
+}
+
+void mantis_txn_erase(mantis_txn_t* txn, const char* key, size_t keylen, char** errptr) {
+  run_txn(txn, "mantis_txn_erase", errptr, [&](mantis::Transaction& t) -> Status {
+    if (Status s = check_bytes("mantis_txn_erase", "key", key, keylen); !s.ok()) return s;
+    return t.erase(bytes(key, keylen));
+  });
+}
+
+void mantis_txn_scan(mantis_txn_t* txn, const char* begin, size_t beginlen, const char* end, size_t endlen,
+                     mantis_scan_fn fn, void* ctx, char** errptr) {
+  static constexpr const char* kWhat = "mantis_txn_scan";
+  run_txn(txn, kWhat, errptr, [&](mantis::Transaction& t) -> Status {
+    if (fn == nullptr) return null_argument(kWhat, "fn");
+    if (Status s = check_bytes(kWhat, "begin", begin, beginlen); !s.ok()) return s;
+    if (Status s = check_bytes(kWhat, "end", end, endlen); !s.ok()) return s;
+    ScanScope db_scope(txn->db);  // mantis_close from fn would wait for this scan
+    ScanScope txn_scope(txn);     // and fn must not call into the transaction
+    return t.scan(bytes(begin, beginlen), bytes(end, endlen),
+                  [&](std::string_view k, std::string_view v) { return scan_callback_result(fn, ctx, k, v) != 0; });
+  });
+}
+
+void mantis_txn_commit(mantis_txn_t* txn, const mantis_writeoptions_t* options, char** errptr) {
+  run_txn(txn, "mantis_txn_commit", errptr, [&](mantis::Transaction& t) -> Status {
+    txn->finished = true;  // whatever the result (mantis::Transaction::commit)
+    return t.commit(write_options(options));
+  });
+}
+
+void mantis_txn_rollback(mantis_txn_t* txn, char** errptr) {
+  run_txn(txn, "mantis_txn_rollback", errptr, [&](mantis::Transaction& t) -> Status {
+    txn->finished = true;
+    t.rollback();
+    return Status();
+  });
+}
+
+uint64_t mantis_txn_snapshot_version(const mantis_txn_t* txn, char** errptr) {
+  if (txn == nullptr) {
+    fail(errptr, "InvalidArgument", "mantis_txn_snapshot_version", "txn is NULL");
+    return 0;
+  }
+  if (txn->finished) {
+    fail(errptr, "InvalidArgument", "mantis_txn_snapshot_version", "the transaction is finished");
+    return 0;
+  }
+  return txn->txn->snapshot_version();
+}
+
 // ---- Write batches ----
 
 mantis_writebatch_t* mantis_writebatch_create(void) { return new (std::nothrow) mantis_writebatch_t(); }
@@ -874,8 +1124,10 @@ mantis_iterator_t* mantis_iter_create(mantis_t* db, char** errptr) {
 void mantis_iter_destroy(mantis_iterator_t* iter) {
   if (iter == nullptr) return;
   mantis_t* db = iter->db;
-  iter->iter.reset();  // before the engine can go
+  mantis_snapshot_t* snapshot = iter->snapshot;
+  iter->iter.reset();  // before its snapshot and the engine can go
   delete iter;
+  if (snapshot != nullptr) snapshot->release();
   db->release_engine();
   db->release_handle();
 }

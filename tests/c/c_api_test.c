@@ -88,6 +88,7 @@ static void test_error_codes(void) {
   CHECK(mantis_error_code("IOError: disk") == MANTIS_IO_ERROR);
   CHECK(mantis_error_code("Closed: mantis_put: the database is closed") == MANTIS_CLOSED);
   CHECK(mantis_error_code("ConditionFailed: key 'k' is present") == MANTIS_CONDITION_FAILED);
+  CHECK(mantis_error_code("Conflict: commit: a key the transaction read was written") == MANTIS_CONFLICT);
   CHECK(mantis_error_code("Closed") == MANTIS_IO_ERROR); /* not a message the library writes */
   CHECK(mantis_error_code("something else") == MANTIS_IO_ERROR);
 }

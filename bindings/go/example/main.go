@@ -1,11 +1,13 @@
 // A tour of the mantis Go binding: open a memory-only DB, write with and without a TTL, read by
-// copy, zero-copy and in one batch, iterate, scan a prefix, and use the standalone cache.
+// copy, zero-copy and in one batch, iterate, scan a prefix, move money in a transaction, read a
+// snapshot, and use the standalone cache.
 package main
 
 import (
 	"errors"
 	"fmt"
 	"log"
+	"strconv"
 	"time"
 
 	"mantis.dev/mantis"
@@ -59,6 +61,38 @@ func main() {
 	n = 0
 	must(db.Scan([]byte("user:2"), nil, func(k, v []byte) bool { n++; return true })) // [user:2, end)
 	fmt.Printf("%d keys from user:2 on\n", n)
+
+	// A transfer in a transaction: Update retries it when a concurrent write conflicts.
+	must(db.Put([]byte("acct:alice"), []byte("100")))
+	must(db.Put([]byte("acct:bob"), []byte("20")))
+	must(db.Update(func(txn *mantis.Txn) error {
+		a, err := txn.Get([]byte("acct:alice"))
+		if err != nil {
+			return err
+		}
+		b, err := txn.Get([]byte("acct:bob"))
+		if err != nil {
+			return err
+		}
+		na, _ := strconv.Atoi(string(a))
+		nb, _ := strconv.Atoi(string(b))
+		if err := txn.Put([]byte("acct:alice"), []byte(strconv.Itoa(na-30))); err != nil {
+			return err
+		}
+		return txn.Put([]byte("acct:bob"), []byte(strconv.Itoa(nb+30)))
+	}))
+	// A snapshot: later writes do not show through it.
+	must(db.ViewSnapshot(func(s *mantis.Snapshot) error {
+		must(db.Put([]byte("acct:bob"), []byte("0")))
+		total := 0
+		err := s.ScanPrefix([]byte("acct:"), func(k, v []byte) bool {
+			n, _ := strconv.Atoi(string(v))
+			total += n
+			return true
+		})
+		fmt.Printf("total at snapshot %d: %d\n", s.Version(), total)
+		return err
+	}))
 
 	stats, err := db.Stats()
 	must(err)
