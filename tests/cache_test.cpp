@@ -365,7 +365,6 @@ std::vector<int> recency_trace(int length) {
 }  // namespace
 
 TEST_CASE("adaptive W-TinyLFU beats LRU on a loop larger than the cache", "[cache][adaptive]") {
-  CHECK(CacheOptions{}.admission == Admission::kAlways);  // kAdaptive's hit cost keeps it opt-in for now
   const std::size_t capacity = 1000 * charge_of(loop_key(0), "v");
   const std::vector<int> trace = loop_trace(2000, 20);
   const auto lru_owner = open_cache(one_shard(capacity, Admission::kAlways));
