@@ -235,7 +235,9 @@ ShardedCache::Victim ShardedCache::pick_victim(Shard& shard, Segment segment, co
   std::size_t i = static_cast<std::size_t>(shard.random.next() % slot_count);
   std::size_t sampled = 0;
   std::size_t unseen = shard.segments.count(segment);
-  for (std::size_t scanned = 0; scanned < slot_count && sampled < kSamplesPerEviction && unseen > 0;
+  const std::size_t samples = std::clamp(kMaxSamplesPerEviction * unseen / std::max<std::size_t>(shard.live, 1),
+                                         kMinSamplesPerEviction, kMaxSamplesPerEviction);
+  for (std::size_t scanned = 0; scanned < slot_count && sampled < samples && unseen > 0;
        ++scanned, i = table->next(i)) {
     if (!table->holds(i, segment)) continue;
     --unseen;

@@ -15,7 +15,7 @@
 //   order. A put stamps its entry with the next tick; a hit stamps it with the next tick unless the entry
 //   is already among the shard's `recent_window` most recent stamps (entries/8), which keeps hot keys
 //   from touching the shared counter at all. No list, no splice, no exclusive lock on a hit.
-// - Eviction (Redis's approximate LRU): each eviction samples kSamplesPerEviction occupied slots from a
+// - Eviction (Redis's approximate LRU): each eviction samples 5 to 16 occupied slots (more for larger segments) from a
 //   random position into a per-shard pool (eviction_pool.hpp) of the EvictionPool::kCapacity oldest candidates seen,
 //   then evicts the pool member with the oldest *current* stamp (stamps are re-read, so a candidate touched since it
 //   was sampled is judged by its new stamp). Expired entries met while sampling go first. Work per evicted entry is
@@ -77,10 +77,14 @@ namespace mantis::detail {
 class ShardedCache {
  public:
   static constexpr int kMaxShardBits = 16;
-  // 16 rather than Redis's 5: with a large window (a recency trace), a victim that is not among the
-  // oldest few costs hits at the LRU cliff (recency trace @1500 entries: 2.0 points below exact LRU with
-  // 5 samples, 1.0 with 10, 0.7 with 16; measured with cache_hit_ratio).
-  static constexpr std::size_t kSamplesPerEviction = 16;
+  // Samples per eviction from a segment: kMaxSamplesPerEviction times the segment's share of the
+  // shard's entries, at least kMinSamplesPerEviction (Redis's 5). A segment holding most entries (a
+  // window grown on a recency trace, or the one segment of kAlways/kTinyLfu) gets up to 16: at the
+  // LRU cliff of a recency trace (1500 entries) 5 samples ended 2.0 points below exact LRU, 16 end
+  // 0.7 below. A small segment gets 5, because finding its members means scanning the control bytes
+  // of the slots between them (a 1% window: ~100 slots per sample).
+  static constexpr std::size_t kMinSamplesPerEviction = 5;
+  static constexpr std::size_t kMaxSamplesPerEviction = 16;
 
   // `clock` measures TTLs and must outlive the cache. Throws std::bad_alloc when memory is exhausted.
   ShardedCache(const CacheOptions& options, const Clock& clock);
