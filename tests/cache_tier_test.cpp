@@ -151,6 +151,40 @@ TEST_CASE("TinyLFU admission works inside the engine", "[cache_tier]") {
   CHECK(db->stats().cache.charge <= 64u << 10);
 }
 
+TEST_CASE("the tier's default policy is adaptive W-TinyLFU and its stats say where entries are", "[cache_tier]") {
+  CHECK(Options{}.cache_admission == mantis::Admission::kAdaptive);
+  constexpr std::size_t kCapacity = 64 << 10;
+  auto db = open_engine(lazy_expiry_options(kCapacity));
+  // A hot set read often, then a stream of keys read twice each (so the doorkeeper lets them fill)
+  // that overflows the tier: the window's candidates lose their duels against the hot set. Hot reads
+  // go on between the stream's reads, so that the tier serves most reads and is not bypassed.
+  for (int i = 0; i < 3000; ++i) REQUIRE(db->put("k" + std::to_string(i), std::string(64, 'v')).ok());
+  for (int round = 0; round < 6; ++round) {
+    for (int i = 0; i < 100; ++i) CHECK(value_of(*db, "k" + std::to_string(i)).size() == 64);
+  }
+  for (int i = 100; i < 3000; ++i) {
+    CHECK(value_of(*db, "k" + std::to_string(i)).size() == 64);
+    CHECK(value_of(*db, "k" + std::to_string(i)).size() == 64);
+    for (int h = 0; h < 4; ++h) CHECK(value_of(*db, "k" + std::to_string((4 * i + h) % 100)).size() == 64);
+  }
+  const auto s = db->stats();
+  INFO("entries " << s.cache.entries << ", window " << s.cache.window_entries << ", probation "
+                  << s.cache.probation_entries << ", protected " << s.cache.protected_entries << ", rejections "
+                  << s.cache.admission_rejections << ", window budget " << s.cache.window_capacity << " after "
+                  << s.cache.window_adjustments << " moves, inserts " << s.cache.inserts << ", evictions "
+                  << s.cache.evictions << ", charge " << s.cache.charge);
+  CHECK(s.cache.window_entries + s.cache.probation_entries + s.cache.protected_entries == s.cache.entries);
+  CHECK(s.cache.window_entries > 0);
+  CHECK(s.cache.evictions > 0);
+  CHECK(s.cache.admission_rejections > 0);
+  CHECK(s.cache.window_capacity > 0);
+  CHECK(s.cache.window_capacity <= kCapacity);
+  // The hot set survived the stream.
+  const auto hits = s.cache.hits;
+  for (int i = 0; i < 100; ++i) CHECK(value_of(*db, "k" + std::to_string(i)).size() == 64);
+  CHECK(db->stats().cache.hits >= hits + 90);
+}
+
 // The stale-fill race (docs/DESIGN.md, rule 3, "Linearizable point operations"): reader R misses the cache and reads v1
 // from the store; writer W stores v2 and refreshes the cache; R then fills the cache with v1, stale forever. A tiny
 // cache evicts constantly, so fills happen all the time. Each key has one writer writing increasing versions and

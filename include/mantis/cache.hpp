@@ -4,7 +4,7 @@
 // stores a stamp (and skips even that when the entry is already among the most recent) and counts the
 // access in a frequency sketch, never takes a lock and never moves anything, so hits from many threads
 // scale. Eviction samples victims with a candidate pool (as Redis does), O(1) amortized per insert; by
-// default the policy is plain approximate LRU (Admission::kAlways; see Admission for kAdaptive). See
+// default the policy is adaptive W-TinyLFU (Admission::kAdaptive; see Admission). See
 // src/cache/sharded_cache.hpp.
 #pragma once
 
@@ -32,13 +32,12 @@ struct CacheOptions {
   // Default: 64 MiB. Bytes of charge the cache may hold (see Cache::kEntryOverhead), split evenly
   // between the shards. A cache of capacity 0 refuses every put.
   std::size_t capacity = 64u << 20;
-  // Default: kAlways, plain approximate LRU. kAdaptive (W-TinyLFU with a self-sizing admission window;
-  // see Admission) is far better on frequency-skewed and looping traces and within a point of LRU on a
-  // recency trace, but is not the default yet: a hit that stamps its entry costs it ~1.4x kAlways's
-  // instructions (README, "Cache hit ratio"). kTinyLfu lets a newcomer displace the eviction victim only
-  // when it was accessed more often. kTinyLfu and kAdaptive cost about capacity/32 bytes of counters,
-  // not charged; kAdaptive also about capacity/128 bytes of ghosts.
-  Admission admission = Admission::kAlways;
+  // Default: kAdaptive, W-TinyLFU with a self-sizing admission window (see Admission): far better than
+  // LRU on frequency-skewed, looping and database traces, and within a point of exact LRU on a recency
+  // trace (README, "Cache hit ratio"). kAlways is plain approximate LRU; kTinyLfu lets a newcomer
+  // displace the eviction victim only when it was accessed more often. kTinyLfu and kAdaptive cost
+  // about capacity/8 bytes of counters, not charged; kAdaptive also about capacity/128 bytes of ghosts.
+  Admission admission = Admission::kAdaptive;
   // Default: -1 = automatic: about 4 shards per hardware thread (at most 256), fewer when a shard would
   // get less than 64 KiB. Otherwise the cache has 2^shard_bits shards; values above 16 are taken as 16,
   // values below -1 are InvalidArgument.

@@ -122,7 +122,7 @@ MANTIS_EXPORT void mantis_options_set_error_if_exists(mantis_options_t* options,
 MANTIS_EXPORT void mantis_options_set_durability(mantis_options_t* options, int v);            /* default ASYNC */
 MANTIS_EXPORT void mantis_options_set_sync_interval(mantis_options_t* options, int64_t ms);    /* default 1000 */
 MANTIS_EXPORT void mantis_options_set_cache_capacity(mantis_options_t* options, size_t bytes); /* default 0 = off */
-MANTIS_EXPORT void mantis_options_set_cache_admission(mantis_options_t* options, int v);       /* default ALWAYS */
+MANTIS_EXPORT void mantis_options_set_cache_admission(mantis_options_t* options, int v);       /* default ADAPTIVE */
 MANTIS_EXPORT void mantis_options_set_reaper_interval(mantis_options_t* options, int64_t ms);  /* 100; 0 = lazy */
 MANTIS_EXPORT void mantis_options_set_max_key_size(mantis_options_t* options, size_t bytes);   /* default 64 KiB */
 MANTIS_EXPORT void mantis_options_set_max_value_size(mantis_options_t* options, size_t bytes); /* default 64 MiB */
@@ -343,7 +343,7 @@ MANTIS_EXPORT void mantis_value_destroy(mantis_value_t* value);
 MANTIS_EXPORT mantis_cache_options_t* mantis_cache_options_create(void);
 MANTIS_EXPORT void mantis_cache_options_destroy(mantis_cache_options_t* options);
 MANTIS_EXPORT void mantis_cache_options_set_capacity(mantis_cache_options_t* options, size_t bytes); /* 64 MiB */
-MANTIS_EXPORT void mantis_cache_options_set_admission(mantis_cache_options_t* options, int v);       /* ALWAYS */
+MANTIS_EXPORT void mantis_cache_options_set_admission(mantis_cache_options_t* options, int v);       /* default ADAPTIVE */
 MANTIS_EXPORT void mantis_cache_options_set_shard_bits(mantis_cache_options_t* options, int bits);   /* -1 = auto */
 
 /* options NULL = defaults. Returns NULL and sets *errptr on failure (unknown admission policy). */

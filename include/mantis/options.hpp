@@ -21,12 +21,12 @@ enum class Durability {
 enum class Admission {
   kAlways,   // every insert is admitted; plain approximate LRU
   kTinyLfu,  // a frequency sketch decides whether a newcomer may displace the eviction victim
-  // Adaptive W-TinyLFU: new keys enter a small LRU window; the window's oldest entry then takes the
-  // place of the main region's victim only if the frequency sketch says it is accessed more often. The
-  // main region is a segmented LRU (probation, protected), and the window's share of the capacity is
-  // tuned online from ghost hits (misses on keys the window or the main region recently let go, as in
-  // ARC), so recency-heavy and frequency-heavy workloads are both served. Costs about capacity/32 bytes
-  // of counters and capacity/128 bytes of ghosts, not charged.
+  // The default. Adaptive W-TinyLFU: new keys enter a small LRU window; the window's oldest entry then
+  // takes the place of the main region's victim only if the frequency sketch says it is accessed more
+  // often. The main region is a segmented LRU (probation, protected), and the window's share of the
+  // capacity is tuned online from ghost hits (misses on keys the window or the main region recently let
+  // go, as in ARC), so recency-heavy and frequency-heavy workloads are both served. Costs about
+  // capacity/8 bytes of counters and capacity/128 bytes of ghosts, not charged.
   kAdaptive,
 };
 
@@ -47,8 +47,8 @@ struct Options {
   // many cache misses as a tier hit, while a tier adds work to every write and, with many more
   // threads than cores, millisecond tails (README, "Cache tier").
   std::size_t cache_capacity = 0;
-  // Default: kAlways.
-  Admission cache_admission = Admission::kAlways;
+  // Default: kAdaptive (see Admission).
+  Admission cache_admission = Admission::kAdaptive;
   // Default: 100 ms. Interval of the background TTL sweep; 0 = lazy expiry only. Must be >= 0.
   std::chrono::milliseconds reaper_interval{100};
   // Default: 64 KiB. Larger keys are refused with InvalidArgument. 1 .. kMaxKeySizeLimit.

@@ -54,12 +54,14 @@ struct MANTIS_EXPORT Stats {
     std::uint64_t evictions = 0;
     double hit_ratio = 0.0;
     // Why something is not cached (CacheStats has the details): admission's refusals, and where the
-    // entries are (the admission window, probation, protected) under the window's current byte budget.
+    // entries are (the admission window, probation, protected) under the window's current byte budget,
+    // and how many times that budget moved.
     std::uint64_t admission_rejections = 0;
     std::uint64_t window_capacity = 0;
     std::uint64_t window_entries = 0;
     std::uint64_t probation_entries = 0;
     std::uint64_t protected_entries = 0;
+    std::uint64_t window_adjustments = 0;
   } cache;
 
   // The store's and the cache tier's figures as metrics (names prefixed "mantis_"), in output order.

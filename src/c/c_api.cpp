@@ -269,7 +269,7 @@ struct mantis_value_t {
 
 struct mantis_cache_options_t {
   mantis::CacheOptions options;
-  int admission = MANTIS_ADMISSION_ALWAYS;  // mantis::CacheOptions' default
+  int admission = MANTIS_ADMISSION_ADAPTIVE;  // mantis::CacheOptions' default
 };
 
 struct mantis_cache_t {

@@ -204,14 +204,14 @@ ShardedCache::Shard::Shard(std::size_t shard_capacity, Admission admission, std:
     window_budget.store(shard_capacity / kInitialWindowDivisor, std::memory_order_relaxed);
   }
   if (admission != Admission::kAlways) {
-    // Sized for entries of ~128 bytes of charge; smaller entries share counters a little more.
+    // kSketchChargePerEntry: see there.
     void* memory = allocate(sizeof(FrequencySketch));
     if (memory == nullptr) {
       CacheTable::destroy(initial);
       throw std::bad_alloc();
     }
     try {
-      sketch = new (memory) FrequencySketch(std::max<std::size_t>(shard_capacity / 128, 16), sketch_seed);
+      sketch = new (memory) FrequencySketch(std::max<std::size_t>(shard_capacity / kSketchChargePerEntry, 16), sketch_seed);
     } catch (...) {
       deallocate(memory);
       CacheTable::destroy(initial);
@@ -235,7 +235,9 @@ ShardedCache::Victim ShardedCache::pick_victim(Shard& shard, Segment segment, co
   std::size_t i = static_cast<std::size_t>(shard.random.next() % slot_count);
   std::size_t sampled = 0;
   std::size_t unseen = shard.segments.count(segment);
-  for (std::size_t scanned = 0; scanned < slot_count && sampled < kSamplesPerEviction && unseen > 0;
+  const std::size_t samples = std::clamp(kMaxSamplesPerEviction * unseen / std::max<std::size_t>(shard.live, 1),
+                                         kMinSamplesPerEviction, kMaxSamplesPerEviction);
+  for (std::size_t scanned = 0; scanned < slot_count && sampled < samples && unseen > 0;
        ++scanned, i = table->next(i)) {
     if (!table->holds(i, segment)) continue;
     --unseen;
@@ -306,7 +308,11 @@ void ShardedCache::move(Shard& shard, const Victim& entry, Segment from, Segment
 
 bool ShardedCache::admit(Shard& shard, const CacheEntry& candidate, const CacheEntry& victim) noexcept {
   const unsigned candidate_frequency = shard.sketch->estimate(hash_key(candidate.key()));
-  if (candidate_frequency > shard.sketch->estimate(hash_key(victim.key()))) return true;
+  const unsigned victim_frequency = shard.sketch->estimate(hash_key(victim.key()));
+  if (candidate_frequency > victim_frequency &&
+      (victim_frequency < kAdmitMarginFrom || candidate_frequency > victim_frequency + 1)) {
+    return true;
+  }
   return candidate_frequency >= kJitterMinFrequency && (shard.random.next() & 127) == 0;
 }
 

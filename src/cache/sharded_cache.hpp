@@ -15,7 +15,7 @@
 //   order. A put stamps its entry with the next tick; a hit stamps it with the next tick unless the entry
 //   is already among the shard's `recent_window` most recent stamps (entries/8), which keeps hot keys
 //   from touching the shared counter at all. No list, no splice, no exclusive lock on a hit.
-// - Eviction (Redis's approximate LRU): each eviction samples kSamplesPerEviction occupied slots from a
+// - Eviction (Redis's approximate LRU): each eviction samples 5 to 16 occupied slots (more for larger segments) from a
 //   random position into a per-shard pool (eviction_pool.hpp) of the EvictionPool::kCapacity oldest candidates seen,
 //   then evicts the pool member with the oldest *current* stamp (stamps are re-read, so a candidate touched since it
 //   was sampled is judged by its new stamp). Expired entries met while sampling go first. Work per evicted entry is
@@ -77,7 +77,14 @@ namespace mantis::detail {
 class ShardedCache {
  public:
   static constexpr int kMaxShardBits = 16;
-  static constexpr std::size_t kSamplesPerEviction = 5;
+  // Samples per eviction from a segment: kMaxSamplesPerEviction times the segment's share of the
+  // shard's entries, at least kMinSamplesPerEviction (Redis's 5). A segment holding most entries (a
+  // window grown on a recency trace, or the one segment of kAlways/kTinyLfu) gets up to 16: at the
+  // LRU cliff of a recency trace (1500 entries) 5 samples ended 2.0 points below exact LRU, 16 end
+  // 0.7 below. A small segment gets 5, because finding its members means scanning the control bytes
+  // of the slots between them (a 1% window: ~100 slots per sample).
+  static constexpr std::size_t kMinSamplesPerEviction = 5;
+  static constexpr std::size_t kMaxSamplesPerEviction = 16;
 
   // `clock` measures TTLs and must outlive the cache. Throws std::bad_alloc when memory is exhausted.
   ShardedCache(const CacheOptions& options, const Clock& clock);
@@ -217,6 +224,16 @@ class ShardedCache {
   // A window candidate that lost to the main victim is still admitted once in 128 times when its
   // estimated frequency is at least this: a victim whose counters were inflated cannot stay forever.
   static constexpr unsigned kJitterMinFrequency = 6;
+  // A candidate must beat a main victim whose estimate is at least this by 2, not 1. Halving the
+  // sketch leaves keys counted since the halving one ahead of keys counted before it; on a loop (all
+  // keys equally frequent) that one-count edge made candidates displace entries about to be hit (LIRS
+  // loop @500 entries: 0.91x OPT; 0.99x with the margin). Victims with an estimate of 1 are still
+  // displaced by any key seen twice, which is what a frequency-skewed trace (LIRS gli) needs.
+  static constexpr unsigned kAdmitMarginFrom = 2;
+  // Bytes of capacity per sketch counter pair (one 64-bit word of 16 counters per two "entries" of
+  // this charge): capacity/8 bytes of counters. Narrower sketches collide more on traces with many
+  // distinct keys (ARC OLTP @1000: 39.3% with capacity/32 bytes, 40.7% with capacity/8).
+  static constexpr std::size_t kSketchChargePerEntry = 32;
   // kAdaptive: the window starts at 1/kInitialWindowDivisor of the shard's capacity; a miss on a key in
   // a ghost (ghosts.hpp) moves the window's budget by kGhostStep times the newcomer's charge. Each ghost
   // has one slot per kGhostSlotCharge bytes of capacity (about a quarter of the entries at 128 bytes

@@ -53,6 +53,7 @@ void CacheTier::report(Stats& stats) const {
   stats.cache.window_entries = cache.window_entries;
   stats.cache.probation_entries = cache.probation_entries;
   stats.cache.protected_entries = cache.protected_entries;
+  stats.cache.window_adjustments = cache.window_adjustments;
 }
 
 }  // namespace mantis::detail
