@@ -12,6 +12,8 @@
 //           atomic replace (update() writes the value in place, racing with readers), so an
 //           overwrite is erase + emplace: readers may miss the key in between (counted as misses,
 //           not errors), and it has no seek, so it cannot run range scans (YCSB E).
+//   lmdb, rocksdb  LMDB and RocksDB, each in a directory of its own, in bench/peers/ (one file each;
+//           embedded_stores.hpp says how they are opened). Built only when their packages are installed.
 // The cache phase has its own interface (CacheTarget):
 //   mantis  mantis::Cache, the standalone cache (public API only).
 //   lru     ExactLru (bench/exact_lru.hpp): hash map + recency list under one mutex, exact LRU.

@@ -15,6 +15,26 @@ if(MANTIS_BUILD_BENCH AND NOT TARGET cds::cds)
     INTERFACE_LINK_LIBRARIES Threads::Threads)
 endif()
 
+# LMDB and RocksDB, optional peers of mantis-bench (bench/peers/): each is built when its Debian package
+# (liblmdb-dev, librocksdb-dev) is installed, and left out with a message otherwise. Linked by library
+# name: RocksDB's CMake config would drag in gflags, snappy and the other compression libraries' targets.
+if(MANTIS_BUILD_BENCH)
+  find_path(MANTIS_LMDB_INCLUDE_DIR lmdb.h)
+  find_library(MANTIS_LMDB_LIBRARY NAMES lmdb)
+  find_path(MANTIS_ROCKSDB_INCLUDE_DIR rocksdb/db.h)
+  find_library(MANTIS_ROCKSDB_LIBRARY NAMES rocksdb)
+  foreach(_peer LMDB ROCKSDB)
+    if(MANTIS_${_peer}_INCLUDE_DIR AND MANTIS_${_peer}_LIBRARY)
+      set(MANTIS_BENCH_HAVE_${_peer} ON)
+      message(STATUS "mantis-bench: ${_peer} peer on (${MANTIS_${_peer}_LIBRARY})")
+    else()
+      set(MANTIS_BENCH_HAVE_${_peer} OFF)
+      string(TOLOWER "lib${_peer}-dev" _package)
+      message(STATUS "mantis-bench: ${_peer} peer off (install ${_package} to build it)")
+    endif()
+  endforeach()
+endif()
+
 # mimalloc: the shared target `mimalloc` (Debian builds it with MI_OVERRIDE=ON, so it is linked PRIVATE
 # into the shared libmantis only; docs/DEPENDENCIES.md, "mimalloc").
 find_package(mimalloc 2.0 CONFIG REQUIRED)

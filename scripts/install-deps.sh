@@ -13,6 +13,8 @@ set -euo pipefail
 
 packages=(cmake ninja-build g++ libcds-dev libmimalloc-dev libflatbuffers-dev flatbuffers-compiler catch2
           libbenchmark-dev libisal-dev
+          # mantis-bench's embedded-store peers (each optional for the build, installed so CI runs them)
+          liblmdb-dev librocksdb-dev
           # the tools' flags (mantis-tool, mantis-server, mantis-bench) ...
           libcli11-dev
           # ... mantis-server: networking and HTTP (pkg-config finds libcpp-httplib) ...

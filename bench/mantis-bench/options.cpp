@@ -1,5 +1,6 @@
 #include "options.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <system_error>
@@ -69,6 +70,16 @@ std::string workloads_help() {
   return text + "\nExit status: 0 if every operation succeeded, 1 if any failed, 2 on bad flags.";
 }
 
+// The --compare help on the embedded stores: which ones this binary has.
+std::string embedded_peers_help() {
+  auto state = [](bool built, std::string_view package) {
+    return built ? std::string() : "; not built: " + std::string(package) + " was missing at build time";
+  };
+  return std::string("lmdb (LMDB") + state(kLmdbBuilt, "liblmdb-dev") + "), rocksdb (RocksDB" +
+         state(kRocksDbBuilt, "librocksdb-dev") + "); in-memory runs put their files under " + kScratchRoot +
+         ", --dir runs under DIR";
+}
+
 }  // namespace
 
 std::optional<int> parse_options(int argc, char** argv, Config* config) {
@@ -97,8 +108,10 @@ std::optional<int> parse_options(int argc, char** argv, Config* config) {
                  "phase)")
       ->type_name("BYTES");
   app.add_option("--compare", compare,
-                 "Peers: stdmap,cds,lru, memory (the engine without --dir), and snapshot (the engine holding a snapshot; only when listed) (default: all that apply but snapshot; \"\" for "
-                 "mantis alone)")
+                 "Peers: stdmap,cds,lru, memory (the engine without --dir), snapshot (the engine holding a snapshot; "
+                 "only when listed), " +
+                     embedded_peers_help() +
+                     " (default: all that apply but snapshot; \"\" for mantis alone)")
       ->type_name("LIST");
   app.add_option("--dir", dir,
                  "Durable engines: each mantis store lives in a fresh directory under DIR (removed afterwards), with "
@@ -160,9 +173,13 @@ std::optional<int> parse_options(int argc, char** argv, Config* config) {
   if (app.count("--compare") > 0) {
     config->compare = split_list(compare);
     for (const std::string& peer : config->compare) {
-      if (peer != "stdmap" && peer != "cds" && peer != "lru" && peer != "memory" && peer != "snapshot") {
-        return bad("compare", peer);
+      const std::vector<std::string> known = known_peers();
+      if (std::find(known.begin(), known.end(), peer) != known.end()) continue;
+      if ((peer == "lmdb" && !kLmdbBuilt) || (peer == "rocksdb" && !kRocksDbBuilt)) {
+        return mantis::tools::usage_error(app, "peer '" + peer + "' is not built into this mantis-bench (lib" + peer +
+                                                   "-dev was not installed when it was built)");
       }
+      return bad("compare", peer);
     }
   }
   if (app.count("--dir") > 0) {

@@ -12,9 +12,24 @@
 #include <mantis/cache.hpp>
 #include <mantis/options.hpp>
 
+#include "peers/embedded_stores.hpp"
 #include "workloads.hpp"
 
 namespace mantis::bench {
+
+// Every peer --compare accepts in this binary (lmdb and rocksdb only when built), and the default set:
+// all of them but snapshot.
+inline std::vector<std::string> known_peers() {
+  std::vector<std::string> peers = {"stdmap", "cds", "lru", "memory", "snapshot"};
+  if (kLmdbBuilt) peers.emplace_back("lmdb");
+  if (kRocksDbBuilt) peers.emplace_back("rocksdb");
+  return peers;
+}
+inline std::vector<std::string> default_peers() {
+  std::vector<std::string> peers = known_peers();
+  std::erase(peers, "snapshot");
+  return peers;
+}
 
 struct Config {
   std::uint64_t keys = 1'000'000;
@@ -27,7 +42,7 @@ struct Config {
   std::optional<std::size_t> cache_size;
   std::size_t engine_cache_size() const { return cache_size.value_or(Options{}.cache_capacity); }
   std::size_t cache_phase_size() const { return cache_size.value_or(mantis::CacheOptions{}.capacity); }
-  std::vector<std::string> compare = {"stdmap", "cds", "lru", "memory"};
+  std::vector<std::string> compare = default_peers();
   std::string dir;  // empty: engines in memory
   Durability durability = Durability::kAsync;
   std::string json_path;

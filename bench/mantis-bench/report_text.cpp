@@ -66,29 +66,63 @@ std::string cell_rate(const Row* row) {
   return format_rate(row->m.ops_per_sec()) + "/s (" + std::to_string(row->threads) + "t)";
 }
 
-// The summary's rows: the headline workloads, as the suite names them.
+// The summary's rows: MantisDB's five headline workloads, then the random-access and YCSB rows the
+// embedded-store peers are compared on. A row no implementation ran is left out.
 struct SummaryRow {
   std::string_view metric;
   Workload workload;
 };
 constexpr SummaryRow kSummaryRows[] = {
-    {"Sequential writes", Workload::kSeqWrite}, {"Sequential reads", Workload::kSeqRead},
-    {"Random writes", Workload::kRandWrite},    {"Concurrent ops (40 workers)", Workload::kConcurrent},
+    {"Sequential writes", Workload::kSeqWrite},
+    {"Sequential reads", Workload::kSeqRead},
+    {"Random writes", Workload::kRandWrite},
+    {"Concurrent ops (40 workers)", Workload::kConcurrent},
     {"Cache hits", Workload::kCacheHits},
+    {"Random inserts (the load)", Workload::kRandInsert},
+    {"Random reads", Workload::kRandRead},
+    {"YCSB A (50% update)", Workload::kYcsbA},
+    {"YCSB E (short scans)", Workload::kYcsbE},
 };
 
+// The peers the "best peer" column picks from: other products, not mantis in another mode (memory,
+// snapshot) and not the disk probe.
+bool is_other_product(std::string_view impl) {
+  return impl != "mantis" && impl != "memory" && impl != "snapshot" && impl != "disk";
+}
+
+// The best row of any other product for `workload`, over thread counts, or nullptr.
+const Row* best_peer_row(const Results& results, std::string_view workload) {
+  const Row* best = nullptr;
+  for (const Row& row : results.rows) {
+    if (is_other_product(row.impl) && row.workload == workload &&
+        (best == nullptr || row.m.ops_per_sec() > best->m.ops_per_sec())) {
+      best = &row;
+    }
+  }
+  return best;
+}
+
+constexpr const char* kSummaryFormat = "| %-28s | %-30s | %-18s | %-18s | %-26s | %-11s |\n";
+
 void print_summary(const Results& results, const Config& config) {
-  std::printf("\nSummary (best over thread counts)\n\n");
-  std::printf("| %-28s | %-30s | %-18s | %-18s |\n", "Metric", "mantis", "stdmap", "cds / lru");
-  std::printf("|%s|%s|%s|%s|\n", std::string(30, '-').c_str(), std::string(32, '-').c_str(),
-              std::string(20, '-').c_str(), std::string(20, '-').c_str());
+  std::printf("\nSummary (best over thread counts; best peer: the fastest other product on the row)\n\n");
+  std::printf(kSummaryFormat, "Metric", "mantis", "stdmap", "cds / lru", "best peer", "mantis/best");
+  std::printf("|%s|%s|%s|%s|%s|%s|\n", std::string(30, '-').c_str(), std::string(32, '-').c_str(),
+              std::string(20, '-').c_str(), std::string(20, '-').c_str(), std::string(28, '-').c_str(),
+              std::string(13, '-').c_str());
   for (const SummaryRow& summary : kSummaryRows) {
     const std::string_view workload = workload_name(summary.workload);
     const bool cache = summary.workload == Workload::kCacheHits;
-    std::printf("| %-28s | %-30s | %-18s | %-18s |\n", std::string(summary.metric).c_str(),
-                cell_rate(best_row(results, "mantis", workload)).c_str(),
+    const Row* ours = best_row(results, "mantis", workload);
+    const Row* peer = best_peer_row(results, workload);
+    if (ours == nullptr && peer == nullptr) continue;
+    const std::string best = peer == nullptr ? "-" : peer->impl + " " + cell_rate(peer);
+    const std::string ratio = ours != nullptr && peer != nullptr && peer->m.ops_per_sec() > 0
+                                  ? format_ratio(ours->m.ops_per_sec() / peer->m.ops_per_sec())
+                                  : "-";
+    std::printf(kSummaryFormat, std::string(summary.metric).c_str(), cell_rate(ours).c_str(),
                 cache ? "-" : cell_rate(best_row(results, "stdmap", workload)).c_str(),
-                cell_rate(best_row(results, cache ? "lru" : "cds", workload)).c_str());
+                cell_rate(best_row(results, cache ? "lru" : "cds", workload)).c_str(), best.c_str(), ratio.c_str());
   }
   double worst_p99 = 0;
   std::string worst_where = "-";
@@ -98,8 +132,8 @@ void print_summary(const Results& results, const Config& config) {
       worst_where = row.workload + " " + std::to_string(row.threads) + "t";
     }
   }
-  std::printf("| %-28s | %-30s | %-18s | %-18s |\n", "p99 latency (worst phase)",
-              (format_nanos(worst_p99) + " (" + worst_where + ")").c_str(), "", "");
+  std::printf(kSummaryFormat, "p99 latency (worst phase)", (format_nanos(worst_p99) + " (" + worst_where + ")").c_str(),
+              "", "", "", "");
   std::printf(
       "\n%llu keys of 16 bytes, %zu-byte values, %.3g s per phase. Load average %s at the start, %s at "
       "the end, on %u CPUs.\n",

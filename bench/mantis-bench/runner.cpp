@@ -12,6 +12,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,7 @@
 #include <mantis/engine.hpp>
 
 #include "peers.hpp"
+#include "peers/embedded_stores.hpp"
 #include "process.hpp"
 
 namespace mantis::bench {
@@ -94,7 +96,7 @@ class Bench {
  private:
   std::vector<std::string> kv_impls() const {
     std::vector<std::string> impls = {"mantis"};
-    for (std::string_view peer : {"snapshot", "memory", "stdmap", "cds"}) {
+    for (std::string_view peer : {"snapshot", "memory", "stdmap", "cds", "lmdb", "rocksdb"}) {
       if (config_.compares(peer)) impls.emplace_back(peer);
     }
     return impls;
@@ -125,6 +127,7 @@ class Bench {
   std::unique_ptr<KvTarget> make_kv(std::string_view impl) const {
     if (impl == "stdmap") return std::make_unique<StdMapTarget>();
     if (impl == "cds") return std::make_unique<CdsTarget>();
+    if (impl == "lmdb" || impl == "rocksdb") return make_embedded(impl);
     Options options;
     options.cache_capacity = config_.engine_cache_size();
     if ((impl == "mantis" || impl == "snapshot") && config_.durable()) {
@@ -133,6 +136,28 @@ class Bench {
       options.durability = config_.durability;
     }
     return std::make_unique<MantisTarget>(options, /*hold_snapshot=*/impl == "snapshot");
+  }
+
+  // LMDB or RocksDB in a directory of its own: under --dir for durable runs (the filesystem mantis's
+  // log is on), else a scratch directory on the real disk. Sized for the largest load of a run: --keys
+  // keys, or memory_pressure's keys/16 keys of 8 KiB, plus what YCSB E inserts.
+  std::unique_ptr<KvTarget> make_embedded(std::string_view impl) const {
+    const std::filesystem::path root = config_.durable() ? std::filesystem::path(config_.dir) : kScratchRoot;
+    StoreSetup setup;
+    setup.dir = root / ("mantis-bench-" + std::string(impl) + "-" + std::to_string(::getpid()) + "-" +
+                        std::to_string(next_dir_++));
+    if (config_.durable()) setup.durability = config_.durability;
+    const std::size_t per_key = kKeySize + std::max<std::size_t>(config_.value_size, kLargeValueSize /
+                                                                                         kMemoryPressureKeyDivisor);
+    setup.data_bytes = static_cast<std::size_t>(config_.keys) * per_key * 2;
+    setup.max_threads = std::max(kConcurrentWorkers, *std::max_element(config_.threads.begin(), config_.threads.end()));
+#if MANTIS_BENCH_HAVE_LMDB
+    if (impl == "lmdb") return make_lmdb_target(setup);
+#endif
+#if MANTIS_BENCH_HAVE_ROCKSDB
+    if (impl == "rocksdb") return make_rocksdb_target(setup);
+#endif
+    throw std::logic_error("mantis-bench: peer " + std::string(impl) + " is not built");
   }
 
   PhaseContext context(std::size_t value_size, const ProgressFn& progress) {
