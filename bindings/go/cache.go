@@ -11,7 +11,7 @@ import (
 // CacheOptions configure NewCache. The zero value of every field means the library's default.
 type CacheOptions struct {
 	Capacity  int64     // bytes of charge (key + value + a fixed per-entry overhead); default 64 MiB
-	Admission Admission // default AdmissionAlways
+	Admission Admission // default AdmissionDefault (AdmissionAdaptive)
 	ShardBits int       // 0 = automatic (about 4 shards per CPU); n > 0: 2^n shards (at most 2^16); OneShard: 1
 }
 
@@ -39,7 +39,7 @@ func NewCache(opts CacheOptions) (*Cache, error) {
 		}
 		C.mantis_cache_options_set_capacity(copts, v)
 	}
-	C.mantis_cache_options_set_admission(copts, C.int(opts.Admission))
+	setAdmission(opts.Admission, func(v C.int) { C.mantis_cache_options_set_admission(copts, v) })
 	switch {
 	case opts.ShardBits == OneShard:
 		C.mantis_cache_options_set_shard_bits(copts, 0)

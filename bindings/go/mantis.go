@@ -139,12 +139,21 @@ const (
 // Admission is the cache admission policy.
 type Admission int
 
-// Admission policies. The zero value is AdmissionAlways.
+// Admission policies. The zero value, AdmissionDefault, is the library's default: AdmissionAdaptive.
 const (
-	AdmissionAlways   Admission = iota // plain approximate LRU
+	AdmissionDefault  Admission = iota // the library's default (AdmissionAdaptive)
+	AdmissionAlways                    // plain approximate LRU
 	AdmissionTinyLFU                   // a frequency sketch decides whether a newcomer may displace the victim
-	AdmissionAdaptive                  // W-TinyLFU: an admission window sized by ghost hits, then a frequency-guarded segmented LRU; not the default (hits cost ~1.4x AdmissionAlways's instructions)
+	AdmissionAdaptive                  // W-TinyLFU: an admission window sized by ghost hits, then a frequency-guarded segmented LRU
 )
+
+// setAdmission passes a policy other than AdmissionDefault to set (the C API's numbering is the Go
+// constants' minus one; an unknown value stays unknown, so the C API refuses it).
+func setAdmission(a Admission, set func(C.int)) {
+	if a != AdmissionDefault {
+		set(C.int(a - 1))
+	}
+}
 
 // NoCache disables the cache tier (Options.CacheCapacity); NoReaper turns the background TTL sweep
 // off (Options.ReaperInterval), leaving lazy expiry only.
@@ -160,7 +169,7 @@ type Options struct {
 	Durability     Durability    // default DurabilityAsync
 	SyncInterval   time.Duration // DurabilityPeriodic only; default 1s
 	CacheCapacity  int64         // bytes of cache tier; default 0 (off); NoCache also disables it
-	CacheAdmission Admission     // default AdmissionAlways
+	CacheAdmission Admission     // default AdmissionDefault (AdmissionAdaptive)
 	ReaperInterval time.Duration // background TTL sweep; default 100ms; NoReaper = lazy only
 	MaxKeySize     int64         // default 64 KiB
 	MaxValueSize   int64         // default 64 MiB
@@ -200,7 +209,7 @@ func (o *Options) apply(c *C.mantis_options_t) error {
 		}
 		C.mantis_options_set_cache_capacity(c, v)
 	}
-	C.mantis_options_set_cache_admission(c, C.int(o.CacheAdmission))
+	setAdmission(o.CacheAdmission, func(v C.int) { C.mantis_options_set_cache_admission(c, v) })
 	switch {
 	case o.ReaperInterval == NoReaper:
 		C.mantis_options_set_reaper_interval(c, 0)
