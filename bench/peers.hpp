@@ -80,6 +80,19 @@ class KvTarget {
   // an error.
   virtual bool increment(std::string_view /*key*/, std::int64_t /*delta*/) { return false; }
   virtual bool supports_conditional() const { return false; }
+
+  // Multi-key writes, where the target has them (supports_multi_key()). kMultiKeys keys at a time.
+  static constexpr std::size_t kMultiKeys = 4;
+  // Writes value to every key at once (a batch). False on an error.
+  virtual bool write_all(const std::string_view* /*keys*/, std::string_view /*value*/) { return false; }
+  // A read-modify-write transaction: reads every key, then writes `value` to each, atomically and
+  // serializably, retrying until it commits; *retries counts the attempts that conflicted. False on an
+  // error.
+  virtual bool transact_all(const std::string_view* /*keys*/, std::string_view /*value*/, std::string* /*scratch*/,
+                            std::uint64_t* /*retries*/) {
+    return false;
+  }
+  virtual bool supports_multi_key() const { return false; }
 };
 
 // libcds runtime for the cds peer: cds::Initialize() and the DHP singleton, built once per process
@@ -153,6 +166,27 @@ class MantisTarget final : public KvTarget {
     return engine_->increment(key, delta, nullptr).ok();
   }
   bool supports_conditional() const override { return true; }
+  bool write_all(const std::string_view* keys, std::string_view value) override {
+    WriteBatch batch;
+    for (std::size_t i = 0; i < kMultiKeys; ++i) batch.put(keys[i], value);
+    return engine_->write(batch).ok();
+  }
+  bool transact_all(const std::string_view* keys, std::string_view value, std::string* scratch,
+                    std::uint64_t* retries) override {
+    for (;;) {
+      auto txn = engine_->begin();
+      if (txn == nullptr) return false;
+      for (std::size_t i = 0; i < kMultiKeys; ++i) {
+        const Status read = txn->get(keys[i], scratch);
+        if (!read.ok() && !read.is_not_found()) return false;
+        if (!txn->put(keys[i], value).ok()) return false;
+      }
+      const Status committed = txn->commit();
+      if (!committed.is_conflict()) return committed.ok();
+      ++*retries;
+    }
+  }
+  bool supports_multi_key() const override { return true; }
 
  private:
   const Options options_;
@@ -211,6 +245,27 @@ class StdMapTarget final : public KvTarget {
     return true;
   }
   bool supports_conditional() const override { return true; }
+  // Both under the exclusive lock: the map's only way to make several keys change at once.
+  bool write_all(const std::string_view* keys, std::string_view value) override {
+    std::unique_lock lock(mutex_);
+    for (std::size_t i = 0; i < kMultiKeys; ++i) map_.insert_or_assign(std::string(keys[i]), std::string(value));
+    return true;
+  }
+  bool transact_all(const std::string_view* keys, std::string_view value, std::string* scratch,
+                    std::uint64_t* /*retries*/) override {
+    std::unique_lock lock(mutex_);
+    for (std::size_t i = 0; i < kMultiKeys; ++i) {
+      auto it = map_.find(keys[i]);
+      if (it == map_.end()) {
+        map_.emplace(keys[i], value);
+      } else {
+        scratch->assign(it->second);
+        it->second.assign(value);
+      }
+    }
+    return true;
+  }
+  bool supports_multi_key() const override { return true; }
 
  private:
   std::shared_mutex mutex_;

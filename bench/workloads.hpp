@@ -52,6 +52,8 @@ enum class Workload {
   kYcsbE,
   kCompareAndSet,
   kIncrement,
+  kBatch,
+  kTransaction,
   kRecovery,
 };
 
@@ -80,6 +82,10 @@ inline constexpr std::array kWorkloads = {
                  "read-modify-write: get with the version, then compare-and-set, uniform (peers that have it)"},
     WorkloadInfo{Workload::kIncrement, "increment",
                  "increment a decimal counter, uniform over keys/16 counters of their own (peers that have it)"},
+    WorkloadInfo{Workload::kBatch, "batch", "a batch putting 4 keys at once, Zipf 0.99 (peers that have it)"},
+    WorkloadInfo{Workload::kTransaction, "txn",
+                 "a transaction reading then writing 4 keys, Zipf 0.99, retried on conflict; the misses "
+                 "column counts the retries (peers that have it)"},
     WorkloadInfo{Workload::kRecovery, "recovery",
                  "with --dir: reopen from the log, checkpoint, reopen from the snapshot"},
 };
@@ -373,6 +379,26 @@ inline Measurement run_timed_phase(KvTarget& target, Workload workload, int thre
             account_read(lookup, key, value_size, false, worker);
             if (!running) break;
           }
+        },
+        context.progress);
+  }
+  if (workload == Workload::kBatch || workload == Workload::kTransaction) {
+    return run_workers(
+        threads, context.seconds, context.timing, attach, detach,
+        [&](Worker& worker) {
+          std::string_view keys[KvTarget::kMultiKeys];
+          std::uint64_t retries = 0;
+          for (bool running = true; running;) {
+            for (std::string_view& key : keys) key = context.keys.key(context.zipf.next(worker.random));
+            fill_value(keys[0], value_size, &worker.value);
+            running = worker.timed([&] {
+              const bool ok = workload == Workload::kBatch
+                                  ? target.write_all(keys, worker.value)
+                                  : target.transact_all(keys, worker.value, &worker.read_buf, &retries);
+              if (!ok) ++worker.errors;
+            });
+          }
+          worker.misses += retries;
         },
         context.progress);
   }

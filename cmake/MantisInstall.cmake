@@ -10,8 +10,10 @@ set(MANTIS_PUBLIC_HEADERS
   include/mantis/flatbuffers.hpp
   include/mantis/iterator.hpp
   include/mantis/options.hpp
+  include/mantis/snapshot.hpp
   include/mantis/stats.hpp
   include/mantis/status.hpp
+  include/mantis/transaction.hpp
   include/mantis/value_view.hpp
   include/mantis/write_batch.hpp)
 set(MANTIS_PUBLIC_DETAIL_HEADERS

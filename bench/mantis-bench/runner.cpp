@@ -64,9 +64,10 @@ std::string load_average() {
 
 // The time-bounded phases run on each loaded store, in this order (ycsb_e last: it inserts keys).
 // seq_read runs apart, on the store seq_write loaded in ascending order.
-constexpr Workload kTimedOrder[] = {Workload::kRandRead,  Workload::kRandWrite,      Workload::kCompareAndSet,
-                                    Workload::kIncrement, Workload::kHighThroughput, Workload::kYcsbC,
-                                    Workload::kYcsbB,     Workload::kYcsbA,          Workload::kYcsbE};
+constexpr Workload kTimedOrder[] = {Workload::kRandRead,   Workload::kRandWrite,      Workload::kCompareAndSet,
+                                    Workload::kIncrement,  Workload::kBatch,          Workload::kTransaction,
+                                    Workload::kHighThroughput, Workload::kYcsbC,      Workload::kYcsbB,
+                                    Workload::kYcsbA,      Workload::kYcsbE};
 
 class Bench {
  public:
@@ -239,6 +240,9 @@ class Bench {
       if (workload == Workload::kYcsbE && !target->supports_scan()) continue;
       if ((workload == Workload::kCompareAndSet || workload == Workload::kIncrement) &&
           !target->supports_conditional()) {
+        continue;
+      }
+      if ((workload == Workload::kBatch || workload == Workload::kTransaction) && !target->supports_multi_key()) {
         continue;
       }
       record(impl, workload_name(workload), threads, run_timed_phase(*target, workload, threads, phase));
