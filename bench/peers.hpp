@@ -83,12 +83,12 @@ class KvTarget {
 
   // Multi-key writes, where the target has them (supports_multi_key()). kMultiKeys keys at a time.
   static constexpr std::size_t kMultiKeys = 4;
-  // Writes value to every key at once (a batch). False on an error.
-  virtual bool write_all(const std::string_view* /*keys*/, std::string_view /*value*/) { return false; }
-  // A read-modify-write transaction: reads every key, then writes `value` to each, atomically and
+  // Writes values[i] to keys[i], all at once (a batch). False on an error.
+  virtual bool write_all(const std::string_view* /*keys*/, const std::string* /*values*/) { return false; }
+  // A read-modify-write transaction: reads every key, then writes values[i] to keys[i], atomically and
   // serializably, retrying until it commits; *retries counts the attempts that conflicted. False on an
   // error.
-  virtual bool transact_all(const std::string_view* /*keys*/, std::string_view /*value*/, std::string* /*scratch*/,
+  virtual bool transact_all(const std::string_view* /*keys*/, const std::string* /*values*/, std::string* /*scratch*/,
                             std::uint64_t* /*retries*/) {
     return false;
   }
@@ -166,12 +166,12 @@ class MantisTarget final : public KvTarget {
     return engine_->increment(key, delta, nullptr).ok();
   }
   bool supports_conditional() const override { return true; }
-  bool write_all(const std::string_view* keys, std::string_view value) override {
+  bool write_all(const std::string_view* keys, const std::string* values) override {
     WriteBatch batch;
-    for (std::size_t i = 0; i < kMultiKeys; ++i) batch.put(keys[i], value);
+    for (std::size_t i = 0; i < kMultiKeys; ++i) batch.put(keys[i], values[i]);
     return engine_->write(batch).ok();
   }
-  bool transact_all(const std::string_view* keys, std::string_view value, std::string* scratch,
+  bool transact_all(const std::string_view* keys, const std::string* values, std::string* scratch,
                     std::uint64_t* retries) override {
     for (;;) {
       auto txn = engine_->begin();
@@ -179,7 +179,7 @@ class MantisTarget final : public KvTarget {
       for (std::size_t i = 0; i < kMultiKeys; ++i) {
         const Status read = txn->get(keys[i], scratch);
         if (!read.ok() && !read.is_not_found()) return false;
-        if (!txn->put(keys[i], value).ok()) return false;
+        if (!txn->put(keys[i], values[i]).ok()) return false;
       }
       const Status committed = txn->commit();
       if (!committed.is_conflict()) return committed.ok();
@@ -246,21 +246,21 @@ class StdMapTarget final : public KvTarget {
   }
   bool supports_conditional() const override { return true; }
   // Both under the exclusive lock: the map's only way to make several keys change at once.
-  bool write_all(const std::string_view* keys, std::string_view value) override {
+  bool write_all(const std::string_view* keys, const std::string* values) override {
     std::unique_lock lock(mutex_);
-    for (std::size_t i = 0; i < kMultiKeys; ++i) map_.insert_or_assign(std::string(keys[i]), std::string(value));
+    for (std::size_t i = 0; i < kMultiKeys; ++i) map_.insert_or_assign(std::string(keys[i]), values[i]);
     return true;
   }
-  bool transact_all(const std::string_view* keys, std::string_view value, std::string* scratch,
+  bool transact_all(const std::string_view* keys, const std::string* values, std::string* scratch,
                     std::uint64_t* /*retries*/) override {
     std::unique_lock lock(mutex_);
     for (std::size_t i = 0; i < kMultiKeys; ++i) {
       auto it = map_.find(keys[i]);
       if (it == map_.end()) {
-        map_.emplace(keys[i], value);
+        map_.emplace(keys[i], values[i]);
       } else {
         scratch->assign(it->second);
-        it->second.assign(value);
+        it->second.assign(values[i]);
       }
     }
     return true;

@@ -387,14 +387,17 @@ inline Measurement run_timed_phase(KvTarget& target, Workload workload, int thre
         threads, context.seconds, context.timing, attach, detach,
         [&](Worker& worker) {
           std::string_view keys[KvTarget::kMultiKeys];
+          std::string values[KvTarget::kMultiKeys];  // each key's own checkable value
           std::uint64_t retries = 0;
           for (bool running = true; running;) {
-            for (std::string_view& key : keys) key = context.keys.key(context.zipf.next(worker.random));
-            fill_value(keys[0], value_size, &worker.value);
+            for (std::size_t i = 0; i < KvTarget::kMultiKeys; ++i) {
+              keys[i] = context.keys.key(context.zipf.next(worker.random));
+              fill_value(keys[i], value_size, &values[i]);
+            }
             running = worker.timed([&] {
               const bool ok = workload == Workload::kBatch
-                                  ? target.write_all(keys, worker.value)
-                                  : target.transact_all(keys, worker.value, &worker.read_buf, &retries);
+                                  ? target.write_all(keys, values)
+                                  : target.transact_all(keys, values, &worker.read_buf, &retries);
               if (!ok) ++worker.errors;
             });
           }
