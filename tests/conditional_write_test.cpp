@@ -23,7 +23,8 @@ using mantis::Options;
 using mantis::Status;
 using mantis::Version;
 using mantis::WriteOptions;
-using mantis::test::durable_options;
+using mantis::test::options_for;
+using mantis::test::Setup;
 using mantis::test::ManualClock;
 using mantis::test::open_engine;
 using mantis::test::TempDir;
@@ -32,13 +33,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-enum class Setup { kMemory, kMemoryTier, kDurable };
-
 // An engine for `setup`; durable ones live in `dir`.
 std::unique_ptr<Engine> open_for(Setup setup, const TempDir& dir, const mantis::detail::Clock* clock = nullptr) {
-  Options options;
-  if (setup == Setup::kMemoryTier) options.cache_capacity = 1 << 20;
-  if (setup == Setup::kDurable) options = durable_options(dir / "db");
+  Options options = options_for(setup, dir.path());
   options.reaper_interval = 0ms;
   return open_engine(options, clock);
 }

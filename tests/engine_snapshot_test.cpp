@@ -24,34 +24,21 @@ using mantis::Version;
 using mantis::WriteBatch;
 using mantis::WriteOptions;
 using mantis::test::contents_of;
-using mantis::test::durable_options;
+using mantis::test::options_for;
+using mantis::test::Setup;
 using mantis::test::ManualClock;
 using mantis::test::open_engine;
 using mantis::test::TempDir;
+using mantis::test::value_at;
 using mantis::test::value_of;
 using namespace std::chrono_literals;
 
 namespace {
 
-enum class Setup { kMemory, kMemoryTier, kDurable };
-
 std::unique_ptr<Engine> open_for(Setup setup, const TempDir& dir, const mantis::detail::Clock* clock = nullptr) {
-  Options options;
-  if (setup == Setup::kMemoryTier) options.cache_capacity = 1 << 20;
-  if (setup == Setup::kDurable) options = durable_options(dir / "db");
+  Options options = options_for(setup, dir.path());
   options.reaper_interval = 0ms;
   return open_engine(options, clock);
-}
-
-std::string value_at(const Engine& engine, const Snapshot& snapshot, std::string_view key) {
-  ReadOptions read;
-  read.snapshot = &snapshot;
-  std::string value;
-  const Status s = engine.get(read, key, &value);
-  if (s.is_not_found()) return "<absent>";
-  INFO(s.to_string());
-  REQUIRE(s.ok());
-  return value;
 }
 
 std::map<std::string, std::string> scan_at(const Engine& engine, const Snapshot& snapshot,

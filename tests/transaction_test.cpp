@@ -22,22 +22,15 @@ using mantis::Status;
 using mantis::Transaction;
 using mantis::WriteOptions;
 using mantis::test::contents_of;
-using mantis::test::durable_options;
+using mantis::test::options_for;
+using mantis::test::Setup;
+using mantis::test::value_at;
 using mantis::test::open_engine;
 using mantis::test::TempDir;
 using mantis::test::value_of;
 using namespace std::chrono_literals;
 
 namespace {
-
-enum class Setup { kMemory, kMemoryTier, kDurable };
-
-Options options_for(Setup setup, const TempDir& dir) {
-  Options options;
-  if (setup == Setup::kMemoryTier) options.cache_capacity = 1 << 20;
-  if (setup == Setup::kDurable) options = durable_options(dir / "db");
-  return options;
-}
 
 std::string txn_value(Transaction& txn, std::string_view key) {
   std::string value;
@@ -66,21 +59,13 @@ std::string txn_value_quiet(Transaction& txn, std::string_view key) {
   return s.ok() ? value : "<error>";
 }
 
-std::string value_at(const Engine& engine, const Snapshot& snapshot, std::string_view key) {
-  ReadOptions read;
-  read.snapshot = &snapshot;
-  std::string value;
-  const Status s = engine.get(read, key, &value);
-  return s.is_not_found() ? "<absent>" : value;
-}
-
 }  // namespace
 
 TEST_CASE("a transaction reads its snapshot and its own writes, and commits them all at once", "[transaction]") {
   const Setup setup = GENERATE(Setup::kMemory, Setup::kMemoryTier, Setup::kDurable);
   CAPTURE(static_cast<int>(setup));
   TempDir dir;
-  auto engine = open_engine(options_for(setup, dir));
+  auto engine = open_engine(options_for(setup, dir.path()));
   REQUIRE(engine->put("a", "1").ok());
   REQUIRE(engine->put("b", "2").ok());
   auto txn = engine->begin();
@@ -113,7 +98,7 @@ TEST_CASE("a transaction reads its snapshot and its own writes, and commits them
     before.reset();
     txn.reset();
     engine.reset();
-    engine = open_engine(options_for(setup, dir));
+    engine = open_engine(options_for(setup, dir.path()));
     CHECK(contents_of(*engine) == std::map<std::string, std::string>{{"a", "10"}, {"c", "3"}, {"z", "26"}});
   }
 }
@@ -156,7 +141,7 @@ TEST_CASE("a commit conflicts when a key it read was written after its snapshot"
   const Setup setup = GENERATE(Setup::kMemory, Setup::kDurable);
   CAPTURE(static_cast<int>(setup));
   TempDir dir;
-  auto engine = open_engine(options_for(setup, dir));
+  auto engine = open_engine(options_for(setup, dir.path()));
   REQUIRE(engine->put("a", "1").ok());
 
   SECTION("a read key overwritten") {
@@ -263,7 +248,7 @@ TEST_CASE("concurrent transfers keep a bank's total, seen whole by every snapsho
   const Setup setup = GENERATE(Setup::kMemory, Setup::kMemoryTier, Setup::kDurable);
   CAPTURE(static_cast<int>(setup));
   TempDir dir;
-  auto engine = open_engine(options_for(setup, dir));
+  auto engine = open_engine(options_for(setup, dir.path()));
   constexpr int kAccounts = 16;
   constexpr long kStart = 1000;
   auto account = [](int i) { return "acct" + std::to_string(100 + i); };
@@ -339,7 +324,7 @@ TEST_CASE("concurrent transfers keep a bank's total, seen whole by every snapsho
   CHECK(total_at(engine->snapshot()) == kAccounts * kStart);
   if (setup == Setup::kDurable) {
     engine.reset();
-    engine = open_engine(options_for(setup, dir));
+    engine = open_engine(options_for(setup, dir.path()));
     CHECK(total_at(engine->snapshot()) == kAccounts * kStart);
   }
 }
@@ -348,7 +333,7 @@ TEST_CASE("read-modify-write transactions lose no increment", "[transaction][str
   const Setup setup = GENERATE(Setup::kMemory, Setup::kDurable);
   CAPTURE(static_cast<int>(setup));
   TempDir dir;
-  auto engine = open_engine(options_for(setup, dir));
+  auto engine = open_engine(options_for(setup, dir.path()));
   constexpr int kThreads = 3;
   constexpr int kEach = 300;
   std::atomic<long> errors{0};

@@ -32,6 +32,17 @@ inline Options lazy_expiry_options(std::size_t cache_capacity = Options{}.cache_
   return options;
 }
 
+// The engine setups the engine-level tests run in: memory only, with a 1 MiB cache tier, durable.
+enum class Setup { kMemory, kMemoryTier, kDurable };
+
+// Options for `setup` (a durable engine lives in dir / "db"), the rest at their defaults.
+inline Options options_for(Setup setup, const std::filesystem::path& dir) {
+  Options options;
+  if (setup == Setup::kMemoryTier) options.cache_capacity = 1 << 20;
+  if (setup == Setup::kDurable) options = durable_options(dir / "db");
+  return options;
+}
+
 // Opens an engine with `options` (on the given clock, if any) or fails the test.
 inline std::unique_ptr<Engine> open_engine(const Options& options = {}, const detail::Clock* clock = nullptr) {
   std::unique_ptr<Engine> engine;
@@ -47,6 +58,18 @@ inline std::unique_ptr<Engine> open_engine(const Options& options = {}, const de
 inline std::string value_of(const Engine& engine, std::string_view key) {
   std::string value;
   const Status s = engine.get(key, &value);
+  if (s.is_not_found()) return "<absent>";
+  INFO(s.to_string());
+  REQUIRE(s.ok());
+  return value;
+}
+
+// The value stored under key as a read at `snapshot` sees it, or "<absent>".
+inline std::string value_at(const Engine& engine, const Snapshot& snapshot, std::string_view key) {
+  ReadOptions read;
+  read.snapshot = &snapshot;
+  std::string value;
+  const Status s = engine.get(read, key, &value);
   if (s.is_not_found()) return "<absent>";
   INFO(s.to_string());
   REQUIRE(s.ok());
