@@ -93,6 +93,11 @@ class KvTarget {
     return false;
   }
   virtual bool supports_multi_key() const { return false; }
+
+  // Takes a snapshot (a consistent read view), reads the key through it and releases it, where the
+  // target has snapshots (supports_snapshots()).
+  virtual Lookup snapshot_get(std::string_view /*key*/, std::string* /*value*/) { return Lookup::kError; }
+  virtual bool supports_snapshots() const { return false; }
 };
 
 // libcds runtime for the cds peer: cds::Initialize() and the DHP singleton, built once per process
@@ -187,6 +192,16 @@ class MantisTarget final : public KvTarget {
     }
   }
   bool supports_multi_key() const override { return true; }
+  Lookup snapshot_get(std::string_view key, std::string* value) override {
+    const Snapshot snapshot = engine_->snapshot();
+    if (!snapshot.valid()) return Lookup::kError;
+    ReadOptions at;
+    at.snapshot = &snapshot;
+    const Status status = engine_->get(at, key, value);
+    if (status.ok()) return Lookup::kFound;
+    return status.is_not_found() ? Lookup::kMissing : Lookup::kError;
+  }
+  bool supports_snapshots() const override { return true; }
 
  private:
   const Options options_;

@@ -54,6 +54,7 @@ enum class Workload {
   kIncrement,
   kBatch,
   kTransaction,
+  kSnapshotGet,
   kRecovery,
 };
 
@@ -86,6 +87,8 @@ inline constexpr std::array kWorkloads = {
     WorkloadInfo{Workload::kTransaction, "txn",
                  "a transaction reading then writing 4 keys, Zipf 0.99, retried on conflict; the misses "
                  "column counts the retries (peers that have it)"},
+    WorkloadInfo{Workload::kSnapshotGet, "snapshot_get",
+                 "take a snapshot, get one key through it, release it, uniform (peers that have snapshots)"},
     WorkloadInfo{Workload::kRecovery, "recovery",
                  "with --dir: reopen from the log, checkpoint, reopen from the snapshot"},
 };
@@ -402,6 +405,19 @@ inline Measurement run_timed_phase(KvTarget& target, Workload workload, int thre
             });
           }
           worker.misses += retries;
+        },
+        context.progress);
+  }
+  if (workload == Workload::kSnapshotGet) {
+    return run_workers(
+        threads, context.seconds, context.timing, attach, detach,
+        [&](Worker& worker) {
+          for (bool running = true; running;) {
+            const std::string_view key = context.keys.key(worker.random.below(loaded));
+            Lookup lookup{};
+            running = worker.timed([&] { lookup = target.snapshot_get(key, &worker.read_buf); });
+            account_read(lookup, key, value_size, false, worker);
+          }
         },
         context.progress);
   }

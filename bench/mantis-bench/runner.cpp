@@ -66,6 +66,7 @@ std::string load_average() {
 // seq_read runs apart, on the store seq_write loaded in ascending order.
 constexpr Workload kTimedOrder[] = {Workload::kRandRead,   Workload::kRandWrite,      Workload::kCompareAndSet,
                                     Workload::kIncrement,  Workload::kBatch,          Workload::kTransaction,
+                                    Workload::kSnapshotGet,
                                     Workload::kHighThroughput, Workload::kYcsbC,      Workload::kYcsbB,
                                     Workload::kYcsbA,      Workload::kYcsbE};
 
@@ -245,6 +246,7 @@ class Bench {
       if ((workload == Workload::kBatch || workload == Workload::kTransaction) && !target->supports_multi_key()) {
         continue;
       }
+      if (workload == Workload::kSnapshotGet && !target->supports_snapshots()) continue;
       record(impl, workload_name(workload), threads, run_timed_phase(*target, workload, threads, phase));
     }
     // concurrent comes last: it runs on the keys loaded (and written) by the first group.

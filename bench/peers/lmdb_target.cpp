@@ -11,6 +11,7 @@
 // read transaction while it runs a write transaction, and the destructor may abort the transactions
 // of threads that never detached. Reader slots: StoreSetup::max_threads (plus headroom), so 40-thread
 // phases never hit MDB_READERS_FULL.
+// snapshot_get is get: a renewed read transaction is a snapshot, taken and released per read.
 #include <lmdb.h>
 
 #include <algorithm>
@@ -98,6 +99,8 @@ class LmdbTarget final : public KvTarget {
     return visited;
   }
   bool supports_scan() const override { return true; }
+  Lookup snapshot_get(std::string_view key, std::string* value) override { return get(key, value); }
+  bool supports_snapshots() const override { return true; }
   bool atomic_overwrite() const override { return true; }
 
   // Read and write in one write transaction: no other writer can come between them.

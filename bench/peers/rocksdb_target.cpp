@@ -7,6 +7,7 @@
 // memtable and add the WAL (sync false or true), which is mantis's own shape: an in-memory index plus
 // a log. Closing skips the flush to SST files (avoid_flush_during_shutdown): the directory is removed.
 // Scans: a fresh iterator per scan (Seek, then Next), as RocksDB's YCSB binding does.
+// snapshot_get: GetSnapshot, Get at it, ReleaseSnapshot.
 // No compare_and_set or increment: atomic read-modify-write needs a TransactionDB (or a merge operator
 // that changes what reads return), which is another product than the DB measured here.
 #include <rocksdb/db.h>
@@ -72,6 +73,15 @@ class RocksDbTarget final : public KvTarget {
   }
   bool supports_scan() const override { return true; }
   bool atomic_overwrite() const override { return true; }
+  Lookup snapshot_get(std::string_view key, std::string* value) override {
+    rocksdb::ReadOptions at = read_options_;
+    at.snapshot = db_->GetSnapshot();
+    const rocksdb::Status status = db_->Get(at, as_slice(key), value);
+    db_->ReleaseSnapshot(at.snapshot);
+    if (status.ok()) return Lookup::kFound;
+    return status.IsNotFound() ? Lookup::kMissing : Lookup::kError;
+  }
+  bool supports_snapshots() const override { return true; }
 
  private:
   const std::filesystem::path dir_;

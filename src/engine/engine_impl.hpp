@@ -220,8 +220,9 @@ struct Engine::Impl {
   // applied in order. REQUIRES: inside a WriteScope; `versioned` is its versioned().
   template <class PlanFn, class Validate>
   Status locked_write(std::vector<std::size_t> stripes, bool versioned, bool sync, PlanFn&& plan, Validate&& validate) {
-    detail::KeyLocks::ExclusiveSet locks(key_locks, std::move(stripes));
-    if (versioned) locks.claim(detail::KeyLocks::kClaiming);  // V2: before the numbers are taken
+    const detail::KeyLocks::ExclusiveSet locks(key_locks, std::move(stripes));
+    std::optional<detail::Versioning::Claim> claim;
+    if (versioned) claim.emplace(versions);  // V2: before the numbers are taken
     Plan ops;
     try {
       Status s = plan(&ops);
@@ -230,7 +231,7 @@ struct Engine::Impl {
       return Status::resource_exhausted("out of memory planning a write");
     }
     const std::uint64_t first = versions.take(ops.size());
-    if (versioned) locks.claim(first);
+    if (claim) claim->set(first);
     Status s = validate(first);
     if (!s.ok()) return s;
     return apply_planned(ops, first, versioned, sync);
@@ -470,10 +471,10 @@ struct Engine::Impl {
   // clear() while the mode is on: under every stripe, each key's record (expired ones too) goes to the
   // history, ended by the clear's one sequence number (V3), then the clear is logged and applied.
   Status clear_versioned() {
-    detail::KeyLocks::ExclusiveSet locks(key_locks, detail::KeyLocks::ExclusiveSet::all());
-    locks.claim(detail::KeyLocks::kClaiming);
+    const detail::KeyLocks::ExclusiveSet locks(key_locks, detail::KeyLocks::ExclusiveSet::all());
+    detail::Versioning::Claim claim(versions);
     const std::uint64_t at = versions.take();
-    locks.claim(at);
+    claim.set(at);
     const std::uint64_t floor = versions.floor();
     const std::uint64_t newest = versions.newest();
     try {
@@ -527,7 +528,7 @@ struct Engine::Impl {
   mutable CacheTier cache_tier;
   detail::Applier applier{store, cache_tier};  // every write, live or replayed; the data dir's host
   detail::KeyLocks key_locks;                  // locked writes (locked_write(), key_locks.hpp)
-  detail::Versioning versions{store, key_locks, clock};  // sequence numbers, snapshots, history
+  detail::Versioning versions{store, clock};  // sequence numbers, snapshots, history
   std::unique_ptr<detail::DataDir> data_dir;   // null in memory; closes before the store is destroyed
   std::optional<detail::Reaper> reaper;        // last: stops first
 };

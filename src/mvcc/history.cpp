@@ -32,28 +32,51 @@ void History::unref_all(Pasts& pasts) noexcept {
   pasts.clear();
 }
 
+void History::drop_to(Shard& shard, Key& key, std::uint64_t floor) noexcept {
+  // They are the oldest (ascending until).
+  std::size_t dropped = 0;
+  while (dropped < key.pasts.size() && key.pasts[dropped].until <= floor) {
+    if (key.pasts[dropped].record != nullptr) Record::unref(key.pasts[dropped].record);
+    ++dropped;
+  }
+  key.pasts.erase(key.pasts.begin(), key.pasts.begin() + static_cast<std::ptrdiff_t>(dropped));
+  shard.entries -= dropped;
+}
+
 void History::add(std::string_view key, const Record* record, std::uint64_t until, std::uint64_t floor) {
   Shard& shard = shards_[shard_of(key)];
   const std::lock_guard<std::mutex> lock(shard.mutex);
   auto it = shard.keys.find(key);
-  if (it == shard.keys.end()) it = shard.keys.emplace(std::string(key), Pasts()).first;
-  Pasts& pasts = it->second;
-  // Entries no snapshot needs: until <= floor. They are the oldest (ascending until).
-  std::size_t dropped = 0;
-  while (dropped < pasts.size() && pasts[dropped].until <= floor) {
-    if (pasts[dropped].record != nullptr) Record::unref(pasts[dropped].record);
-    ++dropped;
-  }
-  pasts.erase(pasts.begin(), pasts.begin() + static_cast<std::ptrdiff_t>(dropped));
-  shard.entries -= dropped;
+  if (it == shard.keys.end()) it = shard.keys.emplace(std::string(key), Key()).first;
+  Key& entry = it->second;
+  drop_to(shard, entry, floor);
   // A key's writes hold its stripe and take increasing sequence numbers (versioning.hpp, V1), so
   // `until` is the largest so far; a stale writer of a mode already turned off may add out of order
   // after a clear(), so insert in place.
-  const auto at = std::upper_bound(pasts.begin(), pasts.end(), until,
+  const auto at = std::upper_bound(entry.pasts.begin(), entry.pasts.end(), until,
                                    [](std::uint64_t v, const Past& past) { return v < past.until; });
-  pasts.insert(at, Past{const_cast<Record*>(record), until});  // may throw: nothing added
+  try {
+    shard.added.push_back({until, it});
+    try {
+      entry.pasts.insert(at, Past{const_cast<Record*>(record), until});
+    } catch (...) {
+      shard.added.pop_back();
+      throw;
+    }
+  } catch (...) {  // nothing added; a key left without entries or queued additions goes
+    if (entry.pasts.empty() && entry.queued == 0) shard.keys.erase(it);
+    throw;
+  }
   if (record != nullptr) const_cast<Record*>(record)->ref();
+  ++entry.queued;
   ++shard.entries;
+  // Retire the oldest additions the floor has passed (this one too, when no snapshot needs it).
+  for (std::size_t n = 0; n < kRetirePerAdd && !shard.added.empty() && shard.added.front().until <= floor; ++n) {
+    const Keys::iterator retired = shard.added.front().key;
+    shard.added.pop_front();
+    drop_to(shard, retired->second, floor);
+    if (--retired->second.queued == 0 && retired->second.pasts.empty()) shard.keys.erase(retired);
+  }
 }
 
 History::State History::state_at(std::string_view key, std::uint64_t version) const {
@@ -61,7 +84,7 @@ History::State History::state_at(std::string_view key, std::uint64_t version) co
   const std::lock_guard<std::mutex> lock(shard.mutex);
   const auto it = shard.keys.find(key);
   if (it == shard.keys.end()) return {};
-  const Past* past = first_after(it->second, version);
+  const Past* past = first_after(it->second.pasts, version);
   if (past == nullptr) return {};
   if (past->record != nullptr) past->record->ref();
   return {true, past->record};
@@ -71,7 +94,7 @@ bool History::written_between(std::string_view key, std::uint64_t after, std::ui
   const Shard& shard = shards_[shard_of(key)];
   const std::lock_guard<std::mutex> lock(shard.mutex);
   const auto it = shard.keys.find(key);
-  return it != shard.keys.end() && any_between(it->second, after, before);
+  return it != shard.keys.end() && any_between(it->second.pasts, after, before);
 }
 
 bool History::range_written_between(std::string_view begin, std::string_view end, bool bounded, std::uint64_t after,
@@ -81,7 +104,7 @@ bool History::range_written_between(std::string_view begin, std::string_view end
     const std::lock_guard<std::mutex> lock(shard.mutex);
     for (auto it = shard.keys.lower_bound(begin); it != shard.keys.end(); ++it) {
       if (bounded && std::string_view(it->first) >= end) break;
-      if (any_between(it->second, after, before)) return true;
+      if (any_between(it->second.pasts, after, before)) return true;
     }
   }
   return false;
@@ -96,7 +119,7 @@ void History::states_at(std::string_view start, bool inclusive, std::string_view
     auto it = inclusive ? shard.keys.lower_bound(start) : shard.keys.upper_bound(start);
     for (; it != shard.keys.end(); ++it) {
       if (bounded && std::string_view(it->first) > last) break;
-      const Past* past = first_after(it->second, version);
+      const Past* past = first_after(it->second.pasts, version);
       if (past == nullptr) continue;
       out->push_back({it->first, past->record});  // may throw: nothing referenced yet for this entry
       if (past->record != nullptr) past->record->ref();
@@ -110,7 +133,8 @@ void History::clear() {
   for (std::size_t i = 0; i < kShards; ++i) {
     Shard& shard = shards_[i];
     const std::lock_guard<std::mutex> lock(shard.mutex);
-    for (auto& [key, pasts] : shard.keys) unref_all(pasts);
+    for (auto& [name, key] : shard.keys) unref_all(key.pasts);
+    shard.added.clear();
     shard.keys.clear();
     shard.entries = 0;
   }

@@ -7,6 +7,12 @@
 // state ended by the first write after v: the entry with the smallest until > v; when there is none,
 // no write after v touched the key, and its state at v is its current one in the store.
 //
+// Entries go as soon as no live snapshot needs them (until <= the floor, versioning.hpp V5), keys with
+// them: each shard queues its additions in the order they were made, and every add() retires up to
+// kRetirePerAdd queued additions from the front whose `until` the floor has passed. So under a steady
+// stream of short snapshots (transactions) a shard holds only what the live ones need, however many
+// keys were written, and its lookups stay short; an addition slightly out of order only waits longer.
+//
 // Thread-safe: sharded by key hash, each shard an ordered map under its own mutex. Nothing here waits
 // for anything but those mutexes, and no mutex holder waits for a grace period, so the methods may be
 // called inside RCU critical sections.
@@ -14,6 +20,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,6 +35,9 @@ namespace mantis::detail {
 class History {
  public:
   static constexpr std::size_t kShards = 16;
+  // Queued additions add() retires at most, beyond its own key's: more than one, so a backlog left by
+  // a long-lived snapshot drains while writes go on; few, so no add() pays for a long one.
+  static constexpr std::size_t kRetirePerAdd = 4;
 
   // A key's state at a version, as a read at a snapshot sees it.
   struct State {
@@ -46,8 +56,9 @@ class History {
   History& operator=(const History&) = delete;
 
   // Records that `key` held `record` (nullptr: was absent) until the write with sequence number `until`,
-  // taking a reference on it, and drops the key's entries with until <= `floor` (no snapshot needs
-  // them). Throws std::bad_alloc (nothing added then).
+  // taking a reference on it, and drops entries with until <= `floor` (no snapshot needs them): the
+  // key's, and those of up to kRetirePerAdd earlier additions to the shard. Throws std::bad_alloc
+  // (nothing added then).
   void add(std::string_view key, const Record* record, std::uint64_t until, std::uint64_t floor);
   // The key's state at `version`.
   State state_at(std::string_view key, std::uint64_t version) const;
@@ -72,13 +83,25 @@ class History {
     std::uint64_t until;
   };
   using Pasts = std::vector<Past>;  // ascending `until`
+  struct Key {
+    Pasts pasts;
+    std::size_t queued = 0;  // the shard's queued additions of this key: it stays in the map while > 0
+  };
+  using Keys = std::map<std::string, Key, std::less<>>;
+  struct Added {  // an addition, queued until the floor passes it
+    std::uint64_t until;
+    Keys::iterator key;
+  };
   struct Shard {
     mutable std::mutex mutex;
-    std::map<std::string, Pasts, std::less<>> keys;
+    Keys keys;
+    std::deque<Added> added;  // in the order add() was called
     std::size_t entries = 0;
   };
 
   static std::size_t shard_of(std::string_view key) noexcept;
+  // Drops the key's entries with until <= floor. REQUIRES: shard.mutex held.
+  static void drop_to(Shard& shard, Key& key, std::uint64_t floor) noexcept;
   static const Past* first_after(const Pasts& pasts, std::uint64_t version) noexcept;
   static bool any_between(const Pasts& pasts, std::uint64_t after, std::uint64_t before) noexcept;
   static void unref_all(Pasts& pasts) noexcept;

@@ -1,6 +1,6 @@
 // KeyLocks: striped reader-writer locks by key, which make a durable engine's conditional writes atomic
 // against every other write of their key, and order every write while snapshots are alive
-// (versioning.hpp); each stripe also holds the claim of the write that holds it exclusive.
+// (versioning.hpp).
 //
 // Why a durable engine needs them. A logged write is applied by the log's group leader after its append
 // (and fdatasync), in LSN order. A conditional write (put if absent, compare-and-set, increment...) must
@@ -101,8 +101,7 @@ class KeyLocks {
     KeyLocks& locks_;
   };
 
-  // Holds a set of stripes exclusive, acquired in ascending order (K1), and lets the holder claim them
-  // (claim(), versioning.hpp). The claims are cleared before the stripes are released.
+  // Holds a set of stripes exclusive, acquired in ascending order (K1).
   class ExclusiveSet {
    public:
     ExclusiveSet(KeyLocks& locks, std::vector<std::size_t> stripes) : locks_(locks), stripes_(std::move(stripes)) {
@@ -117,15 +116,7 @@ class KeyLocks {
       return stripes;
     }
     ~ExclusiveSet() {
-      for (const std::size_t stripe : stripes_) {
-        locks_.stripes_[stripe].claim.store(0, std::memory_order_release);
-        locks_.unlock_exclusive(stripe);
-      }
-    }
-    // Sets every held stripe's claim to `value` (kClaiming, or the first sequence number of the write).
-    void claim(std::uint64_t value) noexcept {
-      // seq_cst: a claim is ordered before the sequence numbers the holder takes next (Versioning, V2).
-      for (const std::size_t stripe : stripes_) locks_.stripes_[stripe].claim.store(value, std::memory_order_seq_cst);
+      for (const std::size_t stripe : stripes_) locks_.unlock_exclusive(stripe);
     }
     ExclusiveSet(const ExclusiveSet&) = delete;
     ExclusiveSet& operator=(const ExclusiveSet&) = delete;
@@ -134,13 +125,6 @@ class KeyLocks {
     KeyLocks& locks_;
     std::vector<std::size_t> stripes_;
   };
-
-  // A claim that says "taking sequence numbers now".
-  static constexpr std::uint64_t kClaiming = ~std::uint64_t{0};
-  // The stripe's claim: 0 when none, kClaiming, or the first sequence number its holder's write took.
-  std::uint64_t claim_of(std::size_t stripe) const noexcept {
-    return stripes_[stripe].claim.load(std::memory_order_seq_cst);
-  }
 
   // Holds one stripe exclusive (a conditional write of one key).
   class Exclusive {
@@ -162,7 +146,6 @@ class KeyLocks {
   static constexpr std::uint32_t kWriter = std::uint32_t{1} << 31;
   struct alignas(64) Stripe {
     std::atomic<std::uint32_t> word{0};
-    std::atomic<std::uint64_t> claim{0};  // written only by the exclusive holder; same line as the lock
   };
 
   void lock_shared(std::size_t stripe) noexcept {

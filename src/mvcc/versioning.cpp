@@ -47,11 +47,29 @@ void Versioning::publish_bounds() noexcept {
   live_count_.store(live_.size(), std::memory_order_relaxed);
 }
 
+Versioning::Claim::Claim(Versioning& versioning) noexcept : slot_(versioning.hold_free_slot()) {}
+
+std::atomic<std::uint64_t>& Versioning::hold_free_slot() noexcept {
+  // Each thread starts at a slot of its own, so that up to kClaimSlots threads never contend.
+  static std::atomic<std::size_t> threads{0};
+  static thread_local const std::size_t home = threads.fetch_add(1, std::memory_order_relaxed);
+  for (std::size_t probe = 0;; ++probe) {
+    std::atomic<std::uint64_t>& slot = claims_[(home + probe) % kClaimSlots].value;
+    std::uint64_t free = 0;
+    // seq_cst: the claim precedes the numbers its holder takes next (V2).
+    if (slot.load(std::memory_order_relaxed) == 0 &&
+        slot.compare_exchange_strong(free, kClaiming, std::memory_order_seq_cst)) {
+      return slot;
+    }
+    if (probe % kClaimSlots == kClaimSlots - 1) std::this_thread::yield();  // every slot is held
+  }
+}
+
 void Versioning::wait_applied_below(std::uint64_t bound) const noexcept {
-  for (std::size_t stripe = 0; stripe < KeyLocks::kStripes; ++stripe) {
+  for (std::size_t i = 0; i < kClaimSlots; ++i) {
     for (int spins = 0;; ++spins) {
-      const std::uint64_t claim = locks_.claim_of(stripe);
-      if (claim == 0 || (claim != KeyLocks::kClaiming && claim >= bound)) break;
+      const std::uint64_t claim = claims_[i].value.load(std::memory_order_seq_cst);
+      if (claim == 0 || (claim != kClaiming && claim >= bound)) break;
       // The holder is between its claim and its apply: microseconds, or one log write.
       if (spins < 64) continue;
       std::this_thread::yield();

@@ -10,13 +10,15 @@
 // V1. In the mode, a write holds its keys' stripes exclusive (KeyLocks::ExclusiveSet) from before it
 //     reads the state it decides on until it is applied, and takes its sequence numbers while holding
 //     them. So a key's writes take increasing sequence numbers in the order they are applied and logged.
-// V2. In the mode, a write claims its stripes (kClaiming, seq_cst) before it takes sequence numbers,
-//     then sets each claim to its first number; the claims are cleared after it is applied. A new
-//     snapshot loads the counter (seq_cst) and then waits until no claim is kClaiming or at most its
-//     version: a write whose number the snapshot's version covers had claimed before the counter moved
-//     past it (the claim precedes the fetch_add in the single total order), so the wait sees its claim,
-//     and returns only once that write is applied. A batch or transaction takes its numbers in one
-//     fetch_add, so a snapshot sees all of it or none of it.
+// V2. In the mode, a write holds a claim (Versioning::Claim, one of kClaimSlots slots) from before it
+//     takes sequence numbers until it is applied: the slot says kClaiming (seq_cst) before the numbers
+//     are taken, then the write's first number. A new snapshot loads the counter (seq_cst) and then
+//     waits until no slot is kClaiming or at most its version: a write whose number the snapshot's
+//     version covers had claimed before the counter moved past it (the claim precedes the fetch_add in
+//     the single total order), so the wait sees its claim, and returns only once that write is
+//     applied. A batch or transaction takes its numbers in one fetch_add, so a snapshot sees all of it
+//     or none of it. The wait reads kClaimSlots words whatever the engine holds: a snapshot costs the
+//     same at any size and load.
 // V3. In the mode, before a write changes a key's state in the store, it adds the state it ends to the
 //     History with its sequence number as `until`. A read at a snapshot reads the store first, then the
 //     history: if a write after the snapshot changed the key before the store read, its entry was added
@@ -42,12 +44,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <set>
 
 #include "mvcc/history.hpp"
-#include "mvcc/key_locks.hpp"
 #include "store/store.hpp"
 #include "util/clock.hpp"
 
@@ -64,15 +67,14 @@ class Versioning {
     std::uint64_t time_ms = 0;
   };
 
-  Versioning(Store& store, KeyLocks& locks, const Clock& clock) noexcept
-      : store_(store), locks_(locks), clock_(clock) {}
+  Versioning(Store& store, const Clock& clock) : store_(store), clock_(clock), claims_(new ClaimSlot[kClaimSlots]) {}
   Versioning(const Versioning&) = delete;
   Versioning& operator=(const Versioning&) = delete;
 
   // Sets the next sequence number (after recovery). REQUIRES: before the engine is shared.
   void start_at(std::uint64_t next) noexcept { next_.store(next, std::memory_order_relaxed); }
-  // Takes `count` consecutive sequence numbers and returns the first. In the mode, call only between
-  // claim(kClaiming) and claim(first) on the write's stripes (V2).
+  // Takes `count` consecutive sequence numbers and returns the first. In the mode, call only while
+  // holding a Claim, and set() it to the result (V2).
   std::uint64_t take(std::uint64_t count = 1) noexcept { return next_.fetch_add(count, std::memory_order_seq_cst); }
   // The last sequence number taken.
   std::uint64_t last() const noexcept { return next_.load(std::memory_order_seq_cst) - 1; }
@@ -97,16 +99,38 @@ class Versioning {
   // REQUIRES: outside any RCU critical section.
   void maybe_turn_off() noexcept;
 
+  // A write's claim (V2): holds one slot, kClaiming from construction, the write's first sequence
+  // number once set(), free again on destruction (after the write is applied). Waits (yielding) when
+  // every slot is held, which takes more than kClaimSlots writes in flight at once.
+  class Claim {
+   public:
+    explicit Claim(Versioning& versioning) noexcept;
+    ~Claim() { slot_.store(0, std::memory_order_release); }
+    Claim(const Claim&) = delete;
+    Claim& operator=(const Claim&) = delete;
+    void set(std::uint64_t first) noexcept { slot_.store(first, std::memory_order_seq_cst); }
+
+   private:
+    std::atomic<std::uint64_t>& slot_;
+  };
+
   History& history() noexcept { return history_; }
   const History& history() const noexcept { return history_; }
   std::size_t live_snapshots() const noexcept { return live_count_.load(std::memory_order_relaxed); }
 
  private:
+  // A free claim slot, now kClaiming (Claim).
+  std::atomic<std::uint64_t>& hold_free_slot() noexcept;
   // floor_, newest_ and live_count_ from live_. REQUIRES: mutex_ held.
   void publish_bounds() noexcept;
 
+  static constexpr std::size_t kClaimSlots = 64;
+  static constexpr std::uint64_t kClaiming = ~std::uint64_t{0};  // a slot's "taking numbers now"
+  struct alignas(64) ClaimSlot {
+    std::atomic<std::uint64_t> value{0};  // 0 when free, kClaiming, or the holder's first number
+  };
+
   Store& store_;
-  KeyLocks& locks_;
   const Clock& clock_;
   std::atomic<std::uint64_t> next_{1};
   std::atomic<bool> versioned_{false};
@@ -114,6 +138,7 @@ class Versioning {
   std::atomic<std::uint64_t> newest_{0};
   std::atomic<std::size_t> live_count_{0};
   std::atomic<std::uint64_t> idle_since_ms_{0};  // when the last snapshot ended
+  std::unique_ptr<ClaimSlot[]> claims_;
   std::mutex mutex_;                             // live_, mode transitions
   std::multiset<std::uint64_t> live_;
   History history_;
