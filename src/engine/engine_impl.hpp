@@ -317,15 +317,23 @@ struct Engine::Impl {
   void record_history(const Plan& ops, std::uint64_t first) {
     const std::uint64_t floor = versions.floor();    // read after the numbers were taken (V5)
     const std::uint64_t newest = versions.newest();  // likewise (V6)
-    // Per key: whether any of its operations is more than an erase. Keys are told apart by a map only
-    // when there are several operations.
+    // Per key, at its first operation: whether any of its operations is more than an erase. A small
+    // write compares its keys directly; a larger one counts them in a map.
+    constexpr std::size_t kCompareDirectly = 16;
     std::unordered_map<std::string_view, bool> writes_of;
-    if (ops.size() > 1) {
+    if (ops.size() > kCompareDirectly) {
       for (const Planned& op : ops) writes_of[op.key] |= op.type != LogOpType::kErase;
     }
     for (std::size_t i = 0; i < ops.size(); ++i) {
-      bool writes = ops[i].type != LogOpType::kErase;
-      if (ops.size() > 1) {
+      bool writes = false;
+      if (ops.size() <= kCompareDirectly) {
+        bool seen = false;
+        for (std::size_t j = 0; j < i && !seen; ++j) seen = ops[j].key == ops[i].key;
+        if (seen) continue;  // an earlier operation on the key recorded it
+        for (std::size_t j = i; j < ops.size(); ++j) {
+          if (ops[j].key == ops[i].key) writes |= ops[j].type != LogOpType::kErase;
+        }
+      } else {
         const auto it = writes_of.find(ops[i].key);
         if (it == writes_of.end()) continue;  // an earlier operation on the key recorded it
         writes = it->second;

@@ -15,11 +15,10 @@
 // at that number: the commit order is the version order.
 #include <mantis/transaction.hpp>
 
-#include <map>
+#include <cstddef>
+#include <memory_resource>
 #include <optional>
-#include <set>
 #include <string>
-#include <vector>
 
 #include "engine/engine_impl.hpp"
 #include "engine/engine_tuning.hpp"
@@ -27,13 +26,17 @@
 namespace mantis {
 
 struct Transaction::Impl {
+  // The buffers below allocate from `arena`: a transaction's keys and values come from a block inline
+  // here, then from blocks that grow geometrically, and are all freed at once with the transaction. So
+  // a small transaction makes no heap allocation of its own; memory grows with the operations it
+  // buffers (an overwritten pending value stays until the end), and goes with the transaction.
   struct Pending {
-    std::string value;
+    std::pmr::string value;
     std::chrono::milliseconds ttl;
   };
   struct Range {
-    std::string begin;
-    std::string end;  // exclusive when bounded
+    std::pmr::string begin;
+    std::pmr::string end;  // exclusive when bounded
     bool bounded;
   };
 
@@ -43,12 +46,21 @@ struct Transaction::Impl {
     if (!snapshot.valid()) return Status::invalid_argument(std::string(call) + ": the transaction is finished");
     return Status::ok_status();
   }
+  // Ends the transaction: releases the snapshot and what it buffered.
+  void finish() noexcept {
+    snapshot.reset();
+    writes.clear();
+    reads.clear();
+    ranges.clear();
+  }
 
   Engine::Impl& engine;
   Snapshot snapshot;  // empty once finished
-  std::map<std::string, std::optional<Pending>, std::less<>> writes;  // nullopt: erase
-  std::set<std::string, std::less<>> reads;                           // keys read from the snapshot
-  std::vector<Range> ranges;                                          // ranges scanned
+  std::byte inline_block[1024];
+  std::pmr::monotonic_buffer_resource arena{inline_block, sizeof(inline_block)};
+  std::pmr::map<std::pmr::string, std::optional<Pending>, std::less<>> writes{&arena};  // nullopt: erase
+  std::pmr::set<std::pmr::string, std::less<>> reads{&arena};  // keys read from the snapshot
+  std::pmr::vector<Range> ranges{&arena};                      // ranges scanned
 };
 
 Transaction::Transaction(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
@@ -67,7 +79,7 @@ Status Transaction::get(std::string_view key, std::string* value) {
     return Status::ok_status();
   }
   try {
-    impl_->reads.emplace(key);
+    if (impl_->reads.find(key) == impl_->reads.end()) impl_->reads.emplace(key);
   } catch (const std::bad_alloc&) {
     return Status::resource_exhausted("get: out of memory recording the read");
   }
@@ -85,7 +97,8 @@ Status Transaction::put(std::string_view key, std::string_view value, const Writ
   s = impl_->engine.check_put(key, value, options.ttl);
   if (!s.ok()) return s;
   try {
-    impl_->writes.insert_or_assign(std::string(key), Impl::Pending{std::string(value), options.ttl});
+    std::pmr::polymorphic_allocator<char> alloc(&impl_->arena);
+    impl_->writes.insert_or_assign(std::pmr::string(key, alloc), Impl::Pending{std::pmr::string(value, alloc), options.ttl});
   } catch (const std::bad_alloc&) {
     return Status::resource_exhausted("put: out of memory buffering the write");
   }
@@ -98,7 +111,7 @@ Status Transaction::erase(std::string_view key) {
   s = impl_->engine.check_key(key);
   if (!s.ok()) return s;
   try {
-    impl_->writes.insert_or_assign(std::string(key), std::nullopt);
+    impl_->writes.insert_or_assign(std::pmr::string(key, &impl_->arena), std::nullopt);
   } catch (const std::bad_alloc&) {
     return Status::resource_exhausted("erase: out of memory buffering the write");
   }
@@ -149,10 +162,12 @@ Status Transaction::scan_range(std::string_view begin, std::string_view end, Sca
     }
     if (!stopped) own_before(nullptr);
     // The commit check covers what fn saw: up to where it stopped, else the whole range.
+    std::pmr::polymorphic_allocator<char> alloc(&impl_->arena);
     if (stopped) {
-      impl_->ranges.push_back({std::string(begin), last + '\0', true});
+      last.push_back('\0');
+      impl_->ranges.push_back({std::pmr::string(begin, alloc), std::pmr::string(last, alloc), true});
     } else {
-      impl_->ranges.push_back({std::string(begin), std::string(end), bounded});
+      impl_->ranges.push_back({std::pmr::string(begin, alloc), std::pmr::string(end, alloc), bounded});
     }
   } catch (const std::bad_alloc&) {
     return Status::resource_exhausted("scan: out of memory");
@@ -167,12 +182,7 @@ Status Transaction::commit(const WriteOptions& options) {
   Impl& txn = *impl_;
   struct Finish {  // the transaction is finished whatever the outcome
     Impl& txn;
-    ~Finish() {
-      txn.snapshot.reset();
-      txn.writes.clear();
-      txn.reads.clear();
-      txn.ranges.clear();
-    }
+    ~Finish() { txn.finish(); }
   } finish{txn};
   if (txn.writes.empty()) return Status::ok_status();  // read-only: it saw its snapshot
   Engine::Impl& engine = txn.engine;
@@ -180,7 +190,7 @@ Status Transaction::commit(const WriteOptions& options) {
   try {
     std::vector<std::size_t> stripes;
     stripes.reserve(txn.reads.size() + txn.writes.size());
-    for (const std::string& key : txn.reads) stripes.push_back(detail::KeyLocks::stripe_of(key));
+    for (const std::pmr::string& key : txn.reads) stripes.push_back(detail::KeyLocks::stripe_of(key));
     for (const auto& [key, pending] : txn.writes) stripes.push_back(detail::KeyLocks::stripe_of(key));
     const Engine::Impl::WriteScope scope(engine);  // versioned: our snapshot is alive
     const Status committed = engine.locked_write(
@@ -198,7 +208,7 @@ Status Transaction::commit(const WriteOptions& options) {
         },
         [&](std::uint64_t first) {
           const detail::History& history = engine.versions.history();
-          for (const std::string& key : txn.reads) {
+          for (const std::pmr::string& key : txn.reads) {
             if (history.written_between(key, since, first)) {
               return Status::conflict("commit: a key the transaction read was written after its snapshot");
             }
@@ -220,11 +230,7 @@ Status Transaction::commit(const WriteOptions& options) {
 }
 
 void Transaction::rollback() noexcept {
-  if (!impl_) return;
-  impl_->snapshot.reset();
-  impl_->writes.clear();
-  impl_->reads.clear();
-  impl_->ranges.clear();
+  if (impl_) impl_->finish();
 }
 
 Version Transaction::snapshot_version() const noexcept { return impl_->snapshot.version(); }

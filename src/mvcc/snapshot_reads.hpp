@@ -24,7 +24,12 @@ class SnapshotReads {
     RcuReadLock section;  // keeps the store's record allocated after read_any() returns (store.hpp I5)
     const Record* current = nullptr;
     store_.read_any(key, [&current](const Record& record) { current = &record; });
-    const History::State past = history_.state_at(key, at_.version);
+    // A record that began at or before the version is the key's state at it: every write numbered up
+    // to the version is applied (V2), and a write after it would have replaced the record (with a
+    // larger number) or removed it. Otherwise the history knows, or no write after the version
+    // touched the key and `current` is absent at it too (V3).
+    History::State past;
+    if (current == nullptr || current->seq() > at_.version) past = history_.state_at(key, at_.version);
     const Record* record = past.known ? past.record : current;
     const bool found = record != nullptr && !record->expired_at(at_.time_ms);
     if (found) fn(*record);

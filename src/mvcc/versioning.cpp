@@ -8,32 +8,35 @@
 namespace mantis::detail {
 
 Versioning::Held Versioning::acquire() {
-  const std::lock_guard<std::mutex> lock(mutex_);
-  if (!versioned_.load(std::memory_order_relaxed)) {
-    store_.pause_removals(true);
-    versioned_.store(true, std::memory_order_seq_cst);
-    rcu_synchronize();  // V4. No writer waits for mutex_ inside a section (maybe_turn_off only tries it).
-  }
-  // V5 and V6: lower the floor and raise the newest before the version is read.
-  const std::uint64_t lower = std::min(floor_.load(std::memory_order_relaxed), last());
-  floor_.store(lower, std::memory_order_seq_cst);
-  newest_.store(~std::uint64_t{0}, std::memory_order_seq_cst);
   Held held;
-  held.version = last();
-  wait_applied_below(held.version + 1);
-  try {
-    live_.insert(held.version);
-  } catch (...) {  // restore the bounds from the snapshots still live
-    publish_bounds();
-    throw;
+  {
+    const std::lock_guard<SpinMutex> lock(mutex_);
+    if (!versioned_.load(std::memory_order_relaxed)) {
+      store_.pause_removals(true);
+      versioned_.store(true, std::memory_order_seq_cst);
+      rcu_synchronize();  // V4. No writer waits for mutex_ inside a section (maybe_turn_off only tries it).
+    }
+    // V5 and V6: lower the floor and raise the newest before the version is read.
+    const std::uint64_t lower = std::min(floor_.load(std::memory_order_relaxed), last());
+    floor_.store(lower, std::memory_order_seq_cst);
+    newest_.store(~std::uint64_t{0}, std::memory_order_seq_cst);
+    held.version = last();
+    try {
+      live_.insert(held.version);
+    } catch (...) {  // restore the bounds from the snapshots still live
+      publish_bounds();
+      throw;
+    }
+    publish_bounds();  // the bounds now count this snapshot, as V5 and V6 need
   }
-  publish_bounds();
+  // V2, outside mutex_: other snapshots begin and end while this one waits for the writes below it.
+  wait_applied_below(held.version + 1);
   held.time_ms = clock_.now_ms();
   return held;
 }
 
 void Versioning::release(std::uint64_t version) noexcept {
-  const std::lock_guard<std::mutex> lock(mutex_);
+  const std::lock_guard<SpinMutex> lock(mutex_);
   const auto it = live_.find(version);
   if (it == live_.end()) return;
   live_.erase(it);
@@ -81,7 +84,7 @@ void Versioning::maybe_turn_off() noexcept {
   if (live_count_.load(std::memory_order_relaxed) != 0) return;
   const std::uint64_t now = clock_.now_ms();
   if (now < idle_since_ms_.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(kIdleLinger.count())) return;
-  std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
+  std::unique_lock<SpinMutex> lock(mutex_, std::try_to_lock);
   if (!lock.owns_lock() || !live_.empty() || !versioned_.load(std::memory_order_relaxed)) return;
   versioned_.store(false, std::memory_order_seq_cst);
   store_.pause_removals(false);

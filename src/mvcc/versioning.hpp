@@ -53,6 +53,7 @@
 #include "mvcc/history.hpp"
 #include "store/store.hpp"
 #include "util/clock.hpp"
+#include "util/spin_mutex.hpp"
 
 namespace mantis::detail {
 
@@ -139,7 +140,7 @@ class Versioning {
   std::atomic<std::size_t> live_count_{0};
   std::atomic<std::uint64_t> idle_since_ms_{0};  // when the last snapshot ended
   std::unique_ptr<ClaimSlot[]> claims_;
-  std::mutex mutex_;                             // live_, mode transitions
+  SpinMutex mutex_;                              // live_, mode transitions
   std::multiset<std::uint64_t> live_;
   History history_;
 };
