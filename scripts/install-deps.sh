@@ -4,7 +4,9 @@
 #   scripts/install-deps.sh          # build, test and benchmark dependencies (mantis-server's
 #                                    # libraries and its test clients included)
 #   scripts/install-deps.sh --chart  # also gnuplot-nox, for the benchmark chart script
-#   scripts/install-deps.sh --go     # also golang-go, go-staticcheck and pkg-config (Go binding)
+#   scripts/install-deps.sh --go     # also golang-go, go-staticcheck and pkg-config (Go binding), and
+#                                    # the Go stores its peer benchmark builds against (GOPATH mode,
+#                                    # sources under /usr/share/gocode): bbolt, badger v2, goleveldb, lmdb-go
 #
 # Quiet when everything is present. When something is missing: as root, runs `apt-get update` and
 # `apt-get install -y` for exactly the missing packages; otherwise prints the sudo line to run and
@@ -25,8 +27,11 @@ packages=(cmake ninja-build g++ libcds-dev libmimalloc-dev libflatbuffers-dev fl
 for arg in "$@"; do
   case "$arg" in
     --chart) packages+=(gnuplot-nox) ;;
-    --go) packages+=(golang-go go-staticcheck pkg-config) ;;
-    -h | --help) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    --go) packages+=(golang-go go-staticcheck pkg-config
+                     # bindings/go/peerbench's peers (the binding itself needs only the standard library)
+                     golang-github-coreos-bbolt-dev golang-github-dgraph-io-badger-dev
+                     golang-github-syndtr-goleveldb-dev golang-github-bmatsuo-lmdb-go-dev) ;;
+    -h | --help) sed -n '2,14s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done

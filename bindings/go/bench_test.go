@@ -2,6 +2,9 @@ package mantis
 
 import (
 	"encoding/binary"
+	"fmt"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -168,6 +171,52 @@ func BenchmarkMultiGet(b *testing.B) {
 				out[j] = append([]byte(nil), l.m[string(k)]...)
 			}
 			l.mu.RUnlock()
+		}
+	})
+}
+
+// A prefix scan of 100 keys (10,000 keys "scan:00000000" ... in groups of 100), reading every value:
+// reported per scan. The map has no order, so its peer is a sorted slice under the RWMutex, searched
+// for the prefix.
+func BenchmarkScanPrefix(b *testing.B) {
+	const groups = 100
+	key := func(i int) []byte { return []byte(fmt.Sprintf("scan:%08d", i)) }
+	b.Run("mantis", func(b *testing.B) {
+		db := openTest(b, nil)
+		for i := 0; i < groups*100; i++ {
+			if err := db.Put(key(i), benchValue); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			prefix := key((i % groups) * 100)[:11]
+			n := 0
+			if err := db.ScanPrefix(prefix, func(k, v []byte) bool { n += len(v); return true }); err != nil || n != 100*benchValueSize {
+				b.Fatal(err, n)
+			}
+		}
+	})
+	b.Run("sorted slice+RWMutex", func(b *testing.B) {
+		var mu sync.RWMutex
+		keys := make([]string, groups*100)
+		values := make([][]byte, len(keys))
+		for i := range keys {
+			keys[i] = string(key(i))
+			values[i] = append([]byte(nil), benchValue...)
+		}
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			prefix := string(key((i % groups) * 100)[:11])
+			n := 0
+			mu.RLock()
+			for j := sort.SearchStrings(keys, prefix); j < len(keys) && strings.HasPrefix(keys[j], prefix); j++ {
+				n += len(values[j])
+			}
+			mu.RUnlock()
+			if n != 100*benchValueSize {
+				b.Fatal(n)
+			}
 		}
 	})
 }

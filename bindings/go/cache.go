@@ -6,6 +6,7 @@ import "C"
 import (
 	"runtime"
 	"time"
+	"unsafe"
 )
 
 // CacheOptions configure NewCache. The zero value of every field means the library's default.
@@ -83,11 +84,12 @@ func (c *Cache) put(op string, key, value []byte, ttl time.Duration) error {
 
 // Get returns a copy of the value; ErrNotFound on a miss.
 func (c *Cache) Get(key []byte) ([]byte, error) {
-	buf := make([]byte, smallValue)
-	var r C.mantis_go_get_result
-	found := C.mantis_go_cache_get(c.h, cbytes(key), C.size_t(len(key)), cbytes(buf), C.size_t(len(buf)), &r)
+	scratch := getScratch.Get().(*[smallValue]byte)
+	r := C.mantis_go_cache_get(handleOf(unsafe.Pointer(c.h)), cbytes(key), C.size_t(len(key)), (*C.char)(unsafe.Pointer(scratch)), smallValue)
 	runtime.KeepAlive(c)
-	return finishGet(found, buf, &r, "Cache.Get")
+	v, err := finishGet(&r, scratch, "Cache.Get")
+	getScratch.Put(scratch)
+	return v, err
 }
 
 // Delete removes key and reports whether it was present.

@@ -5,8 +5,9 @@
 // A DB and a Cache are safe for concurrent use by any number of goroutines. Close is idempotent;
 // every later call returns an error wrapping ErrClosed, never a crash. Closing a DB invalidates its
 // open iterators (they report ErrClosed). Keys and values are arbitrary bytes; empty keys and values
-// are valid. Every value returned by Get, MultiGet or an Iterator is a copy owned by Go; View, Scan
-// and ScanPrefix hand out zero-copy slices that are valid only inside their callback.
+// are valid. Every value returned by Get, MultiGet or an Iterator is a copy owned by Go; View hands
+// out a zero-copy slice, Scan and ScanPrefix slices of a buffer they reuse (a large entry zero-copy),
+// all valid only inside their callback.
 package mantis
 
 /*
@@ -20,6 +21,7 @@ import (
 	"errors"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 )
@@ -240,6 +242,13 @@ func boolByte(b bool) C.uint8_t {
 	return 0
 }
 
+// handleOf passes a C handle as the integer the shim's hot calls take (mantis_go_handle in shim.h),
+// which cgo neither checks nor boxes.
+func handleOf(h unsafe.Pointer) C.mantis_go_handle { return C.mantis_go_handle(uintptr(h)) }
+
+// ch is db's handle for the shim's hot calls.
+func (db *DB) ch() C.mantis_go_handle { return handleOf(unsafe.Pointer(db.h)) }
+
 // DB is an open mantis engine. Safe for concurrent use by any number of goroutines.
 type DB struct {
 	h *C.mantis_t // immutable; freed by the finalizer once nothing references the DB
@@ -282,16 +291,14 @@ func Open(dir string, opts *Options) (*DB, error) {
 // Close closes the engine: later calls return ErrClosed, open iterators become invalid. Calls
 // already running finish first. Idempotent. Calling it from inside a Scan callback returns ErrBusy.
 func (db *DB) Close() error {
-	var msg *C.char
-	C.mantis_close(db.h, &msg)
+	msg := C.mantis_go_close(db.ch())
 	runtime.KeepAlive(db)
 	return takeError("Close", msg)
 }
 
 // Put inserts or replaces key -> value.
 func (db *DB) Put(key, value []byte) error {
-	var msg *C.char
-	C.mantis_put(db.h, nil, cbytes(key), C.size_t(len(key)), cbytes(value), C.size_t(len(value)), &msg)
+	msg := C.mantis_go_put(db.ch(), cbytes(key), C.size_t(len(key)), cbytes(value), C.size_t(len(value)))
 	runtime.KeepAlive(db)
 	return takeError("Put", msg)
 }
@@ -299,42 +306,48 @@ func (db *DB) Put(key, value []byte) error {
 // PutTTL inserts or replaces key -> value, expiring after ttl (rounded up to whole milliseconds;
 // 0 = never).
 func (db *DB) PutTTL(key, value []byte, ttl time.Duration) error {
-	var msg *C.char
-	C.mantis_put_ttl(db.h, cbytes(key), C.size_t(len(key)), cbytes(value), C.size_t(len(value)), milliseconds(ttl), &msg)
+	msg := C.mantis_go_put_ttl(db.ch(), cbytes(key), C.size_t(len(key)), cbytes(value), C.size_t(len(value)), milliseconds(ttl))
 	runtime.KeepAlive(db)
 	return takeError("PutTTL", msg)
 }
 
-// smallValue is the buffer Get offers the C side: values that fit come back in one cgo call.
+// smallValue is the size of the scratch buffer Get offers the C side: values that fit come back in
+// one cgo call.
 const smallValue = 256
+
+// getScratch holds Get's scratch buffers. The C side copies a value into one, and Get returns a copy
+// of exactly the value's size: one allocation of the value's size per call, instead of a fresh
+// smallValue-byte buffer that the value would keep alive (2.6x the garbage for a 100-byte value).
+var getScratch = sync.Pool{New: func() interface{} { return new([smallValue]byte) }}
 
 // Get returns a copy of the value. A missing or expired key returns an error wrapping ErrNotFound.
 func (db *DB) Get(key []byte) ([]byte, error) {
-	buf := make([]byte, smallValue)
-	var r C.mantis_go_get_result
-	found := C.mantis_go_get(db.h, cbytes(key), C.size_t(len(key)), cbytes(buf), C.size_t(len(buf)), &r)
+	scratch := getScratch.Get().(*[smallValue]byte)
+	r := C.mantis_go_get(db.ch(), cbytes(key), C.size_t(len(key)), (*C.char)(unsafe.Pointer(scratch)), smallValue)
 	runtime.KeepAlive(db)
-	return finishGet(found, buf, &r, "Get")
+	v, err := finishGet(&r, scratch, "Get")
+	getScratch.Put(scratch)
+	return v, err
 }
 
-func finishGet(found C.int, buf []byte, r *C.mantis_go_get_result, op string) ([]byte, error) {
+// finishGet turns mantis_go_get's result into Get's: a copy of the value out of scratch, or out of
+// the pinned value when it did not fit.
+func finishGet(r *C.mantis_go_get_result, scratch *[smallValue]byte, op string) ([]byte, error) {
 	if err := takeError(op, r.err); err != nil {
 		return nil, err
 	}
-	if found == 0 {
+	if r.found == 0 {
 		return nil, notFound(op)
 	}
 	size := int(r.vallen)
 	if r.big != nil {
-		buf = make([]byte, size)
+		buf := make([]byte, size)
 		C.mantis_go_value_take(r.big, cbytes(buf))
 		return buf, nil
 	}
-	if size < smallValue/4 {
-		// Do not let a tiny value pin the whole buffer for as long as the caller keeps it.
-		return append(make([]byte, 0, size), buf[:size]...), nil
-	}
-	return buf[:size:size], nil
+	// Appending to nil allocates without zeroing what the copy overwrites (make would zero it
+	// first); an empty value is a non-nil empty slice, as before.
+	return append([]byte{}, scratch[:size]...), nil
 }
 
 func notFound(op string) error { return newError(op, ErrNotFound, "key not found") }
@@ -342,36 +355,31 @@ func notFound(op string) error { return newError(op, ErrNotFound, "key not found
 // View calls fn with the value's bytes without copying them. v is valid only until fn returns and
 // must not be modified. A missing key returns ErrNotFound without calling fn; fn's error is returned.
 func (db *DB) View(key []byte, fn func(v []byte) error) error {
-	var data *C.char
-	var size C.size_t
-	var msg *C.char
-	value := C.mantis_go_get_pinned(db.h, cbytes(key), C.size_t(len(key)), &data, &size, &msg)
+	r := C.mantis_go_get_pinned(db.ch(), cbytes(key), C.size_t(len(key)))
 	runtime.KeepAlive(db)
-	if err := takeError("View", msg); err != nil {
+	if err := takeError("View", r.err); err != nil {
 		return err
 	}
-	if value == nil {
+	if r.value == nil {
 		return notFound("View")
 	}
-	defer C.mantis_value_destroy(value)
-	return fn(unsafe.Slice((*byte)(unsafe.Pointer(data)), int(size)))
+	defer C.mantis_value_destroy(r.value)
+	return fn(unsafe.Slice((*byte)(unsafe.Pointer(r.data)), int(r.vallen)))
 }
 
 // Has reports whether key is present and unexpired.
 func (db *DB) Has(key []byte) (bool, error) {
-	var msg *C.char
-	found := C.mantis_contains(db.h, cbytes(key), C.size_t(len(key)), &msg)
+	r := C.mantis_go_contains(db.ch(), cbytes(key), C.size_t(len(key)))
 	runtime.KeepAlive(db)
-	if err := takeError("Has", msg); err != nil {
+	if err := takeError("Has", r.err); err != nil {
 		return false, err
 	}
-	return found != 0, nil
+	return r.value != 0, nil
 }
 
 // Delete removes key; a missing key is not an error.
 func (db *DB) Delete(key []byte) error {
-	var msg *C.char
-	C.mantis_erase(db.h, nil, cbytes(key), C.size_t(len(key)), &msg)
+	msg := C.mantis_go_erase(db.ch(), cbytes(key), C.size_t(len(key)))
 	runtime.KeepAlive(db)
 	return takeError("Delete", msg)
 }
@@ -417,8 +425,7 @@ func (db *DB) Write(b *Batch) error {
 	if b == nil {
 		return newError("Write", ErrInvalidArgument, "batch is nil")
 	}
-	var msg *C.char
-	C.mantis_go_write(db.h, cbytes(b.rep), C.size_t(len(b.rep)), &msg)
+	msg := C.mantis_go_write(db.ch(), cbytes(b.rep), C.size_t(len(b.rep)))
 	runtime.KeepAlive(db)
 	return takeError("Write", msg)
 }

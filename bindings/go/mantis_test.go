@@ -384,6 +384,68 @@ func TestScan(t *testing.T) {
 	wantErr(t, db.Scan(nil, nil, nil), ErrInvalidArgument)
 }
 
+// Scans hand entries to Go in batches copied into a 16 KiB buffer; an entry larger than the buffer
+// goes alone, zero-copy. Every entry arrives once, in order, intact, whichever way it travels; fn can
+// stop in the middle of a batch; Close is refused from any batch, the last one included; a panic in
+// a later batch reaches the caller.
+func TestScanBatches(t *testing.T) {
+	db := openTest(t, nil)
+	value := func(i int) []byte {
+		size := 100 + i%7*300 // 100..1900 bytes: about 15 entries per batch
+		if i%97 == 13 {
+			size = 40000 // larger than the buffer
+		}
+		return bytes.Repeat([]byte{byte('a' + i%26)}, size)
+	}
+	const n = 1000
+	for i := 0; i < n; i++ {
+		mustOK(t, db.Put([]byte(fmt.Sprintf("k%05d", i)), value(i)))
+	}
+	i := 0
+	mustOK(t, db.ScanPrefix([]byte("k"), func(k, v []byte) bool {
+		if string(k) != fmt.Sprintf("k%05d", i) || !bytes.Equal(v, value(i)) || cap(k) != len(k) || cap(v) != len(v) {
+			t.Fatalf("entry %d: key %q, %d value bytes (cap %d, key cap %d)", i, k, len(v), cap(v), cap(k))
+		}
+		i++
+		return true
+	}))
+	if i != n {
+		t.Fatalf("ScanPrefix visited %d entries, want %d", i, n)
+	}
+	for _, stop := range []int{1, 7, 13, 14, 500, n - 1} { // mid-batch, at the large entry, near the end
+		i = 0
+		mustOK(t, db.Scan([]byte("k"), nil, func(k, v []byte) bool { i++; return i < stop }))
+		if i != stop {
+			t.Fatalf("stopping at %d: fn ran %d times", stop, i)
+		}
+	}
+	for _, at := range []int{0, 300, n - 1} { // the first batch, a middle one, the last one
+		i = 0
+		mustOK(t, db.ScanPrefix(nil, func(k, v []byte) bool {
+			if i == at {
+				wantErr(t, db.Close(), ErrBusy)
+			}
+			i++
+			return true
+		}))
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != "late" {
+				t.Fatalf("recovered %v", r)
+			}
+		}()
+		i = 0
+		_ = db.ScanPrefix(nil, func(k, v []byte) bool {
+			if i++; i == 400 {
+				panic("late")
+			}
+			return true
+		})
+	}()
+	mustOK(t, db.Close())
+}
+
 func TestStatsSyncCheckpoint(t *testing.T) {
 	db := openTest(t, nil)
 	mustOK(t, db.Put([]byte("a"), []byte("1")))

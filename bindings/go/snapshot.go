@@ -5,7 +5,6 @@ import "C"
 
 import (
 	"runtime"
-	"runtime/cgo"
 	"sync"
 	"unsafe"
 )
@@ -121,12 +120,10 @@ func (s *Snapshot) Scan(begin, end []byte, fn func(key, value []byte) bool) erro
 		return newError("Snapshot.Scan", ErrInvalidArgument, "fn is nil")
 	}
 	return s.read("Snapshot.Scan", func(h *C.mantis_snapshot_t) error {
-		state := &scanState{fn: fn}
-		handle := cgo.NewHandle(state)
-		defer handle.Delete()
-		var msg *C.char
-		C.mantis_go_scan_at(s.db.h, h, cbytes(begin), C.size_t(len(begin)), cbytes(end), C.size_t(len(end)),
-			C.uintptr_t(handle), &msg)
+		state, handle := newScan(fn)
+		defer endScan(handle)
+		msg := C.mantis_go_scan_at(s.db.ch(), handleOf(unsafe.Pointer(h)), cbytes(begin), C.size_t(len(begin)), cbytes(end), C.size_t(len(end)),
+			handle)
 		runtime.KeepAlive(begin)
 		runtime.KeepAlive(end)
 		return finishScan("Snapshot.Scan", state, msg)
@@ -139,11 +136,9 @@ func (s *Snapshot) ScanPrefix(prefix []byte, fn func(key, value []byte) bool) er
 		return newError("Snapshot.ScanPrefix", ErrInvalidArgument, "fn is nil")
 	}
 	return s.read("Snapshot.ScanPrefix", func(h *C.mantis_snapshot_t) error {
-		state := &scanState{fn: fn}
-		handle := cgo.NewHandle(state)
-		defer handle.Delete()
-		var msg *C.char
-		C.mantis_go_scan_prefix_at(s.db.h, h, cbytes(prefix), C.size_t(len(prefix)), C.uintptr_t(handle), &msg)
+		state, handle := newScan(fn)
+		defer endScan(handle)
+		msg := C.mantis_go_scan_prefix_at(s.db.ch(), handleOf(unsafe.Pointer(h)), cbytes(prefix), C.size_t(len(prefix)), handle)
 		runtime.KeepAlive(prefix)
 		return finishScan("Snapshot.ScanPrefix", state, msg)
 	})

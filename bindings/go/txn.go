@@ -7,7 +7,6 @@ import (
 	"errors"
 	"math/rand"
 	"runtime"
-	"runtime/cgo"
 	"time"
 	"unsafe"
 )
@@ -125,11 +124,10 @@ func (t *Txn) Scan(begin, end []byte, fn func(key, value []byte) bool) error {
 	if fn == nil {
 		return newError("Txn.Scan", ErrInvalidArgument, "fn is nil")
 	}
-	state := &scanState{fn: fn}
-	h := cgo.NewHandle(state)
-	defer h.Delete()
+	state, h := newScan(fn)
+	defer endScan(h)
 	var msg *C.char
-	C.mantis_go_txn_scan(t.h, cbytes(begin), C.size_t(len(begin)), cbytes(end), C.size_t(len(end)), C.uintptr_t(h), &msg)
+	C.mantis_go_txn_scan(t.h, cbytes(begin), C.size_t(len(begin)), cbytes(end), C.size_t(len(end)), h, &msg)
 	runtime.KeepAlive(t.db)
 	runtime.KeepAlive(begin)
 	runtime.KeepAlive(end)
