@@ -48,6 +48,7 @@ struct JournalOp {
 };
 
 struct Journal {
+  using Message = Msg;  // what the writers send
   std::array<std::vector<JournalOp>, kThreads> ops;
   bool ready = false;
   std::int64_t end_ms = 0;  // set once the writers are dead or stopped: no operation ran later

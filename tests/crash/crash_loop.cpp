@@ -8,9 +8,14 @@
 // at the top of crash_checker.hpp. The next cycle writes on top of the recovered state, so recoveries
 // accumulate (logs after snapshots after logs...). The first violation stops the loop with a report.
 //
-//   mantis-crash-loop [--cycles N] [--mode async|sync|periodic] [--dir D] [--seed S]
+// With --workload bank the writer process's threads are tellers instead: transfers between accounts in
+// transactions, reported the same way, while an auditor checks the bank through snapshots and
+// read-only transactions (exit status kAuditFailedExit on a violation, which the parent reports); the
+// parent checks the recovered bank with the rules at the top of crash_bank.hpp.
+//
+//   mantis-crash-loop [--workload ops|bank] [--cycles N] [--mode async|sync|periodic] [--dir D] [--seed S]
 //                     [--max-delay MS] [--acked-must-survive yes|no]
-//   mantis-crash-loop --self-test [--seed S]
+//   mantis-crash-loop --self-test [--workload ops|bank] [--seed S]
 //   mantis-crash-loop --memory-only --acked-must-survive no [--cycles N]
 //
 // One file, past the usual size: the three roles of one executable (writer process, killing parent,
@@ -23,6 +28,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -40,6 +47,7 @@
 
 #include <mantis/engine.hpp>
 
+#include "crash_bank.hpp"
 #include "crash_checker.hpp"
 
 namespace fs = std::filesystem;
@@ -50,9 +58,9 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr const char* kUsage =
-    "usage: mantis-crash-loop [--cycles N] [--mode async|sync|periodic] [--dir D] [--seed S]\n"
-    "                         [--max-delay MS] [--acked-must-survive yes|no]\n"
-    "       mantis-crash-loop --self-test [--seed S]\n"
+    "usage: mantis-crash-loop [--workload ops|bank] [--cycles N] [--mode async|sync|periodic] [--dir D]\n"
+    "                         [--seed S] [--max-delay MS] [--acked-must-survive yes|no]\n"
+    "       mantis-crash-loop --self-test [--workload ops|bank] [--seed S]\n"
     "       mantis-crash-loop --memory-only --acked-must-survive no [--cycles N]\n"
     "\n"
     "Kills a writer process with SIGKILL at random moments (5..MS ms after it opened the engine,\n"
@@ -65,9 +73,18 @@ constexpr const char* kUsage =
     "that the checker accepts correct recoveries and reports seeded violations. --memory-only checks\n"
     "the harness itself (processes, pipe, journal): writer and checker use memory-only engines, so a\n"
     "kill loses everything, which only --acked-must-survive no accepts.\n"
+    "--workload bank (default: ops) runs tellers that transfer money between accounts in transactions\n"
+    "while an auditor checks every snapshot's total; the check after recovery is exact: the balances are\n"
+    "the previous cycle's after exactly the transfers whose records survived, every acknowledged one\n"
+    "among them; with --self-test, these rules are checked against seeded violations. Not with\n"
+    "--memory-only.\n"
     "Exit status: 0 all cycles passed, 1 a violation or error, 2 bad usage.\n";
 
+// The writer process's exit status when its bank audit found a violation.
+constexpr int kAuditFailedExit = 8;
+
 struct Args {
+  std::string workload = "ops";
   int cycles = 20;
   std::string mode = "async";
   fs::path dir;
@@ -112,7 +129,12 @@ Args parse_args(int argc, char** argv) {
       if (i + 1 >= argc) usage_error(flag + " needs a value");
       return argv[++i];
     };
-    if (flag == "--cycles") {
+    if (flag == "--workload") {
+      args.workload = value();
+      if (args.workload != "ops" && args.workload != "bank") {
+        usage_error("--workload must be ops or bank, not '" + args.workload + "'");
+      }
+    } else if (flag == "--cycles") {
       args.cycles = static_cast<int>(parse_number(flag, value()));
     } else if (flag == "--mode") {
       args.mode = value();
@@ -146,25 +168,28 @@ Args parse_args(int argc, char** argv) {
       usage_error("unknown argument '" + flag + "'");
     }
   }
+  if (args.workload == "bank" && args.memory_only) usage_error("--workload bank needs a data directory");
   if (!args.seed_given) args.seed = std::random_device{}();
   return args;
 }
 
-// Where writer threads report their operations: a pipe in the writer process, a journal in the
-// self-test. Thread-safe.
+// Where writer threads report their operations (Msg, or TransferMsg for tellers): a pipe in the writer
+// process, a journal in the self-test. Thread-safe.
+template <class Message>
 class Sink {
  public:
   virtual ~Sink() = default;
-  virtual void send(Msg& msg) = 0;  // stamps msg.time_ms
+  virtual void send(Message& msg) = 0;  // stamps msg.time_ms
   [[noreturn]] virtual void fatal(const std::string& what) = 0;
 };
 
-// How a writer thread ends when asked to stop (the self-test's stand-in for a kill).
-enum class StopWith { kNothing, kIntentOnly, kUnackedBatch };
+// How a writer thread ends when asked to stop (the self-test's stand-in for a kill): returning, or
+// leaving an operation in flight, started but never run, or run (applied) but never acknowledged.
+enum class StopWith { kNothing, kIntentOnly, kApplied };
 
 // One writer thread: draws operations, reports the intent, runs it, reports the ack. Runs until
 // *stop (never, in the writer process: it ends by SIGKILL).
-void writer_loop(Engine& engine, Sink& sink, unsigned thread, std::uint64_t seed, std::uint32_t cycle,
+void writer_loop(Engine& engine, Sink<Msg>& sink, unsigned thread, std::uint64_t seed, std::uint32_t cycle,
                  const std::atomic<bool>& stop, StopWith stop_with = StopWith::kNothing) {
   std::mt19937_64 rng(mix(seed ^ (std::uint64_t{cycle} << 20) ^ thread));
   std::uint32_t number = 0;
@@ -190,18 +215,67 @@ void writer_loop(Engine& engine, Sink& sink, unsigned thread, std::uint64_t seed
   Msg msg = draw_op(rng, thread, /*force_batch=*/true);
   msg.version = next_version();
   sink.send(msg);
-  if (stop_with == StopWith::kUnackedBatch) {
+  if (stop_with == StopWith::kApplied) {
     const Status s = execute(engine, msg);
     if (!s.ok()) sink.fatal("in-flight batch failed: " + s.to_string());
   }
 }
 
+// One teller: draws transfers, reports the intent, runs it, reports the ack, and publishes the id of
+// each committed one in *last_committed (for the audit) before acknowledging it. Runs until *stop
+// (never, in the writer process: it ends by SIGKILL).
+void teller_loop(Engine& engine, Sink<TransferMsg>& sink, unsigned thread, std::uint64_t seed, std::uint32_t cycle,
+                 std::atomic<std::uint64_t>& last_committed, const std::atomic<bool>& stop,
+                 StopWith stop_with = StopWith::kNothing) {
+  std::mt19937_64 rng(mix(seed ^ (std::uint64_t{cycle} << 20) ^ (thread + 0x100)));
+  for (std::uint32_t number = 1;; ++number) {
+    TransferMsg msg = draw_transfer(rng, thread, cycle, number);
+    const bool stopping = stop.load(std::memory_order_relaxed);
+    if (stopping && stop_with == StopWith::kNothing) return;
+    sink.send(msg);
+    if (stopping && stop_with == StopWith::kIntentOnly) return;
+    TransferMsg ack = msg;
+    ack.kind = MsgKind::kAck;
+    const Status s = run_transfer(engine, msg, &ack.result, &ack.conflicts);
+    if (!s.ok())
+      sink.fatal("teller " + std::to_string(thread) + ": transfer " + record_key(msg.id) + " failed: " + s.to_string());
+    if (stopping) return;  // kApplied
+    if (ack.result == TransferResult::kCommitted) last_committed.store(msg.id, std::memory_order_seq_cst);
+    sink.send(ack);
+  }
+}
+
+using LastCommitted = std::array<std::atomic<std::uint64_t>, kTellers>;
+
+// Audits the bank until *stop, every 1-3 ms, alternating a snapshot and a read-only transaction
+// (crash_bank.hpp, "The audit"), against `base`. Returns the first violation; counts audits in *audits.
+std::optional<std::string> audit_loop(Engine& engine, const std::vector<std::int64_t>& base,
+                                      const LastCommitted& last_committed, const std::atomic<bool>& stop,
+                                      long* audits) {
+  for (unsigned n = 0; !stop.load(std::memory_order_relaxed); ++n) {
+    std::optional<std::string> why;
+    if (n % 2 == 0) {
+      std::array<std::uint64_t, kTellers> committed{};
+      for (unsigned t = 0; t < kTellers; ++t) committed[t] = last_committed[t].load(std::memory_order_seq_cst);
+      const Snapshot snapshot = engine.snapshot();
+      why = audit(engine, snapshot, base, committed);
+    } else {
+      why = audit_in_transaction(engine, base);
+    }
+    if (why) return why;
+    ++*audits;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1 + n % 3));
+  }
+  return std::nullopt;
+}
+
 // ---- the writer process ----
 
-class PipeSink final : public Sink {
+template <class Message>
+class PipeSink final : public Sink<Message> {
  public:
   explicit PipeSink(int fd) : fd_(fd) {}
-  void send(Msg& msg) override {
+  void send(Message& msg) override {
     msg.time_ms = wall_ms();
     // One write of less than PIPE_BUF bytes: never interleaved with another thread's.
     if (::write(fd_, &msg, sizeof msg) != static_cast<ssize_t>(sizeof msg)) ::_exit(6);
@@ -229,14 +303,34 @@ class PipeSink final : public Sink {
     std::fprintf(stderr, "mantis-crash-loop writer: open %s: %s\n", args.dir.c_str(), s.to_string().c_str());
     ::_exit(3);
   }
-  PipeSink sink(args.fd);
-  Msg ready{};
-  ready.kind = MsgKind::kReady;
-  sink.send(ready);
   static std::atomic<bool> never{false};
   std::vector<std::thread> threads;
-  for (unsigned t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] { writer_loop(*engine, sink, t, args.seed, args.cycle, never); });
+  PipeSink<Msg> sink(args.fd);
+  PipeSink<TransferMsg> teller_sink(args.fd);
+  static LastCommitted last_committed{};
+  if (args.workload == "bank") {
+    // The audit's base: the balances before the records present now (none, unless a harness bug).
+    const std::vector<std::int64_t> base = base_of(read_bank([&](auto&& fn) { return engine->scan("", "", fn); }));
+    TransferMsg ready{};
+    ready.kind = MsgKind::kReady;
+    teller_sink.send(ready);
+    for (unsigned t = 0; t < kTellers; ++t) {
+      threads.emplace_back(
+          [&, t] { teller_loop(*engine, teller_sink, t, args.seed, args.cycle, last_committed[t], never); });
+    }
+    threads.emplace_back([&, base] {
+      long audits = 0;
+      const auto why = audit_loop(*engine, base, last_committed, never, &audits);
+      std::fprintf(stderr, "mantis-crash-loop writer: audit %ld failed: %s\n", audits + 1, why.value_or("").c_str());
+      ::_exit(kAuditFailedExit);
+    });
+  } else {
+    Msg ready{};
+    ready.kind = MsgKind::kReady;
+    sink.send(ready);
+    for (unsigned t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] { writer_loop(*engine, sink, t, args.seed, args.cycle, never); });
+    }
   }
   // Snapshots while the writers go on (a memory-only engine has none).
   if (!args.memory_only) {
@@ -262,7 +356,9 @@ std::string describe_wait_status(int status) {
 }
 
 // Reads whole messages from the pipe into the journal. Returns false at end of file.
+template <class Journal>
 bool pump(int fd, int timeout_ms, std::string& buffer, Journal& journal) {
+  using Message = typename Journal::Message;
   pollfd p{fd, POLLIN, 0};
   const int n = ::poll(&p, 1, timeout_ms);
   if (n <= 0) return true;
@@ -272,8 +368,8 @@ bool pump(int fd, int timeout_ms, std::string& buffer, Journal& journal) {
   if (got < 0) return errno == EINTR || errno == EAGAIN;
   buffer.append(chunk, static_cast<std::size_t>(got));
   std::size_t used = 0;
-  while (buffer.size() - used >= sizeof(Msg)) {
-    Msg msg;
+  while (buffer.size() - used >= sizeof(Message)) {
+    Message msg;
     std::memcpy(&msg, buffer.data() + used, sizeof msg);
     journal.add(msg);
     used += sizeof msg;
@@ -288,8 +384,65 @@ struct CycleResult {
   std::string summary;
 };
 
-CycleResult run_cycle(const Args& args, std::uint32_t cycle, std::mt19937_64& rng, std::vector<KeyState>& model,
-                      bool acked_must_survive) {
+// The parent's side of the ops workload: the state recovered so far, checked by crash_checker.hpp.
+struct OpsWorkload {
+  using Journal = mantis::crash::Journal;
+  std::vector<KeyState> model = std::vector<KeyState>(kKeys);
+  bool acked_must_survive = true;
+
+  // Checks the recovered engine against the cycle's journal (no operation ran after end_ms); on
+  // success the model becomes the recovered state.
+  CycleResult check(Engine& engine, Journal& journal, std::int64_t end_ms) {
+    journal.end_ms = end_ms;
+    const Observation obs = observe(engine);
+    const CheckOutcome outcome = check_cycle(model, journal, obs, acked_must_survive);
+    if (!outcome.ok) return CycleResult{false, outcome.report, ""};
+    return CycleResult{
+        true, "",
+        std::to_string(outcome.acked) + " acked, " + std::to_string(outcome.in_flight) + " in flight (" +
+            std::to_string(outcome.in_flight_applied) + " applied, " + std::to_string(outcome.in_flight_lost) +
+            " lost, " + std::to_string(outcome.in_flight - outcome.in_flight_applied - outcome.in_flight_lost) +
+            " either)" + (outcome.acked_lost > 0 ? ", " + std::to_string(outcome.acked_lost) + " acked lost" : "") +
+            "; " + std::to_string(outcome.keys_present) + " keys present"};
+  }
+};
+
+// The parent's side of the bank workload: the balances after the last cycle (its base), checked by
+// crash_bank.hpp's rules; after a cycle passes, its records are erased.
+struct BankWorkload {
+  using Journal = BankJournal;
+  std::vector<std::int64_t> base = std::vector<std::int64_t>(kAccounts, kOpening);
+  bool acked_must_survive = true;
+
+  CycleResult check(Engine& engine, Journal& journal, std::int64_t /*end_ms: transfers have no deadlines*/) {
+    const BankView view = read_bank([&](auto&& fn) { return engine.scan("", "", fn); });
+    std::string value;
+    for (unsigned a = 0; a < kAccounts && view.problems.empty(); ++a) {  // B1: point reads agree with the scan
+      const Status s = engine.get(account_key(a), &value);
+      if (!s.ok() || parse_int(value) != view.balances[a]) {
+        return CycleResult{false,
+                           "B1: scan and get disagree on " + account_key(a) + ": " + s.to_string() + " '" +
+                               mantis::test::printable(value) + "', scanned " + std::to_string(view.balances[a]),
+                           ""};
+      }
+    }
+    const BankOutcome outcome = check_bank(base, journal, view, acked_must_survive);
+    if (!outcome.ok) return CycleResult{false, outcome.report, ""};
+    const Status s = erase_records(engine, view);
+    if (!s.ok()) return CycleResult{false, "erasing the cycle's records failed: " + s.to_string(), ""};
+    base = view.balances;
+    return CycleResult{true, "",
+                       std::to_string(outcome.committed) + " transfers acked committed, " +
+                           std::to_string(outcome.declined) + " declined, " + std::to_string(outcome.conflicts) +
+                           " conflicts retried, " + std::to_string(outcome.in_flight) + " in flight (" +
+                           std::to_string(outcome.in_flight_applied) + " applied)" +
+                           (outcome.acked_lost > 0 ? ", " + std::to_string(outcome.acked_lost) + " acked lost" : "") +
+                           "; " + std::to_string(outcome.records) + " records"};
+  }
+};
+
+template <class Workload>
+CycleResult run_cycle(const Args& args, std::uint32_t cycle, std::mt19937_64& rng, Workload& workload) {
   CycleResult result;
   auto fail = [&](std::string report) {
     result.ok = false;
@@ -299,12 +452,13 @@ CycleResult run_cycle(const Args& args, std::uint32_t cycle, std::mt19937_64& rn
   int fds[2];
   if (::pipe(fds) != 0) return fail(std::string("pipe: ") + std::strerror(errno));
   const std::string self = fs::read_symlink("/proc/self/exe").string();
-  std::vector<std::string> child_args = {self,      "--child",
-                                         "--dir",   args.dir.string(),
-                                         "--mode",  args.mode,
-                                         "--seed",  std::to_string(args.seed),
-                                         "--cycle", std::to_string(cycle),
-                                         "--fd",    std::to_string(fds[1])};
+  std::vector<std::string> child_args = {self,         "--child",
+                                         "--workload", args.workload,
+                                         "--dir",      args.dir.string(),
+                                         "--mode",     args.mode,
+                                         "--seed",     std::to_string(args.seed),
+                                         "--cycle",    std::to_string(cycle),
+                                         "--fd",       std::to_string(fds[1])};
   if (args.memory_only) child_args.push_back("--memory-only");
   std::vector<char*> argv;
   for (auto& a : child_args) argv.push_back(a.data());
@@ -318,7 +472,7 @@ CycleResult run_cycle(const Args& args, std::uint32_t cycle, std::mt19937_64& rn
     ::_exit(127);
   }
   ::close(fds[1]);
-  Journal journal;
+  typename Workload::Journal journal;
   std::string buffer;
   bool open = true;
   const bool early_kill = rng() % 8 == 0;
@@ -347,10 +501,13 @@ CycleResult run_cycle(const Args& args, std::uint32_t cycle, std::mt19937_64& rn
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  journal.end_ms = wall_ms();
+  const std::int64_t end_ms = wall_ms();  // no operation ran later
   while (pump(fds[0], 1000, buffer, journal)) {
   }
   ::close(fds[0]);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == kAuditFailedExit) {
+    return fail("the writer process's audit found the bank inconsistent at a snapshot (its message is above)");
+  }
   if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)) {
     return fail("the writer process " + describe_wait_status(status) + " before it was killed (see its message above)");
   }
@@ -366,17 +523,10 @@ CycleResult run_cycle(const Args& args, std::uint32_t cycle, std::mt19937_64& rn
   const auto recovery_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - recovery_start).count();
   if (!s.ok()) return fail("recovery failed: open " + args.dir.string() + ": " + s.to_string());
-  const Observation obs = observe(*engine);
+  const CycleResult checked = workload.check(*engine, journal, end_ms);
   engine.reset();
-  const CheckOutcome outcome = check_cycle(model, journal, obs, acked_must_survive);
-  if (!outcome.ok) return fail(outcome.report);
-  result.summary = kill_note + ": " + std::to_string(outcome.acked) + " acked, " + std::to_string(outcome.in_flight) +
-                   " in flight (" + std::to_string(outcome.in_flight_applied) + " applied, " +
-                   std::to_string(outcome.in_flight_lost) + " lost, " +
-                   std::to_string(outcome.in_flight - outcome.in_flight_applied - outcome.in_flight_lost) + " either)" +
-                   (outcome.acked_lost > 0 ? ", " + std::to_string(outcome.acked_lost) + " acked lost" : "") +
-                   "; recovered in " + std::to_string(recovery_ms) + " ms; " + std::to_string(outcome.keys_present) +
-                   " keys present";
+  if (!checked.ok) return fail(checked.report);
+  result.summary = kill_note + ": " + checked.summary + "; recovered in " + std::to_string(recovery_ms) + " ms";
   return result;
 }
 
@@ -391,11 +541,13 @@ int parent_main(Args args) {
   if (fs::exists(args.dir, ec)) {
     usage_error("--dir " + args.dir.string() + " already exists; the loop starts from a new database");
   }
+  const bool bank = args.workload == "bank";
   const std::string label = std::string(args.memory_only ? "crash loop harness check, memory-only" : "crash loop") +
-                            " (mode " + args.mode + ", seed " + std::to_string(args.seed) + ", dir " +
-                            args.dir.string() + ")";
-  std::printf("%s: %d cycles, %u writer threads, %u keys, acknowledged writes %s\n", label.c_str(), args.cycles,
-              kThreads, kKeys, acked_must_survive ? "must survive" : "may be lost (prefix check only)");
+                            " (" + (bank ? "workload bank, " : "") + "mode " + args.mode + ", seed " +
+                            std::to_string(args.seed) + ", dir " + args.dir.string() + ")";
+  std::printf("%s: %d cycles, %u %s, %u %s, acknowledged writes %s\n", label.c_str(), args.cycles,
+              bank ? kTellers : kThreads, bank ? "tellers" : "writer threads", bank ? kAccounts : kKeys,
+              bank ? "accounts" : "keys", acked_must_survive ? "must survive" : "may be lost (prefix check only)");
   std::fflush(stdout);
   if (!args.memory_only) {
     Options options;
@@ -403,18 +555,23 @@ int parent_main(Args args) {
     options.durability = *parse_mode(args.mode);
     options.error_if_exists = true;
     std::unique_ptr<Engine> engine;
-    const Status s = Engine::open(options, &engine);
+    Status s = Engine::open(options, &engine);
+    if (s.ok() && bank) s = open_accounts(*engine);
     if (!s.ok()) {
       std::printf("%s: cannot create the database: %s\n%s: 0 passed, 1 failed\n", label.c_str(), s.to_string().c_str(),
                   label.c_str());
       return 1;
     }
   }
-  std::vector<KeyState> model(kKeys);
+  OpsWorkload ops;
+  ops.acked_must_survive = acked_must_survive;
+  BankWorkload bank_workload;
+  bank_workload.acked_must_survive = acked_must_survive;
   std::mt19937_64 rng(args.seed);
   int passed = 0;
   for (int cycle = 1; cycle <= args.cycles; ++cycle) {
-    const CycleResult r = run_cycle(args, static_cast<std::uint32_t>(cycle), rng, model, acked_must_survive);
+    const auto number = static_cast<std::uint32_t>(cycle);
+    const CycleResult r = bank ? run_cycle(args, number, rng, bank_workload) : run_cycle(args, number, rng, ops);
     if (!r.ok) {
       std::string report = r.report;
       if (!report.empty() && report.back() != '\n') report += '\n';
@@ -433,10 +590,11 @@ int parent_main(Args args) {
 
 // ---- the self-test: the checker against a memory-only engine and seeded violations ----
 
-class JournalSink final : public Sink {
+template <class Journal>
+class JournalSink final : public Sink<typename Journal::Message> {
  public:
   explicit JournalSink(Journal& journal) : journal_(journal) {}
-  void send(Msg& msg) override {
+  void send(typename Journal::Message& msg) override {
     std::lock_guard<std::mutex> lock(mutex_);
     msg.time_ms = wall_ms();
     journal_.add(msg);
@@ -484,11 +642,12 @@ std::array<std::size_t, kThreads> acked_cuts(const Journal& journal) {
   return cuts;
 }
 
-int self_test(const Args& args) {
-  std::printf("crash loop self-test (seed %llu)\n", static_cast<unsigned long long>(args.seed));
+// A self-test's results: each expectation printed as ok or FAIL, with the first line of its detail and
+// the rest indented below.
+struct Tally {
   int passed = 0;
   int failed = 0;
-  auto expect = [&](const std::string& name, bool ok, const std::string& detail) {
+  void expect(const std::string& name, bool ok, const std::string& detail) {
     (ok ? passed : failed) += 1;
     const std::string first_line = detail.substr(0, detail.find('\n'));
     std::printf("  %s: %s%s%s\n", ok ? "ok  " : "FAIL", name.c_str(), first_line.empty() ? "" : ": ",
@@ -500,6 +659,14 @@ int self_test(const Args& args) {
       }
       std::printf("      %s", rest.c_str());
     }
+  }
+};
+
+int self_test(const Args& args) {
+  std::printf("crash loop self-test (seed %llu)\n", static_cast<unsigned long long>(args.seed));
+  Tally tally;
+  auto expect = [&tally](const std::string& name, bool ok, const std::string& detail) {
+    tally.expect(name, ok, detail);
   };
 
   std::unique_ptr<Engine> engine;
@@ -517,13 +684,13 @@ int self_test(const Args& args) {
   constexpr int kCycles = 3;
   for (int cycle = 1; cycle <= kCycles; ++cycle) {
     journal = Journal{};
-    JournalSink sink(journal);
+    JournalSink<Journal> sink(journal);
     std::atomic<bool> stop{false};
     std::vector<std::thread> threads;
     for (unsigned t = 0; t < kThreads; ++t) {
       // Threads 1 and 3 leave a batch applied but unacknowledged, threads 0 and 2 one started but
       // never applied: the two sides of an in-flight operation at a kill.
-      const StopWith stop_with = t % 2 == 1 ? StopWith::kUnackedBatch : StopWith::kIntentOnly;
+      const StopWith stop_with = t % 2 == 1 ? StopWith::kApplied : StopWith::kIntentOnly;
       threads.emplace_back([&, t, stop_with] {
         writer_loop(*engine, sink, t, args.seed, static_cast<std::uint32_t>(cycle), stop, stop_with);
       });
@@ -731,8 +898,223 @@ int self_test(const Args& args) {
       }
     }
   }
-  std::printf("crash loop self-test: %d passed, %d failed\n", passed, failed);
-  return failed == 0 ? 0 : 1;
+  std::printf("crash loop self-test: %d passed, %d failed\n", tally.passed, tally.failed);
+  return tally.failed == 0 ? 0 : 1;
+}
+
+// ---- the bank's self-test: tellers and the auditor on a memory-only engine, then seeded violations ----
+
+// Moves the money of `m` (backwards when `sign` is -1) in `view`.
+void move_money(BankView& view, const Movement& m, int sign) {
+  view.balances[m.from] -= sign * m.amount;
+  view.balances[m.to] += sign * m.amount;
+}
+
+int bank_self_test(const Args& args) {
+  std::printf("crash loop bank self-test (seed %llu)\n", static_cast<unsigned long long>(args.seed));
+  Tally tally;
+  std::unique_ptr<Engine> engine;
+  {
+    Status s = Engine::open(Options{}, &engine);
+    if (s.ok()) s = open_accounts(*engine);
+    if (!s.ok()) {
+      std::printf("cannot open a memory-only bank: %s\n", s.to_string().c_str());
+      return 1;
+    }
+  }
+  const std::vector<std::int64_t> base(kAccounts, kOpening);
+  BankJournal journal;
+  LastCommitted last_committed{};
+  {
+    JournalSink<BankJournal> sink(journal);
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> threads;
+    for (unsigned t = 0; t < kTellers; ++t) {
+      // Tellers 1 and 3 leave a transfer run but unacknowledged, 0 and 2 one started but never run.
+      const StopWith stop_with = t % 2 == 1 ? StopWith::kApplied : StopWith::kIntentOnly;
+      threads.emplace_back(
+          [&, t, stop_with] { teller_loop(*engine, sink, t, args.seed, 1, last_committed[t], stop, stop_with); });
+    }
+    std::optional<std::string> audit_error;
+    long audits = 0;
+    threads.emplace_back([&] { audit_error = audit_loop(*engine, base, last_committed, stop, &audits); });
+    std::this_thread::sleep_for(300ms);
+    stop = true;
+    for (auto& thread : threads) thread.join();
+    tally.expect("the audit accepts the bank while tellers commit (" + std::to_string(audits) + " audits)",
+                 !audit_error && audits > 0, audit_error.value_or(""));
+  }
+  auto read_latest = [&] { return read_bank([&](auto&& fn) { return engine->scan("", "", fn); }); };
+  const BankView view = read_latest();
+  {
+    const BankOutcome outcome = check_bank(base, journal, view, true);
+    tally.expect("a correct bank is accepted (" + std::to_string(outcome.committed) + " committed, " +
+                     std::to_string(outcome.declined) + " declined, " + std::to_string(outcome.conflicts) +
+                     " conflicts, " + std::to_string(outcome.in_flight) + " in flight, " +
+                     std::to_string(outcome.in_flight_applied) + " applied)",
+                 outcome.ok && outcome.in_flight == kTellers, outcome.report);
+    const BankOutcome lossy = check_bank(base, journal, view, false);
+    tally.expect("the same bank is accepted without the kill -9 guarantee", lossy.ok, lossy.report);
+    BankView none = view;  // every transfer lost: the empty prefix
+    for (const auto& [id, m] : view.records) move_money(none, m, -1);
+    none.records.clear();
+    const BankOutcome empty_prefix = check_bank(base, journal, none, false);
+    tally.expect("a bank that lost every transfer is accepted without the kill -9 guarantee", empty_prefix.ok,
+                 empty_prefix.report);
+    const BankOutcome all_lost = check_bank(base, journal, none, true);
+    tally.expect("the same bank is reported with it", !all_lost.ok,
+                 all_lost.ok ? "the checker accepted it" : all_lost.report);
+  }
+
+  // Seeded violations on copies of the view; each must be reported under the rule named.
+  std::vector<const BankJournal::Transfer*> all;
+  for (const auto& mine : journal.transfers) {
+    for (const auto& t : mine) all.push_back(&t);
+  }
+  auto committed = [&](const BankJournal::Transfer& t) {
+    return t.acked && t.result == TransferResult::kCommitted && view.records.contains(t.intent.id);
+  };
+  // Whether reverting `m` leaves no balance negative.
+  auto revertible = [&](const Movement& m) { return view.balances[m.to] >= m.amount; };
+  auto expect_violation = [&](const std::string& name, const std::string& rule,
+                              const std::function<bool(BankView&)>& mutate, bool acked_must_survive = true) {
+    BankView mutated = view;
+    if (!mutate(mutated)) {
+      tally.expect(name, false, "no transfer to build the scenario on (run longer?)");
+      return;
+    }
+    const BankOutcome outcome = check_bank(base, journal, mutated, acked_must_survive);
+    tally.expect(name + " is reported under " + rule, !outcome.ok && outcome.report.find(rule) != std::string::npos,
+                 outcome.ok ? "the checker accepted it" : outcome.report);
+  };
+  expect_violation("a lost acknowledged transfer, record and money", "B4", [&](BankView& v) {
+    for (const auto* t : all) {
+      if (!committed(*t) || !revertible(movement_of(t->intent))) continue;
+      move_money(v, movement_of(t->intent), -1);
+      v.records.erase(t->intent.id);
+      return true;
+    }
+    return false;
+  });
+  expect_violation(
+      "a lost acknowledged transfer older than a surviving one", "B4",
+      [&](BankView& v) {
+        for (const auto* lost : all) {
+          if (!committed(*lost) || !revertible(movement_of(lost->intent))) continue;
+          for (const auto* kept : all) {
+            if (kept->intent_seq <= lost->ack_seq || !view.records.contains(kept->intent.id)) continue;
+            move_money(v, movement_of(lost->intent), -1);
+            v.records.erase(lost->intent.id);
+            return true;
+          }
+        }
+        return false;
+      },
+      /*acked_must_survive=*/false);
+  expect_violation("a record whose money did not move", "B5", [&](BankView& v) {
+    for (const auto& [id, m] : view.records) {
+      if (!revertible(m)) continue;
+      move_money(v, m, -1);
+      return true;
+    }
+    return false;
+  });
+  expect_violation("money moved without a record", "B5", [&](BankView& v) {
+    const auto richest =
+        static_cast<unsigned>(std::max_element(v.balances.begin(), v.balances.end()) - v.balances.begin());
+    move_money(v, Movement{richest, (richest + 1) % kAccounts, 1}, 1);
+    return true;
+  });
+  expect_violation("money created", "B2", [&](BankView& v) {
+    v.balances[0] += 1;
+    return true;
+  });
+  expect_violation("a negative balance", "B2", [&](BankView& v) {
+    v.balances[1] += v.balances[0] + 1;
+    v.balances[0] = -1;
+    return true;
+  });
+  expect_violation("a record that differs from its transfer", "B3", [&](BankView& v) {
+    for (auto& [id, m] : v.records) {
+      if (m.amount >= kMaxAmount || v.balances[m.from] < 1) continue;
+      m.amount += 1;
+      move_money(v, Movement{m.from, m.to, 1}, 1);
+      return true;
+    }
+    return false;
+  });
+  expect_violation("a record of an earlier cycle, resurrected", "B3", [&](BankView& v) {
+    const Movement m{0, 1, 1};
+    if (v.balances[0] < 1) return false;
+    v.records.emplace(std::uint64_t{7}, m);  // cycle 0, teller 0, number 7
+    move_money(v, m, 1);
+    return true;
+  });
+  expect_violation("the record of a declined transfer", "B3", [&](BankView& v) {
+    for (const auto* t : all) {
+      const Movement m = movement_of(t->intent);
+      if (!t->acked || t->result != TransferResult::kDeclined || v.balances[m.from] < m.amount) continue;
+      v.records.emplace(t->intent.id, m);
+      move_money(v, m, 1);
+      return true;
+    }
+    return false;
+  });
+
+  // Through the engine: keys and values no transfer writes (B1), and the audit's rules.
+  struct Damage {
+    std::string name;
+    std::string key;
+    std::string value;
+  };
+  const std::vector<Damage> damages = {
+      {"an unknown key", "zz", "1"},
+      {"a malformed record", record_key(std::uint64_t{1} << 32), "0 1"},
+      {"a malformed balance", account_key(0), "ten"},
+  };
+  for (const auto& damage : damages) {
+    std::string before;
+    const Status had = engine->get(damage.key, &before);
+    if (!engine->put(damage.key, damage.value).ok()) return 1;
+    const BankOutcome outcome = check_bank(base, journal, read_latest(), true);
+    tally.expect(damage.name + " is reported under B1", !outcome.ok && outcome.report.find("B1") != std::string::npos,
+                 outcome.ok ? "the checker accepted it" : outcome.report);
+    if (!(had.ok() ? engine->put(damage.key, before) : engine->erase(damage.key)).ok()) return 1;
+  }
+  std::array<std::uint64_t, kTellers> last{};
+  for (unsigned t = 0; t < kTellers; ++t) last[t] = last_committed[t].load();
+  {
+    const Snapshot snapshot = engine->snapshot();
+    const auto why = audit(*engine, snapshot, base, last);
+    tally.expect("the audit accepts the bank at rest", !why, why.value_or(""));
+  }
+  {
+    if (!engine->put(account_key(0), std::to_string(view.balances[0] + 1)).ok()) return 1;
+    const Snapshot snapshot = engine->snapshot();
+    const auto why = audit(*engine, snapshot, base, last);
+    tally.expect("the audit reports money created", why.has_value(), why.value_or("the audit accepted it"));
+    if (!engine->put(account_key(0), std::to_string(view.balances[0])).ok()) return 1;
+  }
+  {
+    const auto it = std::find_if(last.begin(), last.end(),
+                                 [&](std::uint64_t id) { return id != 0 && revertible(view.records.at(id)); });
+    if (it == last.end()) {
+      tally.expect("the audit reports a committed transfer missing from a snapshot", false, "no transfer to revert");
+    } else {  // revert the transfer whole: only the missing record is wrong
+      const Movement m = view.records.at(*it);
+      WriteBatch revert;
+      revert.put(account_key(m.from), std::to_string(view.balances[m.from] + m.amount));
+      revert.put(account_key(m.to), std::to_string(view.balances[m.to] - m.amount));
+      revert.erase(record_key(*it));
+      if (!engine->write(revert).ok()) return 1;
+      const Snapshot snapshot = engine->snapshot();
+      const auto why = audit(*engine, snapshot, base, last);
+      tally.expect("the audit reports a committed transfer missing from a snapshot", why.has_value(),
+                   why.value_or("the audit accepted it"));
+    }
+  }
+  std::printf("crash loop bank self-test: %d passed, %d failed\n", tally.passed, tally.failed);
+  return tally.failed == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -740,6 +1122,6 @@ int self_test(const Args& args) {
 int main(int argc, char** argv) {
   const Args args = parse_args(argc, argv);
   if (args.child) child_main(args);
-  if (args.self_test) return self_test(args);
+  if (args.self_test) return args.workload == "bank" ? bank_self_test(args) : self_test(args);
   return parent_main(args);
 }
