@@ -228,7 +228,7 @@ ShardedCache::Shard::~Shard() {
 }
 
 ShardedCache::Victim ShardedCache::pick_victim(Shard& shard, Segment segment, const CacheEntry* exclude,
-                                               EvictionClock& clock) noexcept {
+                                               EvictionClock& clock, const CacheEntry* keep) noexcept {
   EvictionPool& pool = shard.segments.pool(segment);
   CacheTable* table = shard.table.load(std::memory_order_relaxed);
   const std::size_t slot_count = table->slot_count();
@@ -242,12 +242,16 @@ ShardedCache::Victim ShardedCache::pick_victim(Shard& shard, Segment segment, co
     if (!table->holds(i, segment)) continue;
     --unseen;
     CacheEntry* entry = table->slot(i).load(std::memory_order_relaxed);
-    if (entry == exclude) continue;
+    if (entry == exclude || entry == keep) continue;
     ++sampled;
     if (entry->expired_at(clock.now_ms())) return {entry, i, true};
     if (!pool.contains(entry)) pool.offer(entry);
   }
   CacheEntry* oldest = pool.oldest();
+  while (oldest != nullptr && (oldest == exclude || oldest == keep)) {
+    pool.remove(oldest);
+    oldest = pool.oldest();
+  }
   if (oldest == nullptr) return {};
   return {oldest, table->find(oldest->key(), oldest->hash32()), false};
 }
@@ -258,7 +262,7 @@ ShardedCache::Victim ShardedCache::pick_main_victim(Shard& shard, const CacheEnt
     const Victim victim = pick_victim(shard, Segment::kProbation, exclude, clock);
     if (victim.entry == nullptr) break;
     if (victim.expired || !victim.entry->referenced() || promotions == kMaxPromotionsPerEviction) return victim;
-    promote(shard, victim, clock, retired);
+    promote(shard, victim, exclude, clock, retired);
   }
   const Victim victim = pick_victim(shard, Segment::kProtected, exclude, clock);
   return victim.entry != nullptr ? victim : pick_victim(shard, Segment::kWindow, exclude, clock);
@@ -282,12 +286,12 @@ ShardedCache::Victim ShardedCache::shrink_window(Shard& shard, std::size_t incom
   return candidate;
 }
 
-void ShardedCache::promote(Shard& shard, const Victim& hit, EvictionClock& clock, RetireList& retired) noexcept {
+void ShardedCache::promote(Shard& shard, const Victim& hit, const CacheEntry* keep, EvictionClock& clock, RetireList& retired) noexcept {
   move(shard, hit, Segment::kProbation, Segment::kProtected);
   const auto budget = static_cast<std::size_t>(
       static_cast<double>(shard.capacity - std::min(shard.capacity, window_budget(shard))) * kProtectedShare);
   while (shard.segments.charge(Segment::kProtected) > budget) {
-    const Victim oldest = pick_victim(shard, Segment::kProtected, hit.entry, clock);
+    const Victim oldest = pick_victim(shard, Segment::kProtected, hit.entry, clock, keep);
     if (oldest.entry == nullptr) break;
     if (oldest.expired) {
       unlink(shard, oldest.slot, retired);

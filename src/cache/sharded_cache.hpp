@@ -336,9 +336,10 @@ class ShardedCache {
 
   // Samples `segment` from a random slot (control bytes tell members apart without loading entries) and
   // returns the entry to evict from it: an expired sampled member at once, else the segment pool's
-  // oldest; a null entry when the segment has no member but `exclude`, which is never chosen.
-  // REQUIRES: shard.mutex held.
-  Victim pick_victim(Shard& shard, Segment segment, const CacheEntry* exclude, EvictionClock& clock) noexcept;
+  // oldest; a null entry when the segment has no member but `exclude` and `keep`, which are never
+  // chosen (dropped from the pool if it holds them). REQUIRES: shard.mutex held.
+  Victim pick_victim(Shard& shard, Segment segment, const CacheEntry* exclude, EvictionClock& clock,
+                     const CacheEntry* keep = nullptr) noexcept;
   // kAdaptive: the main region's victim. Probation's oldest, except that one hit since it entered
   // probation is promoted to protected instead; then protected's oldest, then the window's.
   Victim pick_main_victim(Shard& shard, const CacheEntry* exclude, EvictionClock& clock, RetireList& retired) noexcept;
@@ -347,8 +348,9 @@ class ShardedCache {
   // region against the main victim (a null entry when none moved).
   Victim shrink_window(Shard& shard, std::size_t incoming, EvictionClock& clock, RetireList& retired) noexcept;
   // Moves a probation entry that was hit to protected, then demotes protected's oldest entries to
-  // probation while protected exceeds its budget.
-  void promote(Shard& shard, const Victim& hit, EvictionClock& clock, RetireList& retired) noexcept;
+  // probation while protected exceeds its budget, never `keep` (the entry a write is replacing, which
+  // its caller discards itself: removing or moving it here would free it twice).
+  void promote(Shard& shard, const Victim& hit, const CacheEntry* keep, EvictionClock& clock, RetireList& retired) noexcept;
   void move(Shard& shard, const Victim& entry, Segment from, Segment to) noexcept;
   // TinyLFU: true if `candidate` may take `victim`'s place.
   bool admit(Shard& shard, const CacheEntry& candidate, const CacheEntry& victim) noexcept;
