@@ -1,10 +1,12 @@
 // Micro-benchmarks of the stats counters: detail::StripedCounters (one cache line per thread stripe)
-// against one shared atomic, the design it replaces, as threads are added.
+// against one shared atomic, the design it replaces, as threads are added; and the latency sampler the
+// engine's hot paths construct per operation (what keeping Stats::latency on costs).
 #include <benchmark/benchmark.h>
 
 #include <atomic>
 #include <cstdint>
 
+#include "util/histogram.hpp"
 #include "util/striped_counters.hpp"
 
 namespace mantis::bench {
@@ -33,6 +35,30 @@ void BM_StripedCountersSum(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_StripedCountersSum);
+
+// One LatencySampler around an empty operation: a thread-local coin per call, and two clock reads
+// plus a histogram record one time in kSampleEvery.
+void BM_LatencySampler(benchmark::State& state) {
+  static detail::Histogram histogram;
+  for (auto _ : state) {
+    const detail::LatencySampler timed(histogram);
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_LatencySampler)->ThreadRange(1, 4)->UseRealTime();
+
+// Every operation timed and recorded: what sampling saves.
+void BM_HistogramRecordEveryOperation(benchmark::State& state) {
+  static detail::Histogram histogram;
+  for (auto _ : state) {
+    const auto started = std::chrono::steady_clock::now();
+    benchmark::ClobberMemory();
+    histogram.record(detail::LatencySampler::elapsed_ns(started));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_HistogramRecordEveryOperation)->ThreadRange(1, 4)->UseRealTime();
 
 }  // namespace
 }  // namespace mantis::bench

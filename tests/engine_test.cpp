@@ -10,6 +10,7 @@
 #include "manual_clock.hpp"
 #include "store/record.hpp"
 
+#include "temp_dir.hpp"
 #include "test_util.hpp"
 
 using mantis::Engine;
@@ -435,6 +436,69 @@ TEST_CASE("stats count operations and export JSON and Prometheus", "[engine][sta
   const std::string prom = s.to_prometheus();
   CHECK(prom.find("# TYPE mantis_puts_total counter\nmantis_puts_total 2\n") != std::string::npos);
   CHECK(prom.find("mantis_keys 1\n") != std::string::npos);
+}
+
+TEST_CASE("stats report sampled latencies, in JSON and as Prometheus summaries", "[engine][stats][latency]") {
+  auto db = open_engine();
+  constexpr int kOps = 64 * 50;
+  std::string out;
+  for (int i = 0; i < kOps; ++i) {
+    REQUIRE(db->put("k" + std::to_string(i), "v").ok());
+    REQUIRE(db->get("k" + std::to_string(i), &out).ok());
+  }
+  const mantis::Stats s = db->stats();
+  for (const mantis::Stats::Distribution* d : {&s.latency.get, &s.latency.put}) {
+    CHECK(d->count > 15);  // one in 64 at random: 50 expected, standard deviation 7
+    CHECK(d->count < 85);
+    CHECK(d->p50 > 0);
+    CHECK(d->p50 <= d->p99);
+    CHECK(d->p99 <= d->max);
+    CHECK(d->sum >= d->max);
+  }
+  CHECK(s.latency.commit_wait.count == 0);  // memory only: no log
+  CHECK(s.latency.fdatasync.count == 0);
+  CHECK(s.latency.group_records.count == 0);
+  const std::string json = s.to_json();
+  CHECK(json.find("\"latency\":{\"get_p50_seconds\":") != std::string::npos);
+  CHECK(json.find("\"get_count\":" + std::to_string(s.latency.get.count) + ",") != std::string::npos);
+  const std::string prom = s.to_prometheus();
+  CHECK(prom.find("# TYPE mantis_get_latency_seconds summary\nmantis_get_latency_seconds{quantile=\"0.5\"} ") !=
+        std::string::npos);
+  CHECK(prom.find("\nmantis_get_latency_seconds{quantile=\"0.999\"} ") != std::string::npos);
+  CHECK(prom.find("\nmantis_get_latency_seconds_count " + std::to_string(s.latency.get.count) + "\n") !=
+        std::string::npos);
+  CHECK(prom.find("\nmantis_get_latency_seconds_sum ") != std::string::npos);
+  CHECK(prom.find("# TYPE mantis_get_latency_max_seconds gauge\n") != std::string::npos);
+  // One HELP and TYPE per family.
+  std::size_t types = 0;
+  for (std::size_t at = prom.find("# TYPE mantis_get_latency_seconds "); at != std::string::npos;
+       at = prom.find("# TYPE mantis_get_latency_seconds ", at + 1)) {
+    ++types;
+  }
+  CHECK(types == 1);
+}
+
+TEST_CASE("a durable engine reports its log's group sizes, fdatasyncs and commit waits", "[engine][stats][latency]") {
+  const mantis::test::TempDir dir;
+  std::unique_ptr<mantis::Engine> db;
+  REQUIRE(mantis::Engine::open(mantis::test::durable_options(std::filesystem::path(dir.path()) / "db"), &db).ok());
+  constexpr int kOps = 64 * 50;
+  for (int i = 0; i < kOps; ++i) REQUIRE(db->put("k" + std::to_string(i), "v").ok());
+  mantis::Stats s = db->stats();
+  CHECK(s.latency.group_records.sum == kOps);  // every record logged, in some group
+  CHECK(s.latency.group_records.count >= 1);
+  CHECK(s.latency.group_records.max >= 1);
+  CHECK(s.latency.fdatasync.count == 0);  // kAsync: no write asked for one
+  CHECK(s.latency.commit_wait.count > 15);  // one in 64 at random: 50 expected
+  CHECK(s.latency.commit_wait.count < 85);
+  mantis::WriteOptions sync;
+  sync.sync = true;
+  for (int i = 0; i < 5; ++i) REQUIRE(db->put("s" + std::to_string(i), "v", sync).ok());
+  s = db->stats();
+  CHECK(s.latency.fdatasync.count == 5);  // one thread: each synced write is a group of its own
+  CHECK(s.latency.fdatasync.p50 > 0);
+  CHECK(s.latency.fdatasync.p50 <= s.latency.fdatasync.max);
+  CHECK(s.to_prometheus().find("# TYPE mantis_log_group_records summary\n") != std::string::npos);
 }
 
 TEST_CASE("stats counters are consistent after concurrent use", "[engine][stats][threads]") {

@@ -15,18 +15,23 @@ namespace mantis {
 // (Stats::to_json(), Stats::to_prometheus(), and mantis-server's /api/v1/stats and /metrics, which
 // append metrics of their own) are rendered. The names point to static strings. Intentionally copyable.
 struct Metric {
-  enum class Type { kCounter, kGauge };  // counter: monotonic; gauge: goes up and down
-  std::string_view name;                 // Prometheus name, e.g. "mantis_cache_hits_total"
-  std::string_view json_path;            // JSON member: "puts", or "cache.hits" for member "hits" of object "cache"
-  std::string_view help;                 // Prometheus HELP text
+  // counter: monotonic; gauge: goes up and down; summary: one sample of a summary family (a quantile,
+  // or the family's _sum or _count).
+  enum class Type { kCounter, kGauge, kSummary };
+  std::string_view name;       // Prometheus family name, e.g. "mantis_cache_hits_total"
+  std::string_view json_path;  // JSON member: "puts", or "cache.hits" for member "hits" of object "cache"
+  std::string_view help;       // Prometheus HELP text
   Type type;
   std::variant<std::uint64_t, double> value;  // a double is written with 6 significant digits
+  std::string_view suffix = {};  // appended to the sample's name: "_sum", "_count" (summaries)
+  std::string_view labels = {};  // the sample's labels without braces: quantile="0.99" (summaries)
 };
 
 // One JSON object with every metric at its json_path, in order; the metrics of one object (the same
 // text before the '.') must be adjacent. {"keys":1,...,"cache":{"capacity":0,...}}.
 MANTIS_EXPORT std::string metrics_to_json(const std::vector<Metric>& metrics);
-// Prometheus text exposition format: HELP, TYPE and the sample of each metric, in order.
+// Prometheus text exposition format: HELP and TYPE once per family (adjacent metrics of one name), then
+// the sample of each metric, in order.
 MANTIS_EXPORT std::string metrics_to_prometheus(const std::vector<Metric>& metrics);
 
 // Counters are monotonic over the engine's lifetime; gauges (keys, bytes, cache charge and entries)
@@ -64,13 +69,39 @@ struct MANTIS_EXPORT Stats {
     std::uint64_t window_adjustments = 0;
   } cache;
 
-  // The store's and the cache tier's figures as metrics (names prefixed "mantis_"), in output order.
-  // The cache tier's admission and segment figures are not among them.
+  // A distribution the engine measured: how many values, their sum, quantiles (within about 6% of the
+  // true value) and maximum.
+  struct Distribution {
+    std::uint64_t count = 0;
+    std::uint64_t sum = 0;
+    std::uint64_t p50 = 0;
+    std::uint64_t p90 = 0;
+    std::uint64_t p99 = 0;
+    std::uint64_t p999 = 0;
+    std::uint64_t max = 0;
+  };
+  // Latencies in nanoseconds. Operations are timed one in 64 on each thread (so `count` is about a 64th
+  // of them), which keeps the measurement always on for a few nanoseconds per operation; the log's
+  // figures count every group. Zero where nothing was measured (the log's in a memory-only engine).
+  struct Latency {
+    Distribution get;            // point reads (get, contains), cache tier included
+    Distribution put;            // Engine::put, whole (a durable one includes its wait for the log)
+    Distribution commit_wait;    // a durable write's wait for its log group: append, fdatasync, apply
+    Distribution fdatasync;      // each fdatasync of a log group (kSync, or a write with sync)
+    Distribution group_records;  // records per log group (not a latency: a count)
+  } latency;
+
+  // The store's, the cache tier's and the latency figures as metrics (names prefixed "mantis_"), in
+  // output order; each latency is a summary in seconds (quantiles 0.5, 0.9, 0.99, 0.999, _sum, _count)
+  // and a gauge of its maximum. The cache tier's admission and segment figures are not among them.
   std::vector<Metric> metrics() const;
-  // metrics_to_json(metrics()): {"keys":..,"bytes":..,...,"cache":{...}}.
+  // metrics_to_json(metrics()): {"keys":..,"bytes":..,...,"cache":{...},"latency":{...}}.
   std::string to_json() const;
   // metrics_to_prometheus(metrics()).
   std::string to_prometheus() const;
+
+ private:
+  std::vector<Metric> counters_and_cache() const;  // metrics() before the distributions
 };
 
 }  // namespace mantis

@@ -108,6 +108,8 @@ class DataDir {
   Status close();
 
   bool logging() const noexcept { return wal_ != nullptr; }
+  // The log's measurements; null with Durability::kNone.
+  const WriteAheadLog::Timings* log_timings() const noexcept { return wal_ ? &wal_->timings() : nullptr; }
 
  private:
   DataDir(const Options& options, Env* env, DataDirHost& host, std::unique_ptr<FileLock> lock, Manifest manifest);

@@ -168,12 +168,15 @@ Status WriteAheadLog::write_group(const std::vector<Writer*>& group) {
     }
     Status s = log_->add_records(payloads_);
     if (!s.ok()) return s;
+    timings_.group_records.record(payloads_.size());
     unsynced_ = true;
     bytes_since_rotate_.fetch_add(bytes, std::memory_order_relaxed);
   }
   if (sync && unsynced_) {
+    const auto started = std::chrono::steady_clock::now();
     Status s = log_->sync();
     if (!s.ok()) return s;
+    timings_.fdatasync_ns.record(LatencySampler::elapsed_ns(started));
     unsynced_ = false;
   }
   // Publish in LSN order. A write that cannot be applied (out of memory) fails, and so does every later

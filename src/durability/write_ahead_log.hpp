@@ -35,6 +35,7 @@
 
 #include "durability/log_writer.hpp"
 #include "env/env.hpp"
+#include "util/histogram.hpp"
 
 namespace mantis::detail {
 
@@ -73,6 +74,13 @@ class WriteAheadLog {
   Status write(std::string* payload, bool sync, Apply apply);
   // A barrier: every write acknowledged before it was called is durable (fdatasync'ed) when it returns OK.
   Status sync();
+
+  // What the log measured: every fdatasync of a group (nanoseconds) and every group's record count.
+  struct Timings {
+    Histogram fdatasync_ns;
+    Histogram group_records;
+  };
+  const Timings& timings() const noexcept { return timings_; }
   // Ends the current segment and starts the next. *last_lsn: the LSN of the last record in the ended
   // segments (every write with a higher LSN goes to *new_segment or later); every write with an LSN up to
   // *last_lsn has been applied to the store when it returns.
@@ -129,6 +137,7 @@ class WriteAheadLog {
   std::vector<std::string_view> payloads_;
 
   std::atomic<std::uint64_t> bytes_since_rotate_{0};
+  Timings timings_;
 };
 
 }  // namespace mantis::detail

@@ -96,6 +96,7 @@ Status Engine::open_with(const Options& options, const detail::Clock& clock, det
 }
 
 Status Engine::put(std::string_view key, std::string_view value, const WriteOptions& options) {
+  const detail::LatencySampler timed(impl_->put_ns);
   Status s = impl_->check_put(key, value, options.ttl);
   if (!s.ok()) return s;
   if (options.keep_ttl) {  // reads the key's expiry: a conditional write that always writes
@@ -548,6 +549,19 @@ Stats Engine::stats() const {
   s.commits = impl_->counters.sum(Impl::kCommits);
   s.conflicts = impl_->counters.sum(Impl::kConflicts);
   impl_->cache_tier.report(s);
+  auto distribution = [](const detail::Histogram& histogram) {
+    const detail::Histogram::Summary h = histogram.summary();
+    return Stats::Distribution{h.count, h.sum, h.p50, h.p90, h.p99, h.p999, h.max};
+  };
+  s.latency.get = distribution(impl_->get_ns);
+  s.latency.put = distribution(impl_->put_ns);
+  s.latency.commit_wait = distribution(impl_->commit_wait_ns);
+  if (impl_->data_dir) {
+    if (const detail::WriteAheadLog::Timings* log = impl_->data_dir->log_timings()) {
+      s.latency.fdatasync = distribution(log->fdatasync_ns);
+      s.latency.group_records = distribution(log->group_records);
+    }
+  }
   return s;
 }
 

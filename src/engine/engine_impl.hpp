@@ -24,6 +24,7 @@
 #include "store/record.hpp"
 #include "store/store.hpp"
 #include "util/clock.hpp"
+#include "util/histogram.hpp"
 #include "util/rcu.hpp"
 #include "util/retire_list.hpp"
 #include "util/striped_counters.hpp"
@@ -117,6 +118,7 @@ struct Engine::Impl {
   template <class Apply>
   Status logged(std::string* payload, bool sync, Apply&& apply) {
     if (!data_dir) return apply();
+    const detail::LatencySampler timed(commit_wait_ns);
     return data_dir->write(payload, sync, [&apply](std::uint64_t) { return apply(); });
   }
 
@@ -515,6 +517,7 @@ struct Engine::Impl {
   // store's record, which then fills the tier (inside the store's critical section, see CacheTier::fill).
   template <class ConsumeEntry, class ConsumeRecord>
   bool read(std::string_view key, ConsumeEntry&& consume_entry, ConsumeRecord&& consume_record) const {
+    const detail::LatencySampler timed(get_ns);
     const CacheTier::Probe probe = cache_tier.probe(key, consume_entry);
     if (probe == CacheTier::Probe::kHit) {
       counters.add(kHits);
@@ -533,6 +536,12 @@ struct Engine::Impl {
   const detail::Clock& clock;
   Store store;
   mutable detail::StripedCounters<6> counters;
+  // Latencies of sampled operations (util/histogram.hpp), in nanoseconds: point reads through the
+  // tier (get, contains), Engine::put, and a durable write's wait for its log group (append, fdatasync
+  // if any, apply).
+  mutable detail::Histogram get_ns;
+  detail::Histogram put_ns;
+  detail::Histogram commit_wait_ns;
   mutable CacheTier cache_tier;
   detail::Applier applier{store, cache_tier};  // every write, live or replayed; the data dir's host
   detail::KeyLocks key_locks;                  // locked writes (locked_write(), key_locks.hpp)

@@ -12,9 +12,72 @@ std::string format_value(const std::variant<std::uint64_t, double>& value) {
   return buffer;
 }
 
+// The static names of one Stats::Distribution's metrics.
+struct DistributionNames {
+  std::string_view family;      // the summary
+  std::string_view max_family;  // the gauge of the maximum
+  std::string_view help;
+  std::string_view max_help;
+  std::string_view json_p50, json_p90, json_p99, json_p999, json_sum, json_count, json_max;
+  bool nanoseconds;  // written in seconds; else a plain count
+};
+
+constexpr DistributionNames kGetNames{
+    "mantis_get_latency_seconds", "mantis_get_latency_max_seconds",
+    "Latency of point reads (get, contains), one in 64 per thread.", "Slowest point read sampled.",
+    "latency.get_p50_seconds", "latency.get_p90_seconds", "latency.get_p99_seconds", "latency.get_p999_seconds",
+    "latency.get_sum_seconds", "latency.get_count", "latency.get_max_seconds", true};
+constexpr DistributionNames kPutNames{
+    "mantis_put_latency_seconds", "mantis_put_latency_max_seconds", "Latency of Engine::put, one in 64 per thread.",
+    "Slowest put sampled.", "latency.put_p50_seconds", "latency.put_p90_seconds", "latency.put_p99_seconds",
+    "latency.put_p999_seconds", "latency.put_sum_seconds", "latency.put_count", "latency.put_max_seconds", true};
+constexpr DistributionNames kCommitWaitNames{
+    "mantis_commit_wait_seconds", "mantis_commit_wait_max_seconds",
+    "A durable write's wait for its log group (append, fdatasync, apply), one in 64 per thread.",
+    "Slowest log wait sampled.", "latency.commit_wait_p50_seconds", "latency.commit_wait_p90_seconds",
+    "latency.commit_wait_p99_seconds", "latency.commit_wait_p999_seconds", "latency.commit_wait_sum_seconds",
+    "latency.commit_wait_count", "latency.commit_wait_max_seconds", true};
+constexpr DistributionNames kFdatasyncNames{
+    "mantis_fdatasync_seconds", "mantis_fdatasync_max_seconds", "Duration of each fdatasync of a log group.",
+    "Slowest fdatasync of a log group.", "latency.fdatasync_p50_seconds", "latency.fdatasync_p90_seconds",
+    "latency.fdatasync_p99_seconds", "latency.fdatasync_p999_seconds", "latency.fdatasync_sum_seconds",
+    "latency.fdatasync_count", "latency.fdatasync_max_seconds", true};
+constexpr DistributionNames kGroupNames{
+    "mantis_log_group_records", "mantis_log_group_records_max", "Records written by each log group.",
+    "Largest log group.", "latency.group_records_p50", "latency.group_records_p90", "latency.group_records_p99",
+    "latency.group_records_p999", "latency.group_records_sum", "latency.group_records_count",
+    "latency.group_records_max", false};
+
+void append_distribution(const DistributionNames& n, const Stats::Distribution& d, std::vector<Metric>* out) {
+  using enum Metric::Type;
+  auto value = [&n](std::uint64_t v) -> std::variant<std::uint64_t, double> {
+    if (n.nanoseconds) return static_cast<double>(v) / 1e9;
+    return v;
+  };
+  out->insert(out->end(), {
+                              {n.family, n.json_p50, n.help, kSummary, value(d.p50), {}, "quantile=\"0.5\""},
+                              {n.family, n.json_p90, n.help, kSummary, value(d.p90), {}, "quantile=\"0.9\""},
+                              {n.family, n.json_p99, n.help, kSummary, value(d.p99), {}, "quantile=\"0.99\""},
+                              {n.family, n.json_p999, n.help, kSummary, value(d.p999), {}, "quantile=\"0.999\""},
+                              {n.family, n.json_sum, n.help, kSummary, value(d.sum), "_sum", {}},
+                              {n.family, n.json_count, n.help, kSummary, d.count, "_count", {}},
+                              {n.max_family, n.json_max, n.max_help, kGauge, value(d.max)},
+                          });
+}
+
 }  // namespace
 
 std::vector<Metric> Stats::metrics() const {
+  std::vector<Metric> out = counters_and_cache();
+  append_distribution(kGetNames, latency.get, &out);
+  append_distribution(kPutNames, latency.put, &out);
+  append_distribution(kCommitWaitNames, latency.commit_wait, &out);
+  append_distribution(kFdatasyncNames, latency.fdatasync, &out);
+  append_distribution(kGroupNames, latency.group_records, &out);
+  return out;
+}
+
+std::vector<Metric> Stats::counters_and_cache() const {
   using enum Metric::Type;
   return {
       {"mantis_keys", "keys", "Live keys in the store (expired ones count until removed).", kGauge, keys},
@@ -74,15 +137,35 @@ std::string metrics_to_json(const std::vector<Metric>& metrics) {
 
 std::string metrics_to_prometheus(const std::vector<Metric>& metrics) {
   std::string out;
+  std::string_view family;  // the family whose HELP and TYPE were written last
   for (const Metric& m : metrics) {
-    out += "# HELP ";
+    if (m.name != family) {
+      family = m.name;
+      out += "# HELP ";
+      out += m.name;
+      out += ' ';
+      out += m.help;
+      out += "\n# TYPE ";
+      out += m.name;
+      switch (m.type) {
+        case Metric::Type::kCounter:
+          out += " counter\n";
+          break;
+        case Metric::Type::kGauge:
+          out += " gauge\n";
+          break;
+        case Metric::Type::kSummary:
+          out += " summary\n";
+          break;
+      }
+    }
     out += m.name;
-    out += ' ';
-    out += m.help;
-    out += "\n# TYPE ";
-    out += m.name;
-    out += m.type == Metric::Type::kCounter ? " counter\n" : " gauge\n";
-    out += m.name;
+    out += m.suffix;
+    if (!m.labels.empty()) {
+      out += '{';
+      out += m.labels;
+      out += '}';
+    }
     out += ' ';
     out += format_value(m.value);
     out += '\n';

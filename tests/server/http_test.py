@@ -100,13 +100,16 @@ samples, types, bad_lines = {}, {}, []
 for line in body.decode().splitlines():
     if line.startswith("# HELP "):
         continue
-    m = re.fullmatch(r"# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge)", line)
+    m = re.fullmatch(r"# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|summary)", line)
     if m:
         types[m.group(1)] = m.group(2)
         continue
-    m = re.fullmatch(r"([a-zA-Z_:][a-zA-Z0-9_:]*) (-?[0-9.eE+-]+|NaN)", line)
-    if m and m.group(1) in types:
-        samples[m.group(1)] = float(m.group(2))
+    # A sample: a counter's or gauge's name, or a summary's with a quantile label, _sum or _count.
+    m = re.fullmatch(r"([a-zA-Z_:][a-zA-Z0-9_:]*?)(_sum|_count)?(\{quantile=\"[0-9.]+\"\})? (-?[0-9.eE+-]+|NaN)", line)
+    plain = m and not m.group(3) and types.get(m.group(1) + (m.group(2) or "")) in ("counter", "gauge")
+    of_summary = m and types.get(m.group(1)) == "summary" and bool(m.group(2)) != bool(m.group(3))
+    if plain or of_summary:
+        samples[m.group(1) + (m.group(2) or "") + (m.group(3) or "")] = float(m.group(4))
     else:
         bad_lines.append(line)
 checks.equal("/metrics: every line is HELP, TYPE or a typed sample", bad_lines, [])
@@ -115,6 +118,10 @@ checks.equal("/metrics: mantis_keys matches DBSIZE", samples.get("mantis_keys"),
 checks.equal("/metrics: one Redis-protocol client", samples.get("mantis_server_connected_clients"), 1.0)
 checks.check("/metrics: counters are counters", types.get("mantis_puts_total") == "counter"
              and types.get("mantis_server_commands_total") == "counter", types)
+checks.check("/metrics: latency summaries with quantiles, _sum and _count",
+             types.get("mantis_get_latency_seconds") == "summary"
+             and 'mantis_get_latency_seconds{quantile="0.99"}' in samples
+             and "mantis_get_latency_seconds_count" in samples and "mantis_put_latency_seconds_sum" in samples, types)
 checks.check("/metrics: HTTP requests counted", samples.get("mantis_server_http_requests_total", 0) >= 20, samples)
 sock.close()
 
