@@ -531,9 +531,35 @@ type Stats struct {
 		Evictions uint64  `json:"evictions"`
 		HitRatio  float64 `json:"hit_ratio"`
 	} `json:"cache"`
+	// Latency: sampled distributions (one operation in 64 per thread; the log's figures count every
+	// group). Zero where nothing was measured (the log's in a memory-only engine).
+	Latency struct {
+		Get          Distribution // point reads, in seconds
+		Put          Distribution // puts, whole, in seconds
+		CommitWait   Distribution // a durable write's wait for its log group, in seconds
+		Fdatasync    Distribution // each fdatasync of a log group, in seconds
+		GroupRecords Distribution // records per log group (a count, not seconds)
+	} `json:"-"`
 
 	json       string
 	prometheus string
+}
+
+// Distribution is what the engine measured of one quantity: how many samples, their sum, quantiles
+// (within about 6% of the true value) and the maximum.
+type Distribution struct {
+	Count                         uint64
+	Sum, P50, P90, P99, P999, Max float64
+}
+
+// distribution reads one distribution from the JSON "latency" object: name_p50_seconds, ...,
+// name_count (unit "_seconds", or "" for a count).
+func distribution(latency map[string]float64, name, unit string) Distribution {
+	at := func(field string) float64 { return latency[name+"_"+field+unit] }
+	return Distribution{
+		Count: uint64(latency[name+"_count"]),
+		Sum:   at("sum"), P50: at("p50"), P90: at("p90"), P99: at("p99"), P999: at("p999"), Max: at("max"),
+	}
 }
 
 // JSON returns the snapshot as the library's JSON object.
@@ -560,9 +586,20 @@ func (db *DB) Stats() (*Stats, error) {
 	}
 	s.prometheus = C.GoString(cprom)
 	C.mantis_free(unsafe.Pointer(cprom))
+	var latency struct {
+		Latency map[string]float64 `json:"latency"`
+	}
 	if err := json.Unmarshal([]byte(s.json), s); err != nil {
 		return nil, newError("Stats", ErrCorruption, err.Error())
 	}
+	if err := json.Unmarshal([]byte(s.json), &latency); err != nil {
+		return nil, newError("Stats", ErrCorruption, err.Error())
+	}
+	s.Latency.Get = distribution(latency.Latency, "get", "_seconds")
+	s.Latency.Put = distribution(latency.Latency, "put", "_seconds")
+	s.Latency.CommitWait = distribution(latency.Latency, "commit_wait", "_seconds")
+	s.Latency.Fdatasync = distribution(latency.Latency, "fdatasync", "_seconds")
+	s.Latency.GroupRecords = distribution(latency.Latency, "group_records", "")
 	return s, nil
 }
 

@@ -458,6 +458,21 @@ func TestStatsSyncCheckpoint(t *testing.T) {
 	if !strings.HasPrefix(s.JSON(), "{") || !strings.Contains(s.Prometheus(), "mantis_puts_total 1") {
 		t.Fatalf("Stats text: %s\n%s", s.JSON(), s.Prometheus())
 	}
+	// Latency: one read and one put in 64 are timed, so after 6400 of each about 100 samples.
+	for i := 0; i < 6400; i++ {
+		mustOK(t, db.Put([]byte("a"), []byte("1")))
+		_, _ = db.Get([]byte("a"))
+	}
+	s, err = db.Stats()
+	mustOK(t, err)
+	for _, d := range []Distribution{s.Latency.Get, s.Latency.Put} {
+		if d.Count < 40 || d.Count > 200 || d.P50 <= 0 || d.P50 > d.P99 || d.P99 > d.Max || d.Sum < d.Max {
+			t.Fatalf("latency %+v", d)
+		}
+	}
+	if s.Latency.GroupRecords.Count != 0 || !strings.Contains(s.Prometheus(), "# TYPE mantis_get_latency_seconds summary") {
+		t.Fatalf("a memory-only engine's log figures %+v, or no summary in\n%s", s.Latency.GroupRecords, s.Prometheus())
+	}
 	// A memory-only engine has nothing to sync or checkpoint.
 	wantErr(t, db.Sync(), ErrNotSupported)
 	wantErr(t, db.Checkpoint(), ErrNotSupported)
