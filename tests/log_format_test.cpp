@@ -65,7 +65,7 @@ TEST_CASE("logical records round-trip for every op") {
     std::string payload;
     append_log_record(&payload, lsn, op);
     LogRecord record;
-    const Status s = decode_log_record(payload, "here", &record);
+    const Status s = decode_log_record(payload, &record);
     INFO(s.to_string());
     REQUIRE(s.ok());
     CHECK(record.lsn == lsn);
@@ -87,7 +87,7 @@ TEST_CASE("logical records round-trip for every op") {
   std::string payload;
   append_log_batch(&payload, 0x0123456789abcdefULL, batch);
   LogRecord record;
-  REQUIRE(decode_log_record(payload, "here", &record).ok());
+  REQUIRE(decode_log_record(payload, &record).ok());
   CHECK(record.lsn == 0x0123456789abcdefULL);
   CHECK(record.type == LogOpType::kBatch);
   REQUIRE(record.ops.size() == batch.size());
@@ -100,22 +100,24 @@ TEST_CASE("logical records round-trip for every op") {
   }
 }
 
-TEST_CASE("malformed logical records are Corruption naming the location") {
+TEST_CASE("malformed logical records are Corruption saying what is wrong, located by the caller") {
   std::string put;
   append_log_record(&put, 7, {LogOpType::kPut, "key", "value"});
   LogRecord record;
   // Every proper prefix is malformed, and so is any trailing byte.
   for (std::size_t n = 0; n < put.size(); ++n) {
-    const Status s = decode_log_record(std::string_view(put).substr(0, n), "wal/000001.log offset 0", &record);
+    const Status s = located("wal/000001.log offset 0", decode_log_record(std::string_view(put).substr(0, n), &record));
     CHECK(s.is_corruption());
     CHECK(s.message().starts_with("wal/000001.log offset 0: "));
   }
-  CHECK(decode_log_record(put + "x", "loc", &record).is_corruption());
+  CHECK(decode_log_record(put + "x", &record).is_corruption());
 
   std::string unknown = put;
   unknown[8] = 42;
-  CHECK(decode_log_record(unknown, "loc", &record).to_string() ==
+  CHECK(located("loc", decode_log_record(unknown, &record)).to_string() ==
         "Corruption: loc: log record with unknown op type 42");
+  CHECK(located("loc", Status::ok_status()).ok());
+  CHECK(located("loc", Status::io_error("disk")).to_string() == "IOError: disk");
 
   // A batch claiming four billion entries in a few bytes is rejected before any allocation.
   std::string hostile;
@@ -123,7 +125,7 @@ TEST_CASE("malformed logical records are Corruption naming the location") {
   hostile.push_back(static_cast<char>(LogOpType::kBatch));
   put_fixed32(&hostile, 0xffffffffu);
   hostile.append("\x01\x00\x00", 3);
-  CHECK(decode_log_record(hostile, "loc", &record).is_corruption());
+  CHECK(decode_log_record(hostile, &record).is_corruption());
 
   // The writer never puts a clear inside a batch (append_log_batch asserts it), so the bytes are
   // built by hand: header, one entry, and that entry's type is kClear.
@@ -132,7 +134,7 @@ TEST_CASE("malformed logical records are Corruption naming the location") {
   nested.push_back(static_cast<char>(LogOpType::kBatch));
   put_fixed32(&nested, 1);
   nested.push_back(static_cast<char>(LogOpType::kClear));
-  CHECK(decode_log_record(nested, "loc", &record).is_corruption());
+  CHECK(decode_log_record(nested, &record).is_corruption());
 }
 
 TEST_CASE("random mutations of logical records never crash the decoder") {
@@ -145,7 +147,7 @@ TEST_CASE("random mutations of logical records never crash the decoder") {
     std::string mutated = payload;
     const int mutations = 1 + static_cast<int>(rng() % 4);
     for (int m = 0; m < mutations; ++m) mutated[rng() % mutated.size()] = static_cast<char>(rng());
-    const Status s = decode_log_record(mutated, "loc", &record);
+    const Status s = decode_log_record(mutated, &record);
     CHECK((s.ok() || s.is_corruption()));
     if (s.ok()) {
       for (const LogOp& op : record.ops) CHECK(op.key.size() + op.record.size() <= mutated.size());

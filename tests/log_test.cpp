@@ -217,10 +217,10 @@ Status replay(const std::vector<Segment>& segments, std::uint64_t expected_lsn) 
     LogReader reader(segments[i].contents, log_file_name(number), number, i + 1 == segments.size());
     std::string_view payload;
     while (reader.read(&payload)) {
-      const std::string location = reader.location(reader.record_offset());
       LogRecord record;
-      if (Status s = decode_log_record(payload, location, &record); !s.ok()) return s;
-      if (Status s = chain.accept(record.lsn, location); !s.ok()) return s;
+      Status s = decode_log_record(payload, &record);
+      if (s.ok()) s = chain.accept(record.lsn);
+      if (!s.ok()) return located(reader.location(reader.record_offset()), s);
     }
     if (!reader.status().ok()) return reader.status();
   }

@@ -232,6 +232,59 @@ TEST_CASE("the loader builds a store from sorted entries that then works like an
   CHECK(get(store, "k000004") == "v4");
 }
 
+TEST_CASE("the loader puts sorted entries into a store that holds keys already, inserting and replacing",
+          "[store][load]") {
+  // Several rounds, each a sorted run over a store that earlier rounds, puts and erases filled: the
+  // walk from the previous key must land right whether it passes many nodes, none, or tall towers.
+  ManualClock clock(1000);
+  Store store(clock);
+  std::map<std::string, std::string> model;
+  std::mt19937_64 rng(7);
+  auto key_of = [](std::uint64_t n) {
+    char key[16];
+    std::snprintf(key, sizeof(key), "k%07llu", static_cast<unsigned long long>(n));
+    return std::string(key);
+  };
+  for (int i = 0; i < 3000; ++i) {
+    const std::string key = key_of(rng() % 20000);
+    REQUIRE(store.put(key, record("put" + std::to_string(i))) != Store::PutOutcome::kOutOfMemory);
+    model[key] = "put" + std::to_string(i);
+  }
+  for (int round = 0; round < 6; ++round) {
+    std::map<std::string, std::string> run;  // sorted, distinct
+    const int size = round == 0 ? 1 : 1 << (2 * round);
+    for (int i = 0; i < size; ++i) run[key_of(rng() % 20000)] = "round" + std::to_string(round) + "." + std::to_string(i);
+    {
+      Store::Loader loader(store);
+      for (const auto& [key, value] : run) {
+        loader.prefetch(key);
+        REQUIRE(loader.append(key, record(value)) == Store::Appended::kOk);
+        model[key] = value;
+      }
+      Record* late = record("late");
+      CHECK(loader.append(run.begin()->first, late) == Store::Appended::kOutOfOrder);
+      Record::unref(late);
+    }
+    for (int i = 0; i < 100; ++i) {  // live operations between rounds
+      const std::string key = key_of(rng() % 20000);
+      if (rng() % 2 == 0) {
+        store.erase(key);
+        model.erase(key);
+      } else {
+        REQUIRE(store.put(key, record("live")) != Store::PutOutcome::kOutOfMemory);
+        model[key] = "live";
+      }
+    }
+    const auto all = dump(store, 100);
+    REQUIRE(all == std::vector<std::pair<std::string, std::string>>(model.begin(), model.end()));
+    CHECK(store.size() == model.size());
+    std::uint64_t bytes = 0;
+    for (const auto& [key, value] : model) bytes += key.size() + value.size();
+    CHECK(store.bytes() == bytes);
+    for (const auto& [key, value] : model) REQUIRE(get(store, key) == value);  // the index agrees
+  }
+}
+
 TEST_CASE("concurrent inserts of disjoint keys are all present and ordered", "[store][threads]") {
   Store store;
   constexpr int kThreads = 4;

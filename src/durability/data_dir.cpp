@@ -178,11 +178,10 @@ Status DataDir::replay_log(Recovered* recovered, std::uint64_t* next_segment) {
     LogReader reader(file->data(), name, segments[i], /*last_segment=*/i + 1 == segments.size());
     std::string_view payload;
     while (reader.read(&payload)) {
-      const std::string location = reader.location(reader.record_offset());
-      s = decode_log_record(payload, location, &record);
-      if (s.ok()) s = chain.accept(record.lsn, location);
-      for (std::size_t op = 0; op < record.ops.size() && s.ok(); ++op) s = host_.replay(record.ops[op], location);
-      if (!s.ok()) return s;
+      s = decode_log_record(payload, &record);
+      if (s.ok()) s = chain.accept(record.lsn);
+      for (std::size_t op = 0; op < record.ops.size() && s.ok(); ++op) s = host_.replay(record.ops[op]);
+      if (!s.ok()) return located(reader.location(reader.record_offset()), s);
       ++recovered->log_records;
     }
     if (!reader.status().ok()) return reader.status();
@@ -191,6 +190,8 @@ Status DataDir::replay_log(Recovered* recovered, std::uint64_t* next_segment) {
       torn_end = reader.valid_end();
     }
   }
+  s = host_.finish_replay();
+  if (!s.ok()) return s;
   next_lsn_ = chain.expected();
   *next_segment = segments.empty() ? manifest_.first_log_segment : segments.back() + 1;
   // Only now that every file has verified: cut the torn write off the end of the last segment.

@@ -58,9 +58,13 @@ class DataDirHost {
   // Loads every entry of a verified snapshot (`name`, for messages) into the empty store, counting
   // them in *entries. Called once, by open(), before the engine is shared.
   virtual Status load_snapshot(SnapshotReader& reader, const std::string& name, std::uint64_t* entries) = 0;
-  // Applies one logged operation, in LSN order, as the engine applied it live; `location` names it
-  // ("wal/000007.log offset 4096") for errors. Called by open() only, before the engine is shared.
-  virtual Status replay(const LogOp& op, std::string_view location) = 0;
+  // Takes one logged operation, in LSN order, to apply as the engine applied it live: now, or by the
+  // next finish_replay() (so that a host may apply many at once), with the same result as applying
+  // each in order. op's views are valid only during the call. Corruption saying what is wrong with
+  // the op (open() prefixes where it lies). Called by open() only, before the engine is shared.
+  virtual Status replay(const LogOp& op) = 0;
+  // Applies whatever replay() has taken and not applied yet. Called by open() after the last op.
+  virtual Status finish_replay() = 0;
   // Adds every live entry to `writer` in key order, while writes go on. Called by checkpoint().
   virtual Status write_snapshot(SnapshotWriter& writer) = 0;
 

@@ -39,12 +39,6 @@ bool is_single_op(std::uint8_t type) noexcept {
   return type >= static_cast<std::uint8_t>(LogOpType::kPut) && type <= static_cast<std::uint8_t>(LogOpType::kClear);
 }
 
-Status malformed(std::string_view location, std::string_view what) {
-  std::string message(location);
-  message.append(": ").append(what);
-  return Status::corruption(message);
-}
-
 }  // namespace
 
 void append_log_record(std::string* out, std::uint64_t lsn, const LogOp& op) {
@@ -65,43 +59,50 @@ void append_log_batch(std::string* out, std::uint64_t lsn, std::span<const LogOp
   }
 }
 
-Status decode_log_record(std::string_view payload, std::string_view location, LogRecord* record) {
+Status decode_log_record(std::string_view payload, LogRecord* record) {
   std::string_view in = payload;
   std::uint8_t type = 0;
   record->ops.clear();
   if (!get_fixed64(&in, &record->lsn) || !get_byte(&in, &type)) {
-    return malformed(location, "log record shorter than its header");
+    return Status::corruption("log record shorter than its header");
   }
   if (is_single_op(type)) {
     record->type = static_cast<LogOpType>(type);
     LogOp op;
-    if (!get_entry(&in, record->type, &op)) return malformed(location, "log record entry runs past its end");
+    if (!get_entry(&in, record->type, &op)) return Status::corruption("log record entry runs past its end");
     record->ops.push_back(op);
   } else if (type == static_cast<std::uint8_t>(LogOpType::kBatch)) {
     record->type = LogOpType::kBatch;
     std::uint32_t count = 0;
-    if (!get_fixed32(&in, &count) || count == 0) return malformed(location, "batch without a valid count");
+    if (!get_fixed32(&in, &count) || count == 0) return Status::corruption("batch without a valid count");
     // Each entry takes at least two bytes (op + key length): a larger count is malformed, so a hostile
     // count cannot make this reserve more than the payload justifies.
-    if (count > in.size() / 2) return malformed(location, "batch count larger than the record");
+    if (count > in.size() / 2) return Status::corruption("batch count larger than the record");
     record->ops.reserve(count);
     for (std::uint32_t i = 0; i < count; ++i) {
       std::uint8_t op_type = 0;
       LogOp op;
       if (!get_byte(&in, &op_type) || !is_single_op(op_type) ||
           op_type == static_cast<std::uint8_t>(LogOpType::kClear)) {
-        return malformed(location, "batch entry with a bad op type");
+        return Status::corruption("batch entry with a bad op type");
       }
       if (!get_entry(&in, static_cast<LogOpType>(op_type), &op)) {
-        return malformed(location, "batch entry runs past the record's end");
+        return Status::corruption("batch entry runs past the record's end");
       }
       record->ops.push_back(op);
     }
   } else {
-    return malformed(location, "log record with unknown op type " + std::to_string(type));
+    return Status::corruption("log record with unknown op type " + std::to_string(type));
   }
-  if (!in.empty()) return malformed(location, "log record has trailing bytes");
+  if (!in.empty()) return Status::corruption("log record has trailing bytes");
   return Status::ok_status();
+}
+
+Status located(std::string_view location, const Status& status) {
+  if (!status.is_corruption()) return status;
+  std::string message(location);
+  message.append(": ").append(status.message());
+  return Status::corruption(message);
 }
 
 }  // namespace mantis::detail

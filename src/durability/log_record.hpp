@@ -62,9 +62,14 @@ void append_log_record(std::string* out, std::uint64_t lsn, const LogOp& op);
 // Appends the encoding of a batch with `lsn`. REQUIRES: ops non-empty, none kClear or kBatch.
 void append_log_batch(std::string* out, std::uint64_t lsn, std::span<const LogOp> ops);
 
-// Decodes `payload` into *record. Corruption "<location>: <what>" (location like "wal/000007.log
-// offset 4096") when it is malformed: truncated, an unknown op, a length past the end, trailing bytes.
-// Allocates at most one LogOp per two payload bytes, whatever the count field says. Thread-safe.
-Status decode_log_record(std::string_view payload, std::string_view location, LogRecord* record);
+// Decodes `payload` into *record. Corruption saying what is wrong when it is malformed: truncated, an
+// unknown op, a length past the end, trailing bytes (the caller, which knows where the record lies,
+// prefixes the location; see located()). Allocates at most one LogOp per two payload bytes, whatever
+// the count field says. Thread-safe.
+Status decode_log_record(std::string_view payload, LogRecord* record);
+
+// A Corruption `status` with "<location>: " before its message (location like "wal/000007.log offset
+// 4096"); any other status unchanged. Callers make the location only once something is wrong.
+Status located(std::string_view location, const Status& status);
 
 }  // namespace mantis::detail

@@ -3,7 +3,6 @@
 
 #include <cstdint>
 #include <string>
-#include <string_view>
 
 #include <mantis/status.hpp>
 
@@ -15,14 +14,12 @@ class LsnChain {
   // `expected`: the LSN the first record must have (snapshot LSN + 1), or 0 to accept any first LSN.
   explicit LsnChain(std::uint64_t expected = 0) noexcept : expected_(expected) {}
 
-  // OK when `lsn` is the expected one, which then advances; otherwise Corruption "<location>: LSN <lsn>
-  // where <expected> was expected" (location like "wal/000007.log offset 4096") and nothing changes.
-  Status accept(std::uint64_t lsn, std::string_view location) {
+  // OK when `lsn` is the expected one, which then advances; otherwise Corruption "LSN <lsn> where
+  // <expected> was expected" (the caller prefixes the location, see located()) and nothing changes.
+  Status accept(std::uint64_t lsn) {
     if (expected_ != 0 && lsn != expected_) {
-      std::string message(location);
-      message.append(": LSN ").append(std::to_string(lsn)).append(" where ").append(std::to_string(expected_));
-      message.append(" was expected");
-      return Status::corruption(message);
+      return Status::corruption("LSN " + std::to_string(lsn) + " where " + std::to_string(expected_) +
+                                " was expected");
     }
     expected_ = lsn + 1;
     return Status::ok_status();

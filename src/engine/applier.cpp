@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <new>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "durability/snapshot_reader.hpp"
 #include "durability/snapshot_writer.hpp"
@@ -81,32 +83,144 @@ Status Applier::apply(const Mutation& mutation, bool* found) {
   return s;
 }
 
-Status Applier::replay(const LogOp& op, std::string_view location) {
-  Mutation mutation;
-  mutation.type = op.type;
-  mutation.key = op.key;
+Status Applier::replay(const LogOp& op) {
+  Record* record = nullptr;
   switch (op.type) {
     case LogOpType::kPut:
-      if (!Record::verify(op.record)) {
-        return Status::corruption(std::string(location) + ": a put whose value is not a valid record");
-      }
-      mutation.record = Record::from_encoded(op.record);
-      if (mutation.record == nullptr) return out_of_memory("replaying the log");
-      max_seq_ = std::max(max_seq_, mutation.record->seq());
+      if (!Record::verify(op.record)) return Status::corruption("a put whose value is not a valid record");
+      record = Record::from_encoded(op.record);
+      if (record == nullptr) return out_of_memory("replaying the log");
+      max_seq_ = std::max(max_seq_, record->seq());
       break;
     case LogOpType::kExpire:
     case LogOpType::kPersist:
-      mutation.expires_at_ms = op.expires_at_ms;
-      mutation.seq = op.seq;
       max_seq_ = std::max(max_seq_, op.seq);
       break;
     case LogOpType::kErase:
-    case LogOpType::kClear:
       break;
+    case LogOpType::kClear: {
+      // Touches every key: everything before it first, then the clear alone.
+      Status s = apply_replayed();
+      Mutation clear;
+      clear.type = LogOpType::kClear;
+      if (s.ok()) s = apply(clear);
+      return s;
+    }
     case LogOpType::kBatch:
-      return Status::corruption(std::string(location) + ": a batch inside a batch");
+      return Status::corruption("a batch inside a batch");
   }
-  Status s = apply(mutation);
+  try {
+    if (replayed_ == nullptr) replayed_ = std::make_unique<ReplayBatch>();
+    replayed_->add(op.type, op.key, record, op.expires_at_ms, op.seq);
+  } catch (const std::bad_alloc&) {
+    if (record != nullptr) Record::unref(record);
+    return out_of_memory("replaying the log");
+  }
+  return replayed_->full() ? apply_replayed() : Status::ok_status();
+}
+
+Status Applier::finish_replay() {
+  Status s = apply_replayed();
+  replayed_.reset();
+  return s;
+}
+
+// Why applying the batch this way leaves the store as applying its operations one by one in log order
+// would: no operation reads or writes a key other than its own (clears never enter a batch), so
+// operations on different keys commute and each key can be applied on its own; sort() keeps each
+// key's operations in log order. For one key, the operations fold into its final state, with the
+// live path's semantics: a put makes the record the value, an erase makes the key absent, and an
+// expire or persist rewrites the value through Record::with_expiry, or does nothing when the key is
+// absent or its record has expired (Store::update removes it then: absent). While the fold has seen no
+// put or erase, the key's value is whatever the store holds, so such an expire or persist is applied to
+// the store at once (apply(), as live). The final state is then written: an erase through apply(), a
+// put through the Loader, after every other key's erases and expires (again: keys commute), in key
+// order. The cache tier is empty while the engine opens, so puts that bypass it keep it coherent.
+Status Applier::apply_replayed() {
+  if (replayed_ == nullptr || replayed_->empty()) return Status::ok_status();
+  ReplayBatch& batch = *replayed_;
+  std::vector<std::pair<std::string_view, Record*>, Allocator<std::pair<std::string_view, Record*>>> puts;  // final values, in key order
+  Status s;
+  try {
+    batch.sort();
+    puts.reserve(batch.size());
+  } catch (const std::bad_alloc&) {
+    s = out_of_memory("replaying the log");
+  }
+  for (std::size_t begin = 0; s.ok() && begin < batch.size();) {
+    batch.prefetch(begin);  // operations and keys are visited in key order, not where they lie
+    const std::string_view key = batch.key(batch.sorted(begin));
+    bool known = false;        // a put or erase seen: `value` is the key's value (nullptr: absent)
+    Record* value = nullptr;   // owned here
+    std::size_t end = begin;
+    for (; end < batch.size() && (end == begin || !batch.starts_key(end)) && s.ok(); ++end) {
+      ReplayBatch::Op& op = batch.sorted(end);
+      switch (op.type) {
+        case LogOpType::kPut:
+          if (value != nullptr) Record::unref(value);
+          value = std::exchange(op.record, nullptr);
+          known = true;
+          break;
+        case LogOpType::kErase:
+          if (value != nullptr) Record::unref(value);
+          value = nullptr;
+          known = true;
+          break;
+        case LogOpType::kExpire:
+        case LogOpType::kPersist:
+          if (!known) {
+            Mutation rewrite;
+            rewrite.type = op.type;
+            rewrite.key = key;
+            rewrite.expires_at_ms = op.expires_at_ms;
+            rewrite.seq = op.seq;
+            s = apply(rewrite);
+          } else if (value != nullptr && store_.expired(*value)) {
+            Record::unref(value);
+            value = nullptr;
+          } else if (value != nullptr) {
+            Record* rewritten = Record::with_expiry(*value, op.expires_at_ms, op.seq);
+            if (rewritten == nullptr) {
+              s = out_of_memory("replaying the log");
+            } else if (rewritten != value) {
+              Record::unref(value);
+              value = rewritten;
+            }
+          }
+          break;
+        case LogOpType::kClear:
+        case LogOpType::kBatch:
+          s = Status::invalid_argument("a clear or batch in a replay batch");
+          break;
+      }
+    }
+    if (s.ok() && known && value == nullptr) {
+      Mutation erase;
+      erase.type = LogOpType::kErase;
+      erase.key = key;
+      s = apply(erase);
+    }
+    if (value != nullptr) puts.emplace_back(key, value);  // reserved: cannot throw
+    begin = end;
+  }
+  Store::Loader loader(store_);
+  std::size_t loaded = 0;
+  for (; s.ok() && loaded < puts.size(); ++loaded) {
+    // Keys and records lie in log order and index slots anywhere: load them ahead, the slot (which
+    // needs the key) when the key has arrived.
+    constexpr std::size_t kAhead = 16;
+    if (loaded + kAhead < puts.size()) {
+      __builtin_prefetch(puts[loaded + kAhead].first.data());
+      __builtin_prefetch(puts[loaded + kAhead].second);
+    }
+    if (loaded + kAhead / 2 < puts.size()) loader.prefetch(puts[loaded + kAhead / 2].first);
+    if (loader.append(puts[loaded].first, puts[loaded].second) != Store::Appended::kOk) {
+      s = out_of_memory("replaying the log");  // sorted and distinct: only memory can run out
+      break;
+    }
+  }
+  for (; loaded < puts.size(); ++loaded) Record::unref(puts[loaded].second);
+  batch.clear();
   if (s.is_resource_exhausted()) return out_of_memory("replaying the log");
   return s;
 }

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,7 @@
 #include "durability/data_dir.hpp"
 #include "durability/log_record.hpp"
 #include "engine/cache_tier.hpp"
+#include "engine/replay_batch.hpp"
 #include "store/record.hpp"
 #include "store/store.hpp"
 
@@ -39,8 +41,8 @@ struct Mutation {
   const FunctionRef<bool(const Record&)>* admit = nullptr;
 };
 
-// Thread-safe: apply() may run on any number of threads; load_snapshot() and replay() run only while
-// the engine opens, before it is shared. Not copyable or movable.
+// Thread-safe: apply() may run on any number of threads; load_snapshot(), replay() and finish_replay()
+// run only while the engine opens, before it is shared. Not copyable or movable.
 class Applier final : public DataDirHost {
  public:
   Applier(Store& store, CacheTier& tier) noexcept : store_(store), tier_(tier) {}
@@ -55,16 +57,23 @@ class Applier final : public DataDirHost {
 
   // DataDirHost: recovery and checkpoints.
   Status load_snapshot(SnapshotReader& reader, const std::string& name, std::uint64_t* entries) override;
-  Status replay(const LogOp& op, std::string_view location) override;
+  // Replayed operations are taken into a ReplayBatch and applied when it fills, before a clear, and at
+  // finish_replay() (apply_replayed()).
+  Status replay(const LogOp& op) override;
+  Status finish_replay() override;
   Status write_snapshot(SnapshotWriter& writer) override;
 
   // The highest record seq loaded from the snapshot or replayed from the log.
   std::uint64_t max_seq() const noexcept { return max_seq_; }
 
  private:
+  // Applies the replay batch and empties it (see applier.cpp for why the result is the log's).
+  Status apply_replayed();
+
   Store& store_;
   CacheTier& tier_;
   std::uint64_t max_seq_ = 0;  // written only while the engine opens
+  std::unique_ptr<ReplayBatch> replayed_;  // from the first replay() to finish_replay()
 };
 
 }  // namespace mantis::detail

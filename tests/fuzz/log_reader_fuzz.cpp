@@ -83,7 +83,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   while (reader.read(&payload)) {
     require(payload.size() <= segment.size());
     LogRecord record;
-    const Status s = decode_log_record(payload, reader.location(reader.record_offset()), &record);
+    const Status s = decode_log_record(payload, &record);
     require(s.ok() || s.is_corruption());
     for (const LogOp& op : record.ops) require(op.key.size() + op.record.size() <= payload.size());
   }
