@@ -3,6 +3,7 @@
 // memory of opening a large snapshot.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -80,7 +81,9 @@ ReadBack read_snapshot(const std::string& path, std::string name = "snap-7.snap"
   std::string_view key;
   std::string_view record;
   std::uint64_t expires = 0;
-  while (reader->next(&key, &record, &expires)) {
+  std::uint32_t value_size = 0;
+  std::uint64_t max_seq = 0;
+  while (reader->next(&key, &record, &expires, &value_size)) {
     // Views into the mapping; the record 8-aligned in memory (and so in the file).
     CHECK(key.data() >= mapped.data());
     CHECK(key.data() + key.size() <= mapped.data() + mapped.size());
@@ -91,11 +94,14 @@ ReadBack read_snapshot(const std::string& path, std::string name = "snap-7.snap"
     const auto* table = flatbuffers::GetRoot<fbs::Record>(record.data());
     CHECK(table->expires_at_ms() == expires);
     const auto* value = table->value();
+    CHECK(value_size == (value == nullptr ? 0 : value->size()));  // noted while verifying
+    max_seq = std::max(max_seq, table->seq());
     back.entries.push_back(
         {std::string(key),
          value == nullptr ? "" : std::string(reinterpret_cast<const char*>(value->data()), value->size()), expires});
   }
   CHECK(back.entries.size() == reader->entries());
+  CHECK(reader->max_seq() == max_seq);
   return back;
 }
 
@@ -370,7 +376,8 @@ TEST_CASE("opening a 64 MiB snapshot keeps resident memory far below its size", 
   std::string_view k;
   std::string_view r;
   std::uint64_t expires = 0;
-  while (reader->next(&k, &r, &expires)) ++n;  // keys only: records stay untouched
+  std::uint32_t value_size = 0;
+  while (reader->next(&k, &r, &expires, &value_size)) ++n;  // keys only: records stay untouched
   CHECK(n == kEntries);
   const std::size_t after_keys = support::resident_bytes();
   const auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };

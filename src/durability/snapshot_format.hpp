@@ -74,9 +74,18 @@ constexpr std::uint64_t snapshot_align(std::uint64_t n) noexcept {
   return (n + kSnapshotAlignment - 1) & ~std::uint64_t{kSnapshotAlignment - 1};
 }
 
+// What a loader needs of a record besides where it is, learned while verifying it, so that loading a
+// snapshot touches no record's page.
+struct SnapshotRecordFacts {
+  std::uint32_t value_size = 0;
+  std::uint64_t seq = 0;
+};
+
 // True when `record` is a well-formed Record flatbuffer whose expires_at_ms is `expires_at_ms`
-// (bounds-checked: safe on any bytes). REQUIRES: record.data() is 8-aligned. What the writer accepts and
-// the reader checks for every entry. Thread-safe.
-bool valid_snapshot_record(std::string_view record, std::uint64_t expires_at_ms) noexcept;
+// (bounds-checked: safe on any bytes); then *facts (if given) gets its value size and seq. REQUIRES:
+// record.data() is 8-aligned. What the writer accepts and the reader checks for every entry.
+// Thread-safe.
+bool valid_snapshot_record(std::string_view record, std::uint64_t expires_at_ms,
+                           SnapshotRecordFacts* facts = nullptr) noexcept;
 
 }  // namespace mantis::detail

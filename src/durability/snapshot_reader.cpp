@@ -1,5 +1,6 @@
 #include "durability/snapshot_reader.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <cerrno>
 #include <utility>
@@ -19,13 +20,19 @@
 
 namespace mantis::detail {
 
-bool valid_snapshot_record(std::string_view record, std::uint64_t expires_at_ms) noexcept {
+bool valid_snapshot_record(std::string_view record, std::uint64_t expires_at_ms, SnapshotRecordFacts* facts) noexcept {
   assert(reinterpret_cast<std::uintptr_t>(record.data()) % 8 == 0);
   if (record.size() > kMaxSnapshotChunkBytes) return false;
   const auto* bytes = reinterpret_cast<const std::uint8_t*>(record.data());
   flatbuffers::Verifier verifier(bytes, record.size(), flatbuffers::Verifier::Options{});
   if (!verifier.VerifyBuffer<fbs::Record>(nullptr)) return false;
-  return flatbuffers::GetRoot<fbs::Record>(bytes)->expires_at_ms() == expires_at_ms;
+  const fbs::Record* root = flatbuffers::GetRoot<fbs::Record>(bytes);
+  if (root->expires_at_ms() != expires_at_ms) return false;
+  if (facts != nullptr) {
+    facts->value_size = root->value() == nullptr ? 0 : root->value()->size();
+    facts->seq = root->seq();
+  }
+  return true;
 }
 
 namespace {
@@ -99,6 +106,8 @@ struct Progress {
   std::uint64_t entries = 0;
   std::vector<std::uint64_t> chunk_offsets;  // file offsets of the chunks' flatbuffers
   std::string last_key;                      // valid when entries > 0
+  std::vector<std::uint32_t> value_sizes;    // each entry's, in order
+  std::uint64_t max_seq = 0;
 };
 
 // Checks one chunk's flatbuffer, `chunk`, read from file offset `offset` (its frame's offset `at`).
@@ -133,9 +142,12 @@ Status verify_chunk(const FileReader& reader, std::uint64_t at, std::uint64_t of
         record_length > record_bytes.size() - record_offset) {
       return reader.corrupt(at, "record out of bounds");
     }
-    if (!valid_snapshot_record(record_bytes.substr(record_offset, record_length), entry->expires_at_ms())) {
+    SnapshotRecordFacts facts;
+    if (!valid_snapshot_record(record_bytes.substr(record_offset, record_length), entry->expires_at_ms(), &facts)) {
       return reader.corrupt(at, "malformed record");
     }
+    progress->value_sizes.push_back(facts.value_size);
+    progress->max_seq = std::max(progress->max_seq, facts.seq);
     previous = key;
     has_previous = true;
     key_start = key_end;
@@ -232,6 +244,9 @@ struct SnapshotReader::State {
   std::uint64_t entries = 0;
   std::shared_ptr<const MappedFile> file;
   std::vector<std::uint64_t> chunk_offsets;
+  std::vector<std::uint32_t> value_sizes;
+  std::uint64_t max_seq = 0;
+  std::uint64_t next_index = 0;  // of the next entry in the file
   // Iteration: the chunk being read (nullptr before the first) and the next entry in it.
   std::size_t next_chunk = 0;
   const fbs::SnapshotChunk* chunk = nullptr;
@@ -257,15 +272,19 @@ Status SnapshotReader::open(Env* env, const std::string& path, std::string name,
   state->name = std::move(name);
   state->entries = progress.entries;
   state->chunk_offsets = std::move(progress.chunk_offsets);
+  state->value_sizes = std::move(progress.value_sizes);
+  state->max_seq = progress.max_seq;
   out->reset(new SnapshotReader(std::move(state)));
   return Status::ok_status();
 }
 
 std::uint64_t SnapshotReader::lsn() const noexcept { return state_->lsn; }
 std::uint64_t SnapshotReader::entries() const noexcept { return state_->entries; }
+std::uint64_t SnapshotReader::max_seq() const noexcept { return state_->max_seq; }
 const std::shared_ptr<const MappedFile>& SnapshotReader::file() const noexcept { return state_->file; }
 
-bool SnapshotReader::next(std::string_view* key, std::string_view* record, std::uint64_t* expires_at_ms) {
+bool SnapshotReader::next(std::string_view* key, std::string_view* record, std::uint64_t* expires_at_ms,
+                          std::uint32_t* value_size) {
   State& st = *state_;
   // Everything was verified by open(): the accessors below read the mapping without further checks.
   while (st.chunk == nullptr || st.next_entry == st.chunk->entries()->size()) {
@@ -281,6 +300,7 @@ bool SnapshotReader::next(std::string_view* key, std::string_view* record, std::
   *record = std::string_view(reinterpret_cast<const char*>(st.chunk->records()->data()) + entry->record_offset(),
                              entry->record_length());
   *expires_at_ms = entry->expires_at_ms();
+  *value_size = st.value_sizes[st.next_index++];
   return true;
 }
 

@@ -32,10 +32,15 @@ class SnapshotReader {
   std::uint64_t entries() const noexcept;
   const std::shared_ptr<const MappedFile>& file() const noexcept;
 
+  // The highest seq of any record in the file.
+  std::uint64_t max_seq() const noexcept;
+
   // The next entry in key order: its key, its Record's flatbuffer bytes (8-byte aligned in memory), both
-  // views into the mapping, and the record's expires_at_ms, kept beside the key so that a loader can
-  // skip expired entries without touching the record's page. False after the last entry.
-  bool next(std::string_view* key, std::string_view* record, std::uint64_t* expires_at_ms);
+  // views into the mapping, the record's expires_at_ms (kept beside the key in the file) and its value's
+  // size (noted while verifying, 4 bytes per entry held until the reader goes), so that a loader can
+  // skip expired entries and account for the rest without touching a record's page. False after the
+  // last entry.
+  bool next(std::string_view* key, std::string_view* record, std::uint64_t* expires_at_ms, std::uint32_t* value_size);
 
  private:
   struct State;

@@ -31,6 +31,10 @@ Status MappedFile::open(const std::string& path, std::shared_ptr<const MappedFil
   return Status::ok_status();
 }
 
+void MappedFile::release_pages() const noexcept {
+  if (data_ != nullptr) static_cast<void>(::madvise(const_cast<char*>(data_), size_, MADV_DONTNEED));
+}
+
 MappedFile::~MappedFile() {
   if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
 }

@@ -26,6 +26,13 @@ class MappedFile {
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
 
+  // Unmaps from this process every page of the file it has touched (madvise MADV_DONTNEED on a shared,
+  // read-only mapping): data() stays valid and the bytes stay the same; a page read later is mapped
+  // again from the page cache (or read from the file). For after a pass that read much of the mapping
+  // and will not come back to it, so that resident memory holds only what is read later. A hint:
+  // failures are ignored.
+  void release_pages() const noexcept;
+
   // The file's bytes; valid while this object lives.
   std::string_view data() const noexcept { return {data_, size_}; }
   std::uint64_t size() const noexcept { return size_; }

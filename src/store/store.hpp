@@ -392,6 +392,11 @@ class Store {
     // the previous key put; the store is unchanged and the caller keeps the record then, and on
     // kOutOfMemory.
     Appended append(std::string_view key, Record* record) {
+      return append(key, record, record->value().size(), record->expires_at_ms());
+    }
+    // The same, given the record's value size and expiry, so that inserting reads nothing of a mapped
+    // record (whose page then stays untouched until the key is read).
+    Appended append(std::string_view key, Record* record, std::size_t value_size, std::uint64_t expires_at_ms) {
       if (previous_ != nullptr && key <= previous_->key()) return Appended::kOutOfOrder;
       Node* succs[kMaxHeight];
       bool advanced = false;
@@ -430,8 +435,8 @@ class Store {
           store_.max_height_.store(node->height, std::memory_order_relaxed);
         }
         store_.counters_.add(kKeys);
-        store_.counters_.add(kBytes, key.size() + record->value().size());
-        store_.note_ttl(*record);
+        store_.counters_.add(kBytes, key.size() + value_size);
+        store_.note_ttl(expires_at_ms);
       }
       for (int level = 0; level < node->height; ++level) last_[level] = node;
       previous_ = node;
@@ -738,8 +743,9 @@ class Store {
     note_ttl(new_record);
   }
 
-  void note_ttl(const Record& record) noexcept {
-    if (record.expires_at_ms() != 0 && !has_ttls_.load(std::memory_order_relaxed)) {
+  void note_ttl(const Record& record) noexcept { note_ttl(record.expires_at_ms()); }
+  void note_ttl(std::uint64_t expires_at_ms) noexcept {
+    if (expires_at_ms != 0 && !has_ttls_.load(std::memory_order_relaxed)) {
       has_ttls_.store(true, std::memory_order_relaxed);
     }
   }

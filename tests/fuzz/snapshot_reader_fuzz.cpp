@@ -124,11 +124,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   std::string_view key;
   std::string_view record;
   std::uint64_t expires = 0;
-  while (reader->next(&key, &record, &expires)) {
+  std::uint32_t value_size = 0;
+  while (reader->next(&key, &record, &expires, &value_size)) {
     require(key.data() >= mapped.data() && key.data() + key.size() <= mapped.data() + mapped.size());
     require(record.data() >= mapped.data() && record.data() + record.size() <= mapped.data() + mapped.size());
     require(reinterpret_cast<std::uintptr_t>(record.data()) % 8 == 0);
-    require(valid_snapshot_record(record, expires));
+    SnapshotRecordFacts facts;
+    require(valid_snapshot_record(record, expires, &facts));
+    require(facts.value_size == value_size && facts.seq <= reader->max_seq());
     require(n == 0 || key > previous);
     previous.assign(key);
     ++n;
