@@ -451,6 +451,35 @@ TEST_CASE("segment and admission stats of every policy", "[cache][adaptive]") {
   }
 }
 
+TEST_CASE("a ghost forgets keys evicted more than twice its size ago", "[cache][adaptive]") {
+  // Ghosts place a key by its hash's low 32 bits and fingerprint it by bits 32..47: `remembered` lands
+  // in slot 0, `other` in slot 32, so only age, never an overwrite, can make `remembered` forgotten.
+  constexpr std::size_t kSize = 64;
+  constexpr std::uint64_t remembered = std::uint64_t{0x1234} << 32;
+  constexpr std::uint64_t other = std::uint64_t{0x5678} << 32 | 0x80000000u;
+  auto evict_others = [](mantis::detail::Ghosts& ghosts, mantis::detail::Ghost route, int count) {
+    for (int i = 0; i < count; ++i) ghosts.remember(route, other);
+  };
+  using mantis::detail::Ghost;
+  mantis::detail::Ghosts ghosts(kSize);
+  ghosts.remember(Ghost::kWindow, remembered);
+  evict_others(ghosts, Ghost::kWindow, static_cast<int>(kSize));
+  CHECK(ghosts.take(remembered) == Ghost::kWindow);  // within its size: a ghost hit
+  CHECK(ghosts.take(remembered) == Ghost::kNone);    // counted once
+
+  ghosts.remember(Ghost::kWindow, remembered);
+  evict_others(ghosts, Ghost::kMain, static_cast<int>(4 * kSize));  // the other route's evictions age nothing
+  evict_others(ghosts, Ghost::kWindow, static_cast<int>(3 * kSize));
+  CHECK(ghosts.take(remembered) == Ghost::kNone);  // three sizes ago: too late to be a hit a larger window had
+
+  // Epochs (one per size/8 evictions) are 16 bits and wrap: ages are taken modulo 2^16.
+  mantis::detail::Ghosts wrapping(kSize);
+  evict_others(wrapping, Ghost::kMain, 65'535 * static_cast<int>(kSize / 8));  // the last epoch before 0
+  wrapping.remember(Ghost::kMain, remembered);
+  evict_others(wrapping, Ghost::kMain, static_cast<int>(kSize));
+  CHECK(wrapping.take(remembered) == Ghost::kMain);
+}
+
 namespace {
 
 // Writers put random keys with random value sizes into a small, many-shard cache while a monitor checks
