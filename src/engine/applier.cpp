@@ -130,10 +130,11 @@ Status Applier::finish_replay() {
 // operations on different keys commute and each key can be applied on its own; sort() keeps each
 // key's operations in log order. For one key, the operations fold into its final state, with the
 // live path's semantics: a put makes the record the value, an erase makes the key absent, and an
-// expire or persist rewrites the value through Record::with_expiry, or does nothing when the key is
-// absent or its record has expired (Store::update removes it then: absent). While the fold has seen no
-// put or erase, the key's value is whatever the store holds, so such an expire or persist is applied to
-// the store at once (apply(), as live). The final state is then written: an erase through apply(), a
+// expire or persist (only older logs hold them: expire() and persist() now log the put they make)
+// rewrites the value through Record::with_expiry, or does nothing when the key is absent or its record
+// has expired (Store::update removes it then: absent). While the fold has seen no put or erase, the
+// key's value is whatever the store holds, so such an expire or persist is applied to the store at once
+// (apply(), as live). The final state is then written: an erase through apply(), a
 // put through the Loader, after every other key's erases and expires (again: keys commute), in key
 // order. The cache tier is empty while the engine opens, so puts that bypass it keep it coherent.
 Status Applier::apply_replayed() {

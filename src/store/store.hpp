@@ -365,11 +365,11 @@ class Store {
 
  public:
   // Puts entries in strictly ascending key order into a store no other thread uses (recovery: a sorted
-  // snapshot into the empty store, then each sorted slice of the log over it). Each put() walks forward
-  // from where the previous one stopped instead of searching from the head, so n puts into a store of m
-  // nodes cost O(n log(m/n + 1)) steps, and appending to an empty store costs no search at all.
+  // snapshot into the empty store, then each sorted slice of the log over it). Each append() walks
+  // forward from where the previous one stopped instead of searching from the head, so n appends into a
+  // store of m nodes cost O(n log(m/n + 1)) steps, and appending past the last key costs no search.
   //
-  // Why starting each level where the last put stopped is sound: last_[level] is a node before the
+  // Why starting each level where the last append stopped is sound: last_[level] is a node before the
   // previous key at `level` (or the previous key's own node), and last_[level] is never before
   // last_[level + 1] in the list. The walk goes down from the top; once it has advanced at some level,
   // the node it reached holds a key >= the previous key (it passed the previous key's successor at that
