@@ -134,13 +134,14 @@ Status Applier::finish_replay() {
 // rewrites the value through Record::with_expiry, or does nothing when the key is absent or its record
 // has expired (Store::update removes it then: absent). While the fold has seen no put or erase, the
 // key's value is whatever the store holds, so such an expire or persist is applied to the store at once
-// (apply(), as live). The final state is then written: an erase through apply(), a
-// put through the Loader, after every other key's erases and expires (again: keys commute), in key
-// order. The cache tier is empty while the engine opens, so puts that bypass it keep it coherent.
+// (apply(), as live). The final state is then written: an erase through apply(), a put through the
+// Loader, after every other key's erases and expires (again: keys commute), in key order. The cache
+// tier is empty while the engine opens, so puts that bypass it keep it coherent.
 Status Applier::apply_replayed() {
   if (replayed_ == nullptr || replayed_->empty()) return Status::ok_status();
   ReplayBatch& batch = *replayed_;
-  std::vector<std::pair<std::string_view, Record*>, Allocator<std::pair<std::string_view, Record*>>> puts;  // final values, in key order
+  using Put = std::pair<std::string_view, Record*>;
+  std::vector<Put, Allocator<Put>> puts;  // final values, in key order
   Status s;
   try {
     batch.sort();
@@ -153,8 +154,8 @@ Status Applier::apply_replayed() {
     const std::string_view key = batch.key(batch.sorted(begin));
     bool known = false;        // a put or erase seen: `value` is the key's value (nullptr: absent)
     Record* value = nullptr;   // owned here
-    std::size_t end = begin;
-    for (; end < batch.size() && (end == begin || !batch.starts_key(end)) && s.ok(); ++end) {
+    std::size_t end = begin;  // the key's operations are [begin, end)
+    do {
       ReplayBatch::Op& op = batch.sorted(end);
       switch (op.type) {
         case LogOpType::kPut:
@@ -194,7 +195,8 @@ Status Applier::apply_replayed() {
           s = Status::invalid_argument("a clear or batch in a replay batch");
           break;
       }
-    }
+      ++end;
+    } while (s.ok() && end < batch.size() && !batch.starts_key(end));
     if (s.ok() && known && value == nullptr) {
       Mutation erase;
       erase.type = LogOpType::kErase;
@@ -209,7 +211,7 @@ Status Applier::apply_replayed() {
   for (; s.ok() && loaded < puts.size(); ++loaded) {
     // Keys and records lie in log order and index slots anywhere: load them ahead, the slot (which
     // needs the key) when the key has arrived.
-    constexpr std::size_t kAhead = 16;
+    constexpr std::size_t kAhead = ReplayBatch::kAhead;
     if (loaded + kAhead < puts.size()) {
       __builtin_prefetch(puts[loaded + kAhead].first.data());
       __builtin_prefetch(puts[loaded + kAhead].second);

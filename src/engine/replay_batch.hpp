@@ -28,8 +28,9 @@ namespace mantis::detail {
 // Not thread-safe (one recovery). Not copyable.
 class ReplayBatch {
  public:
-  // Where a batch is full: bounds the memory recovery holds beyond the records themselves (about
-  // 56 bytes per operation, plus the keys).
+  // Where a batch is full: bounds the memory recovery holds beyond the records themselves (an Op of
+  // 48 bytes and the key per operation, and 36 bytes more while the batch is applied: sort items,
+  // order, the final puts).
   static constexpr std::size_t kMaxOps = std::size_t{1} << 16;
   static constexpr std::size_t kMaxKeyBytes = std::size_t{4} << 20;
 
@@ -61,9 +62,11 @@ class ReplayBatch {
   // After sort(): whether the i-th operation's key differs from the (i-1)-th's (true for i = 0).
   bool starts_key(std::size_t i) const noexcept { return starts_key_[i]; }
   std::string_view key(const Op& op) const noexcept { return {keys_.data() + op.key_offset, op.key_size}; }
+  // How far ahead a walk over operations, keys or records in an order other than where they lie loads
+  // them: far enough to hide a miss, near enough that they are still cached when reached.
+  static constexpr std::size_t kAhead = 16;
   // For a walk in sorted order at position i: starts loading the operation kAhead positions on, and
   // the key of the one kAhead / 2 on (whose operation was loaded by then). A hint; no effect on results.
-  static constexpr std::size_t kAhead = 16;
   void prefetch(std::size_t i) const noexcept {
     if (i + kAhead < order_.size()) __builtin_prefetch(&ops_[order_[i + kAhead]]);
     if (i + kAhead / 2 < order_.size()) __builtin_prefetch(keys_.data() + ops_[order_[i + kAhead / 2]].key_offset);
