@@ -68,7 +68,9 @@ struct Engine::Impl {
   // Point reads are not counted apart: each adds one hit or one miss, so gets = hits + misses.
   enum Counter : std::size_t { kPuts, kHits, kMisses, kErases, kCommits, kConflicts };
 
-  Impl(const Options& opts, const detail::Clock& clk) : options(opts), clock(clk), store(clk), cache_tier(opts, clk) {}
+  Impl(const Options& opts, const detail::Clock& clk) : options(opts), clock(clk), store(clk), cache_tier(opts, clk) {
+    store.set_deciding_writers(&key_locks);  // locked writes decide under their stripes (store.hpp E1)
+  }
 
   // Recovers options.dir into the store (when set), then starts the reaper.
   Status start(detail::Env* env) {

@@ -15,7 +15,8 @@ namespace mantis::detail {
 
 // Copies kBatchEntries entries at a time out of the store in one RCU critical section, then serves
 // them with no lock held; the next refill seeks past the last key served. An entry whose record has
-// expired by the time it would be served is skipped. At a snapshot, refills read at the snapshot
+// expired by the time it would be served is read again (a write may have kept the key alive), and
+// skipped if the key is absent now. At a snapshot, refills read at the snapshot
 // (SnapshotReads), and expiry is the snapshot's.
 class EngineIterator final : public Iterator {
  public:
@@ -43,6 +44,9 @@ class EngineIterator final : public Iterator {
   void refill(std::string_view from, bool inclusive);
   // Moves forward from index_ to the first unexpired entry, refilling as needed.
   void settle();
+  // Entry i's record expired: makes the key's live record its record and returns true, or returns
+  // false if the key is absent or expired now.
+  bool reread(std::size_t i);
 
   // One refill from `from` (after it when !inclusive).
   void collect(std::string_view from, bool inclusive);

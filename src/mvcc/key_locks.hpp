@@ -21,24 +21,31 @@
 // K3. A waiting exclusive locker stops new shared lockers of its stripe (writer preference), so a
 //     conditional write on a hot key is not starved by plain writes.
 //
+// K4. A read that finds a key's record expired waits while the key's stripe has an exclusive holder or
+//     waiter other than the reading thread (wait_for(), the store's E1): that holder may have decided
+//     from the record while it was live and not yet published. A holder never waits for such a read,
+//     which holds no lock, so K1's order still rules out cycles.
+//
 // Waiting uses C++20 atomic wait/notify (a futex on Linux): lock holders may wait for an fdatasync.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string_view>
 #include <vector>
 
+#include "store/deciding_writers.hpp"
 #include "util/hash.hpp"
 #include "util/stress_sizes.hpp"
 
 namespace mantis::detail {
 
 // Thread-safe. Not copyable or movable (guards refer to it).
-class KeyLocks {
+class KeyLocks final : public DecidingWriters {
  public:
   static constexpr std::size_t kStripes = stress_size<std::size_t>(1024, 8);
 
@@ -108,6 +115,8 @@ class KeyLocks {
       std::sort(stripes_.begin(), stripes_.end());
       stripes_.erase(std::unique(stripes_.begin(), stripes_.end()), stripes_.end());
       for (const std::size_t stripe : stripes_) locks_.lock_exclusive(stripe);
+      assert(held_.locks == nullptr);  // K1: one set at a time
+      held_ = Held{&locks_, &stripes_};
     }
     // Every stripe (clear).
     static std::vector<std::size_t> all() {
@@ -116,6 +125,7 @@ class KeyLocks {
       return stripes;
     }
     ~ExclusiveSet() {
+      held_ = Held{nullptr, nullptr};
       for (const std::size_t stripe : stripes_) locks_.unlock_exclusive(stripe);
     }
     ExclusiveSet(const ExclusiveSet&) = delete;
@@ -126,22 +136,33 @@ class KeyLocks {
     std::vector<std::size_t> stripes_;
   };
 
-  // Holds one stripe exclusive (a conditional write of one key).
-  class Exclusive {
-   public:
-    Exclusive(KeyLocks& locks, std::string_view key) : locks_(locks), stripe_(stripe_of(key)) {
-      locks_.lock_exclusive(stripe_);
+  // K4 (DecidingWriters): waits while another thread holds or waits for key's stripe exclusive.
+  bool wait_for(std::string_view key) const noexcept override {
+    const std::size_t stripe = stripe_of(key);
+    if (held_.locks == this && std::binary_search(held_.stripes->begin(), held_.stripes->end(), stripe)) {
+      return false;  // the caller is the deciding writer, reading its own key
     }
-    ~Exclusive() { locks_.unlock_exclusive(stripe_); }
-    Exclusive(const Exclusive&) = delete;
-    Exclusive& operator=(const Exclusive&) = delete;
-
-   private:
-    KeyLocks& locks_;
-    const std::size_t stripe_;
-  };
+    std::atomic<std::uint32_t>& word = stripes_[stripe].word;
+    // seq_cst: this load follows the caller's clock reading; lock_exclusive's fence orders the holder's
+    // later clock reading after its claim, so a claim this load misses reads a time no earlier.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    std::uint32_t seen = word.load(std::memory_order_acquire);
+    if ((seen & kWriter) == 0) return false;
+    do {
+      word.wait(seen, std::memory_order_acquire);
+      seen = word.load(std::memory_order_acquire);  // acquire: the holder's writes are visible after
+    } while ((seen & kWriter) != 0);
+    return true;
+  }
 
  private:
+  // The stripes the calling thread holds exclusive, and whose they are (K1: one set at a time).
+  struct Held {
+    const KeyLocks* locks;  // nullptr: none
+    const std::vector<std::size_t>* stripes;
+  };
+  static inline thread_local Held held_;
+
   // A stripe word: kWriter when an exclusive locker holds or waits for it, plus one per shared holder.
   static constexpr std::uint32_t kWriter = std::uint32_t{1} << 31;
   struct alignas(64) Stripe {
@@ -183,6 +204,7 @@ class KeyLocks {
          seen = word.load(std::memory_order_acquire)) {
       word.wait(seen, std::memory_order_acquire);
     }
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // K4: the holder's clock readings follow its claim
   }
   void unlock_exclusive(std::size_t stripe) noexcept {
     std::atomic<std::uint32_t>& word = stripes_[stripe].word;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/record.hpp"
@@ -45,6 +46,10 @@ class ScanBatch {
     return {keys_.data() + entries_[i].key_offset, entries_[i].key_size};
   }
   const Record& record(std::size_t i) const noexcept { return *entries_[i].record; }
+  // Makes `record` (one reference, the batch's now) entry i's record, dropping the old one's.
+  void replace_record(std::size_t i, Record* record) noexcept {
+    Record::unref(std::exchange(entries_[i].record, record));
+  }
   // True when the store had no more entries in range after this batch.
   bool exhausted = false;
   // The last key the store visited for this batch (entries skipped as expired included): the next

@@ -44,6 +44,21 @@
 //     is already dead, I6). Without I8 a reader that met the node through the list saw the value
 //     while a later reader probing the index still found nothing: a read that went back in time.
 //
+// Expiry (a record whose deadline the store's clock has reached reads as absent):
+// E1. A read reports a key absent because its record R expired only after confirming, after reading
+//     the clock, that no writer may be deciding the key from R (DecidingWriters::wait_for, which waits
+//     one out and then the read judges the key again) and that R is still the key's record: by removing
+//     it (the CAS R -> kDead) or, while removals are paused, by loading the record pointer again. A
+//     failed confirmation reads the key again.
+// Why: without it a read could load R, be delayed past R's deadline, and report the key absent after a
+// write that found R live (a persist, a put-if-present) had already replaced it: the key would read
+// absent, then present again. With it, the moment of confirmation is one at which R was the key's
+// record and its deadline had passed, so "absent" was true then. A lock-free writer that found R live
+// replaces it with a CAS expecting R, which fails once a read has removed R (the writer then decides
+// again); a writer deciding under a lock (the engine's key stripes) publishes later, so a read waits
+// for it, and a writer that locks after a read's check reads a clock no earlier than the read's and so
+// finds R expired too. Reads that are not at the present time (snapshots) judge expiry themselves.
+//
 // Memory orders: every load of a `next` word or a `record` pointer is acquire, pairing with the release
 // half of the acq_rel CAS (or fetch_or) that wrote it, so a reader that sees a node or record also sees
 // its initialized contents; counters are relaxed (they order nothing). Other sites say why they differ.
@@ -65,6 +80,7 @@
 #include <string_view>
 #include <utility>
 
+#include "store/deciding_writers.hpp"
 #include "store/point_index.hpp"
 #include "store/record.hpp"
 #include "store/scan_batch.hpp"
@@ -256,7 +272,8 @@ class Store {
     assert(limit <= kMaxCollect);  // `found` below holds kMaxCollect entries
     batch.clear();
     batch.exhausted = false;
-    const std::uint64_t now = clock_.now_ms();
+    std::uint64_t now = clock_.now_ms();
+    RetireList retired;  // outlives the critical section
     RcuReadLock lock;
     // Two passes, so that the records' cache misses overlap: the walk over the (mostly adjacent) nodes
     // prefetches each record, then the records are checked and pinned. A record replaced between the
@@ -280,9 +297,14 @@ class Store {
     for (std::size_t i = 0; i < count; ++i) key_bytes += found[i].node->key_size;
     batch.reserve(count, key_bytes);
     for (std::size_t i = 0; i < count; ++i) {
-      if (found[i].record->expired_at(now)) continue;
-      found[i].record->ref();
-      batch.add(found[i].node->key(), found[i].record);
+      Record* record = found[i].record;
+      while (holds_record(record) && record->expired_at(now)) {  // E1, judged again at a fresh time
+        record = settle_expired(found[i].node, record, retired);
+        now = clock_.now_ms();
+      }
+      if (!holds_record(record)) continue;
+      record->ref();
+      batch.add(found[i].node->key(), record);
     }
     batch.exhausted = count < limit;
     if (!batch.exhausted) batch.set_resume_key(found[count - 1].node->key());
@@ -300,8 +322,9 @@ class Store {
   Visited visit(std::string_view start, bool inclusive, std::string_view end, bool bounded, std::size_t limit,
                 std::string* resume, Fn&& fn, bool include_expired = false) const {
     assert(limit >= 1);
+    RetireList retired;  // outlives the critical section
     RcuReadLock lock;
-    const std::uint64_t now = include_expired ? 0 : clock_.now_ms();  // nothing is expired at 0
+    std::uint64_t now = include_expired ? 0 : clock_.now_ms();  // nothing is expired at 0
     Node* node = nullptr;
     if (inclusive) {
       // An indexed node unmarked at level 0 is in the list (I6), and the first node >= its key (I1).
@@ -322,9 +345,11 @@ class Store {
       Record* record = node->record.load(std::memory_order_acquire);
       if (holds_record(record)) __builtin_prefetch(record);
       Node* next = next_live(node);  // its miss overlaps the record's
-      if (holds_record(record) && !record->expired_at(now) && !fn(node->key(), static_cast<const Record&>(*record))) {
-        return Visited::kStopped;
+      while (holds_record(record) && record->expired_at(now)) {  // E1, judged again at a fresh time
+        record = settle_expired(node, record, retired);
+        now = clock_.now_ms();
       }
+      if (holds_record(record) && !fn(node->key(), static_cast<const Record&>(*record))) return Visited::kStopped;
       last = node;
       node = next;
     }
@@ -477,6 +502,11 @@ class Store {
   void pause_removals(bool paused) noexcept { removals_paused_.store(paused, std::memory_order_seq_cst); }
   bool removals_paused() const noexcept { return removals_paused_.load(std::memory_order_seq_cst); }
 
+  // The writers reads must wait for before reporting an expired key absent (E1); nullptr (the default)
+  // when every writer of this store replaces records with a CAS. REQUIRES: no concurrent call, and
+  // `writers` outlives the store.
+  void set_deciding_writers(const DecidingWriters* writers) noexcept { deciders_ = writers; }
+
   const Clock& clock() const noexcept { return clock_; }
   bool expired(const Record& record) const noexcept {
     return record.expires_at_ms() != 0 && record.expired_at(clock_.now_ms());
@@ -558,11 +588,8 @@ class Store {
     Node* node = find_for_read(key);
     if (node == nullptr) return false;
     Record* record = node->record.load(std::memory_order_acquire);
+    while (holds_record(record) && expired(*record)) record = settle_expired(node, record, retired);  // E1
     if (!holds_record(record)) return false;
-    if (expired(*record)) {
-      if (!removals_paused()) const_cast<Store*>(this)->remove_record(node, record, /*expired_removal=*/true, retired);
-      return false;
-    }
     fn(*record, [node, record] { return node->record.load(std::memory_order_acquire) == record; });
     return true;
   }
@@ -695,6 +722,18 @@ class Store {
   void release_owner(Node* node, RetireList& retired) {
     // acq_rel: the other owner's last find() happens before the retire.
     if (node->owners.fetch_sub(1, std::memory_order_acq_rel) == 1) retired.add(node, &Node::destroy_opaque);
+  }
+
+  // E1 for a read that found `record` expired at a clock reading taken before this call: kDead when
+  // the key is confirmed absent, else the node's record now, for the read to judge again.
+  Record* settle_expired(Node* node, Record* record, RetireList& retired) const {
+    if (deciders_ != nullptr && deciders_->wait_for(node->key())) return node->record.load(std::memory_order_acquire);
+    if (removals_paused()) {
+      Record* now = node->record.load(std::memory_order_acquire);
+      return now == record ? kDead : now;
+    }
+    if (const_cast<Store*>(this)->remove_record(node, record, /*expired_removal=*/true, retired)) return kDead;
+    return node->record.load(std::memory_order_acquire);
   }
 
   // Logically removes `node` if its record is still `record` (never a newer one), then unlinks it.
@@ -846,6 +885,7 @@ class Store {
   }
 
   const Clock& clock_;
+  const DecidingWriters* deciders_ = nullptr;
   Node* head_ = nullptr;
   PointIndex<Node> index_;
   std::atomic<int> max_height_{1};
