@@ -6,7 +6,8 @@
 //   gives each the next LSN, releases the mutex, appends the whole group to the current segment with one
 //   write call, fdatasyncs once if any member (or the mode) asks for it, and then publishes each member's
 //   write to the store by calling its apply(lsn), in LSN order. Then it marks the members done, wakes
-//   them, and wakes the next leader. Writers that arrive meanwhile queue up and form the next group.
+//   the next leader, and wakes the members after releasing the mutex, so that the next group starts
+//   while they wake. Writers that arrive meanwhile queue up and form the next group.
 // - Publishing in LSN order on one thread is what makes recovery reproduce what readers saw: two writes
 //   of one key reach the store in the order in which they are logged. A sync write is visible only
 //   once durable, because apply() runs after the group's fdatasync.
@@ -53,7 +54,8 @@ class WriteAheadLog {
   };
   // A group holds at most this many payload bytes (a single larger write forms a group of its own).
   static constexpr std::size_t kMaxGroupBytes = 1u << 20;
-  // How long a queued writer yields, polling for its turn, before it sleeps on its condition variable.
+  // How long a queued writer that does not sync yields, polling for its turn, before it sleeps on its
+  // condition variable.
   static constexpr std::chrono::microseconds kSpinBeforeSleep{50};
   // Bytes at the head of every payload that write() overwrites with the record's LSN (little-endian).
   static constexpr std::size_t kLsnBytes = 8;
@@ -112,6 +114,9 @@ class WriteAheadLog {
     // waiting writer can poll it before it sleeps.
     std::atomic<bool> turn{false};
     std::condition_variable cv;
+    // Set by the leader that marked this writer done once it no longer touches it (it notifies `cv`
+    // after releasing the mutex): the writer returns only then.
+    std::atomic<bool> released{false};
   };
 
   WriteAheadLog(const Config& config, std::unique_ptr<LogWriter> log, std::uint64_t next_lsn);
