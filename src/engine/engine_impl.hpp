@@ -332,7 +332,7 @@ struct Engine::Impl {
       store.read_any(ops[i].key, [&current](const Record& record) { current = &record; });
       if (current == nullptr && !writes) continue;
       if (current != nullptr && current->seq() > newest) continue;
-      versions.history().add(ops[i].key, current, first + i, floor);
+      versions.history().add(ops[i].key, current, first + i, floor, newest);
     }
   }
 
@@ -491,7 +491,7 @@ struct Engine::Impl {
       while (store.visit(
                  from, inclusive, {}, /*bounded=*/false, Store::kSliceNodes, &from,
                  [&](std::string_view key, const Record& record) {
-                   if (record.seq() <= newest) versions.history().add(key, &record, at, floor);
+                   if (record.seq() <= newest) versions.history().add(key, &record, at, floor, newest);
                    return true;
                  },
                  /*include_expired=*/true) == Store::Visited::kMore) {

@@ -1,6 +1,7 @@
 #include "mvcc/history.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include "util/hash.hpp"
 
@@ -43,7 +44,8 @@ void History::drop_to(Shard& shard, Key& key, std::uint64_t floor) noexcept {
   shard.entries -= dropped;
 }
 
-void History::add(std::string_view key, const Record* record, std::uint64_t until, std::uint64_t floor) {
+void History::add(std::string_view key, const Record* record, std::uint64_t until, std::uint64_t floor,
+                  std::uint64_t newest) {
   Shard& shard = shards_[shard_of(key)];
   const std::lock_guard<std::mutex> lock(shard.mutex);
   auto it = shard.keys.find(key);
@@ -55,6 +57,12 @@ void History::add(std::string_view key, const Record* record, std::uint64_t unti
   // after a clear(), so insert in place.
   const auto at = std::upper_bound(entry.pasts.begin(), entry.pasts.end(), until,
                                    [](std::uint64_t v, const Past& past) { return v < past.until; });
+  // The state ending now began at or after the write that ended the entry before it: if that was
+  // after the newest snapshot, no snapshot needs this state (versioning.hpp V6). This is what bounds
+  // a key erased and written again and again under one old snapshot: an absent state carries no seq
+  // of its own. Every answer of state_at() and written_between() for a version <= newest is unchanged:
+  // the earlier entry is the first after such a version, and lies between it and any later write.
+  if (at != entry.pasts.begin() && std::prev(at)->until > newest) return;
   try {
     shard.added.push_back({until, it});
     try {

@@ -56,10 +56,11 @@ class History {
   History& operator=(const History&) = delete;
 
   // Records that `key` held `record` (nullptr: was absent) until the write with sequence number `until`,
-  // taking a reference on it, and drops entries with until <= `floor` (no snapshot needs them): the
-  // key's, and those of up to kRetirePerAdd earlier additions to the shard. Throws std::bad_alloc
-  // (nothing added then).
-  void add(std::string_view key, const Record* record, std::uint64_t until, std::uint64_t floor);
+  // taking a reference on it, unless an entry of the key ended after `newest` (the newest live
+  // snapshot's version, versioning.hpp V6): then the state began after every live snapshot and is not
+  // kept. Drops entries with until <= `floor` (no snapshot needs them): the key's, and those of up to
+  // kRetirePerAdd earlier additions to the shard. Throws std::bad_alloc (nothing added then).
+  void add(std::string_view key, const Record* record, std::uint64_t until, std::uint64_t floor, std::uint64_t newest);
   // The key's state at `version`.
   State state_at(std::string_view key, std::uint64_t version) const;
   // True when a write with sequence number in (after, before) ended a state of `key`.
