@@ -302,7 +302,7 @@ struct Engine::Impl {
   // record, expired or not, or absent) with the number of the write's first operation on the key.
   // Nothing is recorded for a key whose only operations erase it while it is absent, nor for a state
   // that began after the newest live snapshot (V6: a record's seq is when its state began; an absent
-  // state's beginning is unknown, so it is kept).
+  // state began when the key's previous entry ended, which History::add checks).
   void record_history(const Plan& ops, std::uint64_t first) {
     const std::uint64_t floor = versions.floor();    // read after the numbers were taken (V5)
     const std::uint64_t newest = versions.newest();  // likewise (V6)

@@ -36,7 +36,10 @@
 //     snapshot, nor by any later one (its version will be >= the entry's until): it is not kept. A
 //     new snapshot raises `newest` to infinity before it loads the counter, so a writer that read the
 //     old value had taken its number first, and the new snapshot's version is past the entry.
-//     So with one long-lived snapshot, each key keeps at most one past state.
+//     An absent state has no seq of its own: it began when the key's previous entry ended, so once a
+//     key has an entry that ended after `newest`, none of its later states is kept (History::add).
+//     So with one long-lived snapshot, each key keeps at most one past state, however often it is
+//     erased and written again.
 // The mode turns off once no snapshot has been alive for kIdleLinger (by the next versioned write), and
 // the history is cleared: turning it on again costs a grace period, so a burst of short snapshots or
 // transactions pays it once.
