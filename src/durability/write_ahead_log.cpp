@@ -1,5 +1,6 @@
 #include "durability/write_ahead_log.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 #include <utility>
@@ -80,9 +81,20 @@ Status WriteAheadLog::close() {
   return s;
 }
 
+namespace {
+// The last log group the calling thread's write was in (see WriteAheadLog::returning_).
+struct LastGroup {
+  const void* log = nullptr;
+  std::uint64_t group = 0;
+};
+thread_local LastGroup last_group;
+}  // namespace
+
 Status WriteAheadLog::run(Writer& writer) {
   std::unique_lock<std::mutex> lock(mutex_);
+  if (last_group.log == this && last_group.group == groups_ && returning_ > 0) --returning_;
   queue_.push_back(&writer);
+  if (gathering_) queue_.front()->cv.notify_one();
   if (&writer != queue_.front() && !(config_.sync_every_write || writer.sync)) {
     // A group is usually done within microseconds (one write call, then the store): wait for `turn`
     // yielding the CPU a while before sleeping on the condition variable, whose wake-up costs more
@@ -99,10 +111,12 @@ Status WriteAheadLog::run(Writer& writer) {
   while (!writer.done && &writer != queue_.front()) writer.cv.wait(lock);
   if (writer.done) {
     // The leader that finished this write may still be about to notify writer.cv: wait for it to let go.
+    last_group = {this, writer.group};
     lock.unlock();
     while (!writer.released.load(std::memory_order_acquire)) std::this_thread::yield();
     return writer.status;
   }
+  if (config_.sync_every_write || writer.sync) gather(writer, lock);
 
   // The leader: a rotation goes alone; writes and syncs go together up to kMaxGroupBytes.
   group_.clear();
@@ -132,12 +146,16 @@ Status WriteAheadLog::run(Writer& writer) {
     lock.lock();
     if (!status.ok()) error_ = status;
   }
+  ++groups_;
+  returning_ = group_.size();
   for (Writer* member : group_) {
     queue_.pop_front();
     if (member->status.ok()) member->status = status;
     member->done = true;
+    member->group = groups_;
     member->turn.store(true, std::memory_order_release);
   }
+  last_group = {this, groups_};
   // The next leader first, under the mutex (until it leads, it cannot return); the members after the
   // mutex is released, so that the next group forms and starts while they wake. A member returns only
   // once `released` says this thread no longer touches it.
@@ -154,6 +172,17 @@ Status WriteAheadLog::run(Writer& writer) {
     member->released.store(true, std::memory_order_release);
   }
   return writer.status;
+}
+
+void WriteAheadLog::gather(Writer& leader, std::unique_lock<std::mutex>& lock) {
+  const std::size_t expected = queue_.size() + returning_;
+  if (queue_.size() >= expected || last_sync_ns_ == 0) return;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::nanoseconds(std::min(last_sync_ns_ / 2, kMaxGatherNs));
+  gathering_ = true;
+  while (queue_.size() < expected && leader.cv.wait_until(lock, deadline) != std::cv_status::timeout) {
+  }
+  gathering_ = false;
 }
 
 Status WriteAheadLog::write_group(const std::vector<Writer*>& group) {
@@ -191,7 +220,8 @@ Status WriteAheadLog::write_group(const std::vector<Writer*>& group) {
     const auto started = std::chrono::steady_clock::now();
     Status s = log_->sync();
     if (!s.ok()) return s;
-    timings_.fdatasync_ns.record(LatencySampler::elapsed_ns(started));
+    last_sync_ns_ = LatencySampler::elapsed_ns(started);
+    timings_.fdatasync_ns.record(last_sync_ns_);
     unsynced_ = false;
   }
   // Publish in LSN order. A write that cannot be applied (out of memory) fails, and so does every later

@@ -1,5 +1,7 @@
 #include "env/fault_injection_env.hpp"
 
+#include <thread>
+
 #include "env/io_status.hpp"
 
 namespace mantis::detail {
@@ -23,6 +25,9 @@ class FaultInjectionEnv::File final : public WritableFile {
   }
 
   Status sync() override {
+    if (const std::int64_t delay = env_->sync_delay_us_.load(); delay > 0) {
+      std::this_thread::sleep_for(std::chrono::microseconds(delay));
+    }
     if (const int err = env_->take_fault(env_->sync_fault_); err != 0) return io_status(path(), "fdatasync", err);
     Status s = base_->sync();
     if (s.ok()) env_->record_sync(path(), size());

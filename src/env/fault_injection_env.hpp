@@ -6,6 +6,7 @@
 //    file writes the first half of its data, like a disk that fills up in the middle of a write; later
 //    ones write nothing.
 //  - fail_syncs_from(n, err): the same for sync() (nothing is made durable by a failing sync).
+//  - slow_syncs(d): every sync() from now takes at least d longer (a slow disk).
 //  - drop_unsynced_data(): truncates every file written through this Env back to the size it had at its
 //    last successful sync (or when it was opened), which is what survives a power cut on a disk that
 //    loses its volatile cache. Directory entries are treated as always durable.
@@ -13,6 +14,8 @@
 // Thread-safe. REQUIRES: outlives every file it hands out.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -31,6 +34,7 @@ class FaultInjectionEnv final : public Env {
 
   void fail_appends_from(std::uint64_t nth, int err);
   void fail_syncs_from(std::uint64_t nth, int err);
+  void slow_syncs(std::chrono::microseconds delay) noexcept { sync_delay_us_.store(delay.count()); }
   void clear_faults();
   // Truncates each tracked file to its durable size. IOError from the base Env if a truncate fails.
   Status drop_unsynced_data();
@@ -69,6 +73,7 @@ class FaultInjectionEnv final : public Env {
   std::mutex mu_;
   Fault append_fault_;
   Fault sync_fault_;
+  std::atomic<std::int64_t> sync_delay_us_{0};
   std::map<std::string, std::uint64_t> durable_size_;  // path -> bytes that survive a power cut
 };
 
