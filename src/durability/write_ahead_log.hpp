@@ -8,6 +8,8 @@
 //   write to the store by calling its apply(lsn), in LSN order. Then it marks the members done, wakes
 //   the next leader, and wakes the members after releasing the mutex, so that the next group starts
 //   while they wake. Writers that arrive meanwhile queue up and form the next group.
+// - A leader whose group syncs first waits, for at most half the last fdatasync, for the writers of the
+//   previous group to queue again (gather()): otherwise two sync writers alternate in groups of one.
 // - Publishing in LSN order on one thread is what makes recovery reproduce what readers saw: two writes
 //   of one key reach the store in the order in which they are logged. A sync write is visible only
 //   once durable, because apply() runs after the group's fdatasync.
