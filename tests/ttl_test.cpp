@@ -205,24 +205,28 @@ TEST_CASE("scans and iterators do not stop at a run of expired keys longer than 
 // see the key expired and then see the same value again. One writer puts unique values with a 1 ms TTL
 // and persists each at once, while a thread moves the clock a millisecond every few microseconds (so
 // the deadline often passes between the persist's decision and its store write) and readers (by get,
-// scan and iterator) check that a value they saw expire never comes back. In each engine setup, and with a snapshot alive (every
-// write then decides under its key's lock and expired records are not removed).
+// scan and iterator) check that a value they saw expire never comes back. In each engine setup, with a
+// snapshot alive (every write then decides under its key's lock and expired records are not removed),
+// and with the background reaper removing expired records too.
 TEST_CASE("a key persisted at its deadline never reads absent, then present again", "[ttl][threads]") {
   struct Setup {
     const char* name;
     bool durable;
     std::size_t cache_capacity;
     bool snapshot;
+    bool reaper;  // the background sweep removes expired records too
   };
-  const Setup setups[] = {{"memory", false, 0, false},
-                          {"memory, tier", false, std::size_t{1} << 20, false},
-                          {"memory, snapshot alive", false, 0, true},
-                          {"durable kAsync", true, 0, false}};
+  const Setup setups[] = {{"memory", false, 0, false, false},
+                          {"memory, tier", false, std::size_t{1} << 20, false, false},
+                          {"memory, snapshot alive", false, 0, true, false},
+                          {"durable kAsync", true, 0, false, false},
+                          {"durable kAsync, reaper", true, 0, false, true}};
   for (const Setup& setup : setups) {
     SECTION(setup.name) {
       const mantis::test::TempDir dir;
       ManualClock clock(10000);
       Options options = lazy_expiry_options(setup.cache_capacity);
+      if (setup.reaper) options.reaper_interval = 1ms;
       if (setup.durable) {
         options.dir = dir / "db";
         options.durability = mantis::Durability::kAsync;

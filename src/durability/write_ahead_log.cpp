@@ -175,12 +175,11 @@ Status WriteAheadLog::run(Writer& writer) {
 }
 
 void WriteAheadLog::gather(Writer& leader, std::unique_lock<std::mutex>& lock) {
-  const std::size_t expected = queue_.size() + returning_;
-  if (queue_.size() >= expected || last_sync_ns_ == 0) return;
+  if (returning_ == 0 || last_sync_ns_ == 0) return;
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::nanoseconds(std::min(last_sync_ns_ / 2, kMaxGatherNs));
   gathering_ = true;
-  while (queue_.size() < expected && leader.cv.wait_until(lock, deadline) != std::cv_status::timeout) {
+  while (returning_ > 0 && leader.cv.wait_until(lock, deadline) != std::cv_status::timeout) {
   }
   gathering_ = false;
 }

@@ -57,7 +57,8 @@
 // replaces it with a CAS expecting R, which fails once a read has removed R (the writer then decides
 // again); a writer deciding under a lock (the engine's key stripes) publishes later, so a read waits
 // for it, and a writer that locks after a read's check reads a clock no earlier than the read's and so
-// finds R expired too. Reads that are not at the present time (snapshots) judge expiry themselves.
+// finds R expired too. The reaper's sweep follows the same rule (it skips a key a writer is deciding).
+// Reads that are not at the present time (snapshots) judge expiry themselves.
 //
 // Memory orders: every load of a `next` word or a `record` pointer is acquire, pairing with the release
 // half of the acq_rel CAS (or fetch_or) that wrote it, so a reader that sees a node or record also sees
@@ -376,6 +377,8 @@ class Store {
     for (; node != nullptr && visited < limit; ++visited, node = next_live(node)) {
       Record* record = node->record.load(std::memory_order_acquire);
       if (!holds_record(record) || !doomed(static_cast<const Record&>(*record), now)) continue;
+      // E1 for expiry: not while a writer may be deciding the key from the record (the next pass may).
+      if (count_as_expired && deciders_ != nullptr && deciders_->wait_for(node->key())) continue;
       if (remove_record(node, record, count_as_expired, retired)) ++result.removed;
     }
     result.reached_end = node == nullptr;
