@@ -95,7 +95,8 @@ Status WriteAheadLog::run(Writer& writer) {
   if (last_group.log == this && last_group.group == groups_ && returning_ > 0) --returning_;
   queue_.push_back(&writer);
   if (gathering_) queue_.front()->cv.notify_one();
-  if (&writer != queue_.front() && !(config_.sync_every_write || writer.sync)) {
+  const bool syncs = config_.sync_every_write || writer.sync;
+  if (&writer != queue_.front() && !syncs) {
     // A group is usually done within microseconds (one write call, then the store): wait for `turn`
     // yielding the CPU a while before sleeping on the condition variable, whose wake-up costs more
     // than the whole group. `turn` only shortens the wait; the mutex-guarded state decides. A write
@@ -116,7 +117,7 @@ Status WriteAheadLog::run(Writer& writer) {
     while (!writer.released.load(std::memory_order_acquire)) std::this_thread::yield();
     return writer.status;
   }
-  if (config_.sync_every_write || writer.sync) gather(writer, lock);
+  if (syncs) gather(writer, lock);
 
   // The leader: a rotation goes alone; writes and syncs go together up to kMaxGroupBytes.
   group_.clear();

@@ -298,11 +298,7 @@ class Store {
     for (std::size_t i = 0; i < count; ++i) key_bytes += found[i].node->key_size;
     batch.reserve(count, key_bytes);
     for (std::size_t i = 0; i < count; ++i) {
-      Record* record = found[i].record;
-      while (holds_record(record) && record->expired_at(now)) {  // E1, judged again at a fresh time
-        record = settle_expired(found[i].node, record, retired);
-        now = clock_.now_ms();
-      }
+      Record* record = unexpired(found[i].node, found[i].record, &now, retired);
       if (!holds_record(record)) continue;
       record->ref();
       batch.add(found[i].node->key(), record);
@@ -346,10 +342,7 @@ class Store {
       Record* record = node->record.load(std::memory_order_acquire);
       if (holds_record(record)) __builtin_prefetch(record);
       Node* next = next_live(node);  // its miss overlaps the record's
-      while (holds_record(record) && record->expired_at(now)) {  // E1, judged again at a fresh time
-        record = settle_expired(node, record, retired);
-        now = clock_.now_ms();
-      }
+      record = unexpired(node, record, &now, retired);
       if (holds_record(record) && !fn(node->key(), static_cast<const Record&>(*record))) return Visited::kStopped;
       last = node;
       node = next;
@@ -737,6 +730,17 @@ class Store {
     }
     if (const_cast<Store*>(this)->remove_record(node, record, /*expired_removal=*/true, retired)) return kDead;
     return node->record.load(std::memory_order_acquire);
+  }
+
+  // A walk's E1: `record`, loaded from `node` after *now was read, or what replaced it, judged again at
+  // a fresh *now after each failed confirmation, until it is unexpired or the key is confirmed absent
+  // (kDead). Point reads use expired() instead, which reads the clock only for a record with a TTL.
+  Record* unexpired(Node* node, Record* record, std::uint64_t* now, RetireList& retired) const {
+    while (holds_record(record) && record->expired_at(*now)) {
+      record = settle_expired(node, record, retired);
+      *now = clock_.now_ms();
+    }
+    return record;
   }
 
   // Logically removes `node` if its record is still `record` (never a newer one), then unlinks it.
