@@ -536,9 +536,9 @@ type Stats struct {
 	Latency struct {
 		Get          Distribution // point reads, in seconds
 		Put          Distribution // puts, whole, in seconds
-		CommitWait   Distribution // a durable write's wait for its log group, in seconds
-		Fdatasync    Distribution // each fdatasync of a log group, in seconds
-		GroupRecords Distribution // records per log group (a count, not seconds)
+		CommitWait   Distribution // a durable write's time in the log (append, fdatasync if any, apply), in seconds
+		Fdatasync    Distribution // each fdatasync that made writes durable, in seconds
+		GroupRecords Distribution // records per log group: per group commit (Sync), per fdatasync (Async, Periodic); a count, not seconds
 	} `json:"-"`
 
 	json       string

@@ -82,13 +82,16 @@ struct MANTIS_EXPORT Stats {
   };
   // Latencies in nanoseconds. Operations are timed one in 64 on each thread (so `count` is about a 64th
   // of them), which keeps the measurement always on for a few nanoseconds per operation; the log's
-  // figures count every group. Zero where nothing was measured (the log's in a memory-only engine).
+  // figures count every group (every fdatasync). Zero where nothing was measured (the log's in a memory-only engine).
   struct Latency {
     Distribution get;            // point reads (get, contains), cache tier included
     Distribution put;            // Engine::put, whole (a durable one includes its wait for the log)
-    Distribution commit_wait;    // a durable write's wait for its log group: append, fdatasync, apply
-    Distribution fdatasync;      // each fdatasync of a log group (kSync, or a write with sync)
-    Distribution group_records;  // records per log group (not a latency: a count)
+    Distribution commit_wait;    // a durable write's time in the log: append, fdatasync if any, apply
+    Distribution fdatasync;      // each fdatasync that made writes durable (kSync, sync(), a write with sync)
+    // Records per log group (not a latency: a count): with kSync's group commit, the records one leader
+    // appended and synced together; with kAsync's and kPeriodic's mapped log, the records one fdatasync
+    // made durable.
+    Distribution group_records;
   } latency;
 
   // The store's, the cache tier's and the latency figures as metrics (names prefixed "mantis_"), in

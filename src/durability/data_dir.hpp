@@ -9,8 +9,8 @@
 //   the very end of the last segment is cut off (the only change open() makes to existing files, and only once
 //   everything else has verified); any other damage fails open() with Corruption naming the file and offset. Then a new
 //   segment is started for this session.
-// - Writes go through the WriteAheadLog (group commit) unless Durability::kNone, where nothing is logged
-//   and only checkpoints persist the store.
+// - Writes go through the WriteAheadLog (mapped segments for kAsync and kPeriodic, group commit for kSync)
+//   unless Durability::kNone, where nothing is logged and only checkpoints persist the store.
 // - checkpoint(): rotate the log at LSN S (every write up to S is then in the store), write the store to
 //   snap-S.snap while writes go on, switch the MANIFEST to {S, the new segment}, delete the older
 //   segments and snapshot. A snapshot may hold some writes after S too: replaying the log from S+1 over
@@ -112,6 +112,9 @@ class DataDir {
   Status close();
 
   bool logging() const noexcept { return wal_ != nullptr; }
+  // Whether write() applies writes in LSN order by itself (write_ahead_log.hpp W3); when not, a caller
+  // writing a key holds it exclusively. True without a log.
+  bool applies_in_lsn_order() const noexcept { return wal_ == nullptr || wal_->applies_in_lsn_order(); }
   // The log's measurements; null with Durability::kNone.
   const WriteAheadLog::Timings* log_timings() const noexcept { return wal_ ? &wal_->timings() : nullptr; }
 

@@ -54,7 +54,12 @@ LogReader::Next LogReader::next_fragment(std::uint8_t* type, std::string_view* f
     if (size - pos_ < kLogHeaderSize + length) return Next::kTorn;  // the payload is cut off
     const std::string_view covered(header + kLogCrcCoveredHeaderOffset,
                                    kLogHeaderSize - kLogCrcCoveredHeaderOffset + length);
-    if (fragment_crc(covered) != decode_fixed32(header)) return corrupt(pos_, "bad checksum");
+    if (fragment_crc(covered) != decode_fixed32(header)) {
+      // A fragment's checksum is stored last (log_framing.hpp): a crash while a mapped segment was being
+      // written leaves the record it was storing failing it, with only zeros after.
+      if (last_segment_ && all_zero_from(pos_ + kLogHeaderSize + length)) return Next::kTorn;
+      return corrupt(pos_, "bad checksum");
+    }
     if (*type == static_cast<std::uint8_t>(FragmentType::kZero) || *type > kMaxFragmentType) {
       return corrupt(pos_, "bad fragment type " + std::to_string(*type));
     }

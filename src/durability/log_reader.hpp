@@ -4,14 +4,18 @@
 // What it reports, for a segment whose bytes are `contents`:
 //  - every complete record, in order (read() returns true);
 //  - a clean end (read() returns false, status() OK) when the segment ends after its last record, or,
-//    only in the last segment (`last_segment`), when it ends inside a record: a torn write cut off by a
-//    crash, or zero-filled space after the last record. torn_tail() is then true and valid_end() is the
-//    offset to truncate the segment to (just past the last complete record);
+//    only in the last segment (`last_segment`), at a torn tail: the file ends inside a record (a write
+//    call cut off by a crash), zero-filled space follows the last record (a preallocated or mapped
+//    segment), or a fragment fails its checksum with only zeros after it (a record a crash cut off
+//    while storing it into a mapped segment: its checksum is stored last). torn_tail() is then true and
+//    valid_end() is the offset to truncate the segment to (just past the last complete record);
 //  - Corruption "wal/000007.log offset N: <what>" for any other damage: a bad checksum, a fragment
 //    length past its block, an unknown fragment type, fragments out of order, a fragment written to
 //    another segment, a non-last segment that is cut short. N is the offset of the damaged fragment.
 // A torn write is told from damage by position only: a record is torn when its bytes run past the end
-// of the file, which can happen only in the file's final block (fragments never cross blocks).
+// of the file, or past the last non-zero byte. A flipped bit in the last record of the last segment is
+// therefore taken for a torn write and dropped, as a crash mid-write would have dropped it; anywhere
+// else it is Corruption.
 #pragma once
 
 #include <cstdint>

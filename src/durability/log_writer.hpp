@@ -47,9 +47,6 @@ class LogWriter {
   const std::string& path() const noexcept { return file_->path(); }
 
  private:
-  // Frames one record into buffer_, advancing block_offset_.
-  void frame(std::string_view payload);
-
   const std::unique_ptr<WritableFile> file_;
   const std::uint64_t segment_;
   std::size_t block_offset_;  // bytes used in the current block

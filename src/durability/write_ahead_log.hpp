@@ -1,42 +1,36 @@
-// WriteAheadLog: the engine's log, with group commit, over the segments wal/000001.log, 000002.log, ...
+// WriteAheadLog: the engine's log, over the segments wal/000001.log, 000002.log, ... (log_format.hpp),
+// and what every implementation promises. open() picks one:
+// - MappedLog (mapped_log.hpp) when writes do not each sync (Durability::kAsync, kPeriodic) and the Env
+//   maps files: a writer frames its record straight into the mapped segment under a short lock and
+//   applies it on its own thread.
+// - GroupCommitLog (group_commit_log.hpp) otherwise (Durability::kSync, or an Env that maps no files):
+//   writes queue, and a leader appends and fdatasyncs each group with one call, then applies it.
 //
-// Design note (after LevelDB's DBImpl::Write).
-// - Every write, sync barrier and rotation is a Writer queued under one mutex. The writer at the front
-//   of the queue is the leader: it takes the writes queued behind it (up to kMaxGroupBytes) as its group,
-//   gives each the next LSN, releases the mutex, appends the whole group to the current segment with one
-//   write call, fdatasyncs once if any member (or the mode) asks for it, and then publishes each member's
-//   write to the store by calling its apply(lsn), in LSN order. Then it marks the members done, wakes
-//   the next leader, and wakes the members after releasing the mutex, so that the next group starts
-//   while they wake. Writers that arrive meanwhile queue up and form the next group.
-// - A leader whose group syncs first waits, for at most half the last fdatasync, for the writers of the
-//   previous group to queue again (gather()): otherwise two sync writers alternate in groups of one.
-// - Publishing in LSN order on one thread is what makes recovery reproduce what readers saw: two writes
-//   of one key reach the store in the order in which they are logged. A sync write is visible only
-//   once durable, because apply() runs after the group's fdatasync.
-// - Serialisation is per log group (the mutex is held only to queue and to hand over leadership, never
-//   during I/O); the store and the cache tier stay lock-free for readers.
-// - Errors are sticky: once an append, a sync, a rotation or an apply fails, that group's writers get the
-//   error, nothing of the group is applied, and every later write fails with the same Status until the
-//   engine is reopened (recovery then decides from the bytes on disk).
-// - Segments: a new one starts when the current one reaches segment_bytes, and on rotate() (checkpoints).
-//   The old segment is fdatasync'ed and the directory entry of the new one made durable first, so the
-//   segments on disk always chain with no gap.
+// The contract of both:
+// W1. Each write gets the next LSN; the log holds records in LSN order, and LSNs continue across
+//     segments with no gap.
+// W2. A write is applied only after its record is in the log (and durable, when it syncs); write()
+//     returns OK only if both happened.
+// W3. Two writes of one key are applied in LSN order, so that recovery reproduces what readers saw.
+//     GroupCommitLog applies every write in LSN order on the leader's thread. MappedLog applies each on
+//     its writer's thread: a caller that writes a key concurrently with another writer of it must hold
+//     the key exclusively from before write() until it returns (applies_in_lsn_order() says which).
+// W4. rotate() returns an LSN L such that every write with an LSN up to L is applied and in the ended
+//     segments, and every later one is in the new segment or after it.
+// W5. Errors are sticky: after a failed append, sync, rotation or apply, every later write fails with
+//     that Status until the engine is reopened (recovery then decides from the bytes on disk).
+// W6. Segments on disk chain with no gap: an ended segment is fdatasync'ed (and, if mapped, cut to its
+//     records) before the next one's directory entry is made durable.
 #pragma once
 
 #include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <vector>
 
 #include <mantis/detail/function_ref.hpp>
 #include <mantis/status.hpp>
 
-#include "durability/log_writer.hpp"
 #include "env/env.hpp"
 #include "util/histogram.hpp"
 
@@ -45,7 +39,7 @@ namespace mantis::detail {
 // Thread-safe: any number of threads may call write(), sync() and rotate() concurrently.
 class WriteAheadLog {
  public:
-  // Publishes a logged write to the store; called on the group leader's thread, in LSN order.
+  // Publishes a logged write to the store (W2, W3).
   using Apply = FunctionRef<Status(std::uint64_t lsn)>;
 
   struct Config {
@@ -54,11 +48,6 @@ class WriteAheadLog {
     bool sync_every_write = false;            // Durability::kSync
     std::uint64_t segment_bytes = 64u << 20;  // start a new segment past this size
   };
-  // A group holds at most this many payload bytes (a single larger write forms a group of its own).
-  static constexpr std::size_t kMaxGroupBytes = 1u << 20;
-  // How long a queued writer that does not sync yields, polling for its turn, before it sleeps on its
-  // condition variable.
-  static constexpr std::chrono::microseconds kSpinBeforeSleep{50};
   // Bytes at the head of every payload that write() overwrites with the record's LSN (little-endian).
   static constexpr std::size_t kLsnBytes = 8;
 
@@ -68,92 +57,42 @@ class WriteAheadLog {
                      std::unique_ptr<WriteAheadLog>* out);
   WriteAheadLog(const WriteAheadLog&) = delete;
   WriteAheadLog& operator=(const WriteAheadLog&) = delete;
-  // Closes the current segment after an fdatasync (errors are ignored: call close() to see them).
+  // Implementations sync and close the current segment (errors ignored: call close() to see them).
   // REQUIRES: no call in flight.
-  ~WriteAheadLog();
+  virtual ~WriteAheadLog() = default;
 
   // Logs `*payload` (a logical record of log_record.hpp whose first kLsnBytes are overwritten with its
   // LSN), fdatasyncs first when `sync` or Config::sync_every_write, then calls apply(lsn). Returns OK
-  // only if the record was logged (and synced if asked) and applied. Blocks while its group is written.
-  Status write(std::string* payload, bool sync, Apply apply);
+  // only if the record was logged (and synced if asked) and applied.
+  virtual Status write(std::string* payload, bool sync, Apply apply) = 0;
   // A barrier: every write acknowledged before it was called is durable (fdatasync'ed) when it returns OK.
-  Status sync();
+  virtual Status sync() = 0;
+  // Ends the current segment and starts the next (W4). *last_lsn: the LSN of the last record in the
+  // ended segments; *new_segment: the new segment's number.
+  virtual Status rotate(std::uint64_t* last_lsn, std::uint64_t* new_segment) = 0;
+  // Syncs and closes the current segment; later calls fail with Closed. Idempotent. REQUIRES: no call
+  // in flight.
+  virtual Status close() = 0;
+  // The first failure, or OK.
+  virtual Status error() const = 0;
+  // The LSN of the last write that was given one (0 before the first). Thread-safe.
+  virtual std::uint64_t last_lsn() const = 0;
+  // W3: true when write() applies in LSN order by itself; false when the caller must hold a key
+  // exclusively while it writes it.
+  virtual bool applies_in_lsn_order() const noexcept = 0;
 
-  // What the log measured: every fdatasync of a group (nanoseconds) and every group's record count.
+  // What the log measured: every fdatasync that made writes durable (nanoseconds), and how many
+  // records each made durable (with group commit: each group's record count).
   struct Timings {
     Histogram fdatasync_ns;
     Histogram group_records;
   };
   const Timings& timings() const noexcept { return timings_; }
-  // Ends the current segment and starts the next. *last_lsn: the LSN of the last record in the ended
-  // segments (every write with a higher LSN goes to *new_segment or later); every write with an LSN up to
-  // *last_lsn has been applied to the store when it returns.
-  Status rotate(std::uint64_t* last_lsn, std::uint64_t* new_segment);
-  // Syncs and closes the current segment; later calls fail with Closed. Idempotent. REQUIRES: no call
-  // in flight.
-  Status close();
-
   // Payload bytes logged since open() or the last rotate(). Thread-safe, approximate.
   std::uint64_t bytes_since_rotate() const noexcept { return bytes_since_rotate_.load(std::memory_order_relaxed); }
-  // The first failure, or OK.
-  Status error() const;
-  // The LSN of the last write that was given one (0 before the first). Thread-safe.
-  std::uint64_t last_lsn() const;
 
- private:
-  struct Writer {
-    enum class Kind { kWrite, kSync, kRotate };
-    Writer(Kind k, std::string* p, bool s, Apply* a) noexcept : kind(k), payload(p), sync(s), apply(a) {}
-    const Kind kind;
-    std::string* const payload;  // kWrite only
-    const bool sync;
-    Apply* const apply;  // kWrite only
-    std::uint64_t lsn = 0;
-    std::uint64_t segment = 0;  // kRotate: the new segment
-    Status status;
-    bool done = false;
-    // Set (after done, or when the writer becomes the leader) by whoever changes that, so that a
-    // waiting writer can poll it before it sleeps.
-    std::atomic<bool> turn{false};
-    std::condition_variable cv;
-    // Set by the leader that marked this writer done once it no longer touches it (it notifies `cv`
-    // after releasing the mutex): the writer returns only then.
-    std::atomic<bool> released{false};
-    std::uint64_t group = 0;  // set with done: the number of the group it was in
-  };
-
-  WriteAheadLog(const Config& config, std::unique_ptr<LogWriter> log, std::uint64_t next_lsn);
-
-  // Queues `writer` and returns once it is done, leading a group when its turn comes.
-  Status run(Writer& writer);
-  // The leader's work on `group` with the mutex released. Returns the group's status.
-  Status write_group(const std::vector<Writer*>& group);
-  // A leader of a group that syncs waits, for at most half the last fdatasync (kMaxGatherNs at most),
-  // until the writers of the last group that have not written again since have queued: each then
-  // shares this group's fdatasync instead of paying one of its own next. (Two sync writers otherwise
-  // alternate in groups of one, each waiting out the other's fdatasync: no faster than one writer.)
-  void gather(Writer& leader, std::unique_lock<std::mutex>& lock);
-  // Syncs and closes the current segment, then opens the next. Leader only.
-  Status start_next_segment();
-  static Status open_segment(const Config& config, std::uint64_t segment, std::unique_ptr<LogWriter>* out);
-
-  const Config config_;
-  mutable std::mutex mutex_;
-  std::deque<Writer*> queue_;  // guarded by mutex_
-  Status error_;               // guarded by mutex_; sticky
-  std::uint64_t next_lsn_;     // guarded by mutex_
-  std::uint64_t groups_ = 0;   // guarded by mutex_: groups finished
-  // Guarded by mutex_: writers of the last group that have not queued again (gather()).
-  std::size_t returning_ = 0;
-  bool gathering_ = false;  // guarded by mutex_: the leader waits in gather(); arrivals wake it
-  static constexpr std::uint64_t kMaxGatherNs = 200'000;
-
-  // The leader's alone (leadership passes under mutex_, which orders these between leaders).
-  std::unique_ptr<LogWriter> log_;
-  bool unsynced_ = false;
-  std::uint64_t last_sync_ns_ = 0;  // the last fdatasync's duration
-  std::vector<Writer*> group_;
-  std::vector<std::string_view> payloads_;
+ protected:
+  WriteAheadLog() = default;
 
   std::atomic<std::uint64_t> bytes_since_rotate_{0};
   Timings timings_;

@@ -347,12 +347,12 @@ Status Engine::write(const WriteBatch& batch, const WriteOptions& options) {
     return Status::resource_exhausted("out of memory encoding a batch");
   }
   std::size_t handed_over = 0;                       // records impl_->put() owns
-  std::optional<detail::KeyLocks::SharedSet> locks;  // a durable engine's stripes of the batch's keys
+  Impl::PlainWriteLocks locks;  // a durable engine's stripes of the batch's keys
   if (impl_->data_dir) {
     std::vector<std::size_t> stripes;
     stripes.reserve(batch.count());
     for (const Op& op : batch.ops()) stripes.push_back(detail::KeyLocks::stripe_of(op.key));
-    locks.emplace(impl_->key_locks, std::move(stripes));
+    impl_->plain_write_locks(std::move(stripes), &locks);
   }
   Status s = impl_->logged(impl_->encode_batch(log_ops), options.sync, [&] {
     Status result;
@@ -508,8 +508,8 @@ Status Engine::clear() {
   mutation.type = LogOpType::kClear;
   const Impl::WriteScope scope(*impl_);
   if (scope.versioned()) return impl_->clear_versioned();
-  std::optional<detail::KeyLocks::SharedAll> locks;  // a durable engine's every stripe (key_locks.hpp)
-  if (impl_->data_dir) locks.emplace(impl_->key_locks);
+  Impl::PlainWriteLocks locks;  // a durable engine's every stripe (key_locks.hpp)
+  if (impl_->data_dir) impl_->plain_write_locks(detail::KeyLocks::ExclusiveSet::all(), &locks);
   return impl_->logged(impl_->encode(log_op(LogOpType::kClear)), /*sync=*/false,
                        [&] { return impl_->applier.apply(mutation); });
 }

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "durability/data_dir.hpp"
@@ -199,11 +200,28 @@ struct Engine::Impl {
     bool versioned_ = false;
   };
 
-  // The stripe a plain logged write of `key` holds from before it is logged until it is applied, so
-  // that no conditional write decides in between (key_locks.hpp); none in memory.
-  std::optional<detail::KeyLocks::Shared> plain_write_lock(std::string_view key) {
-    if (!data_dir) return std::nullopt;
-    return std::optional<detail::KeyLocks::Shared>(std::in_place, key_locks, key);
+  // The stripe a plain logged write of `key` holds from before it is logged until it is applied
+  // (key_locks.hpp K5): shared, so that no conditional write decides in between, or exclusive when the
+  // log applies writes on their writers' threads, so that the key's writes also apply in LSN order.
+  // None in memory.
+  using PlainWriteLock = std::variant<std::monostate, detail::KeyLocks::Shared, detail::KeyLocks::Exclusive>;
+  PlainWriteLock plain_write_lock(std::string_view key) {
+    if (!data_dir) return PlainWriteLock();
+    if (data_dir->applies_in_lsn_order()) return PlainWriteLock(std::in_place_type<detail::KeyLocks::Shared>, key_locks, key);
+    return PlainWriteLock(std::in_place_type<detail::KeyLocks::Exclusive>, key_locks, key);
+  }
+  // The same for a batch's keys, or for every stripe (clear: KeyLocks::ExclusiveSet::all()).
+  struct PlainWriteLocks {
+    std::optional<detail::KeyLocks::SharedSet> shared;
+    std::optional<detail::KeyLocks::ExclusiveSet> exclusive;
+  };
+  void plain_write_locks(std::vector<std::size_t> stripes, PlainWriteLocks* locks) {
+    if (!data_dir) return;
+    if (data_dir->applies_in_lsn_order()) {
+      locks->shared.emplace(key_locks, std::move(stripes));
+    } else {
+      locks->exclusive.emplace(key_locks, std::move(stripes));
+    }
   }
 
   // One operation a locked write decided on. Views stay valid until the write returns.

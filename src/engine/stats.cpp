@@ -43,7 +43,7 @@ constexpr DistributionNames kFdatasyncNames{
     "latency.fdatasync_p99_seconds", "latency.fdatasync_p999_seconds", "latency.fdatasync_sum_seconds",
     "latency.fdatasync_count", "latency.fdatasync_max_seconds", true};
 constexpr DistributionNames kGroupNames{
-    "mantis_log_group_records", "mantis_log_group_records_max", "Records written by each log group.",
+    "mantis_log_group_records", "mantis_log_group_records_max", "Records each log group wrote (kSync) or each fdatasync made durable.",
     "Largest log group.", "latency.group_records_p50", "latency.group_records_p90", "latency.group_records_p99",
     "latency.group_records_p999", "latency.group_records_sum", "latency.group_records_count",
     "latency.group_records_max", false};

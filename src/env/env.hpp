@@ -15,6 +15,7 @@
 
 #include "env/file_lock.hpp"
 #include "env/mapped_file.hpp"
+#include "env/mapped_writable_file.hpp"
 #include "env/writable_file.hpp"
 
 namespace mantis::detail {
@@ -34,6 +35,11 @@ class Env {
   virtual Status new_writable_file(const std::string& path, std::unique_ptr<WritableFile>* file) = 0;
   // An existing (or missing, then created) file, open for appending at its end.
   virtual Status reopen_writable_file(const std::string& path, std::unique_ptr<WritableFile>* file) = 0;
+  // A new file (it must not exist) of `capacity` bytes, allocated and mapped writable (see
+  // MappedWritableFile). NotSupported from an Env that must see every write as a call (fault injection):
+  // the log then writes with write calls (write_ahead_log.hpp).
+  virtual Status new_mapped_file(const std::string& path, std::uint64_t capacity,
+                                 std::unique_ptr<MappedWritableFile>* file) = 0;
   // The whole file mapped read-only (see MappedFile).
   virtual Status map_file(const std::string& path, std::shared_ptr<const MappedFile>* file) = 0;
   // Creates `path` with mode 0700; OK if it already is a directory.

@@ -41,6 +41,10 @@ class FaultInjectionEnv final : public Env {
 
   Status new_writable_file(const std::string& path, std::unique_ptr<WritableFile>* file) override;
   Status reopen_writable_file(const std::string& path, std::unique_ptr<WritableFile>* file) override;
+  // Faults are injected into write calls, and stores into a mapping are none: the log writes with calls.
+  Status new_mapped_file(const std::string& path, std::uint64_t, std::unique_ptr<MappedWritableFile>*) override {
+    return Status::not_supported(path + ": the fault-injecting Env hands out no mapped files");
+  }
   Status map_file(const std::string& path, std::shared_ptr<const MappedFile>* file) override {
     return base_->map_file(path, file);
   }

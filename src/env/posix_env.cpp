@@ -44,6 +44,11 @@ class PosixEnv final : public Env {
     return open_posix_writable_file(path, /*create_new=*/false, file);
   }
 
+  Status new_mapped_file(const std::string& path, std::uint64_t capacity,
+                         std::unique_ptr<MappedWritableFile>* file) override {
+    return MappedWritableFile::create(path, capacity, file);
+  }
+
   Status map_file(const std::string& path, std::shared_ptr<const MappedFile>* file) override {
     return MappedFile::open(path, file);
   }

@@ -1,23 +1,26 @@
 // KeyLocks: striped reader-writer locks by key, which make a durable engine's conditional writes atomic
-// against every other write of their key, and order every write while snapshots are alive
-// (versioning.hpp).
+// against every other write of their key, keep a durable engine's writes of one key in log order, and
+// order every write while snapshots are alive (versioning.hpp).
 //
-// Why a durable engine needs them. A logged write is applied by the log's group leader after its append
-// (and fdatasync), in LSN order. A conditional write (put if absent, compare-and-set, increment...) must
-// decide against the key's state and log what it decided: the log holds plain puts and erases, so that
-// recovery, whose clock is later and which has no reaper history, replays exactly what readers saw. So
-// the decision is taken before logging, and nothing else may change the key between the decision and
-// the apply. Every other logged write of the key holds its stripe shared from before it is logged
+// Why a durable engine needs them. A conditional write (put if absent, compare-and-set, increment...)
+// must decide against the key's state and log what it decided: the log holds plain puts and erases, so
+// that recovery, whose clock is later and which has no reaper history, replays exactly what readers
+// saw. So the decision is taken before logging, and nothing else may change the key between the
+// decision and the apply. Every other logged write of the key holds its stripe from before it is logged
 // until it is applied; a conditional write holds it exclusive from before its decision until it is
-// applied. A memory-only engine needs none of this: its conditional writes are one CAS on the key's
-// node (Store::put_if, Store::erase_if).
+// applied. And recovery replays in LSN order, so two writes of a key must reach the store in LSN order:
+// the group-commit log applies every write in LSN order itself, the mapped log applies each on its
+// writer's thread (write_ahead_log.hpp W3), and then plain writes hold their stripes exclusive too
+// (K5). A memory-only engine needs none of this: its conditional writes are one CAS on the key's node
+// (Store::put_if, Store::erase_if).
 //
 // Invariants:
 // K1. A thread acquires the stripes it holds together in ascending stripe order (Shared or Exclusive for
 //     one key; SharedSet / ExclusiveSet for batches, transactions and clear) and never acquires more
 //     while it holds some: no cycle of waits can form.
-// K2. No lock is taken while a lock holder waits for the log: the log's leader never acquires a stripe,
-//     so a holder's write is always applied and its stripe released.
+// K2. No lock is taken while a lock holder waits for the log: the log's leader (group commit) and its
+//     rotation (a checkpoint, which waits for writes to be applied) never acquire a stripe, so a
+//     holder's write is always applied and its stripe released.
 // K3. A waiting exclusive locker stops new shared lockers of its stripe (writer preference), so a
 //     conditional write on a hot key is not starved by plain writes.
 //
@@ -25,6 +28,10 @@
 //     waiter other than the reading thread (wait_for(), the store's E1): that holder may have decided
 //     from the record while it was live and not yet published. A holder never waits for such a read,
 //     which holds no lock, so K1's order still rules out cycles.
+//
+// K5. A plain logged write holds its key's stripe shared when the log applies writes in LSN order, and
+//     exclusive when it does not (Exclusive; ExclusiveSet for batches and clear): then one write of a
+//     stripe is between its LSN and its apply at a time, so a key's writes apply in LSN order.
 //
 // Waiting uses C++20 atomic wait/notify (a futex on Linux): lock holders may wait for an fdatasync.
 #pragma once
@@ -73,6 +80,26 @@ class KeyLocks final : public DecidingWriters {
     const std::size_t stripe_;
   };
 
+  // Holds one stripe exclusive (a plain write of one key under K5).
+  class Exclusive {
+   public:
+    Exclusive(KeyLocks& locks, std::string_view key) : locks_(locks), stripe_(stripe_of(key)) {
+      locks_.lock_exclusive(stripe_);
+      assert(held_.locks == nullptr);  // K1: one set at a time
+      held_ = Held{&locks_, &stripe_, &stripe_ + 1};
+    }
+    ~Exclusive() {
+      held_ = Held{nullptr, nullptr, nullptr};
+      locks_.unlock_exclusive(stripe_);
+    }
+    Exclusive(const Exclusive&) = delete;
+    Exclusive& operator=(const Exclusive&) = delete;
+
+   private:
+    KeyLocks& locks_;
+    const std::size_t stripe_;
+  };
+
   // Holds a set of stripes shared (a batch's keys), acquired in ascending order (K1).
   class SharedSet {
    public:
@@ -92,22 +119,6 @@ class KeyLocks final : public DecidingWriters {
     std::vector<std::size_t> stripes_;
   };
 
-  // Holds every stripe shared (clear), in ascending order (K1).
-  class SharedAll {
-   public:
-    explicit SharedAll(KeyLocks& locks) : locks_(locks) {
-      for (std::size_t stripe = 0; stripe < kStripes; ++stripe) locks_.lock_shared(stripe);
-    }
-    ~SharedAll() {
-      for (std::size_t stripe = 0; stripe < kStripes; ++stripe) locks_.unlock_shared(stripe);
-    }
-    SharedAll(const SharedAll&) = delete;
-    SharedAll& operator=(const SharedAll&) = delete;
-
-   private:
-    KeyLocks& locks_;
-  };
-
   // Holds a set of stripes exclusive, acquired in ascending order (K1).
   class ExclusiveSet {
    public:
@@ -116,16 +127,16 @@ class KeyLocks final : public DecidingWriters {
       stripes_.erase(std::unique(stripes_.begin(), stripes_.end()), stripes_.end());
       for (const std::size_t stripe : stripes_) locks_.lock_exclusive(stripe);
       assert(held_.locks == nullptr);  // K1: one set at a time
-      held_ = Held{&locks_, &stripes_};
+      held_ = Held{&locks_, stripes_.data(), stripes_.data() + stripes_.size()};
     }
-    // Every stripe (clear).
+    // Every stripe (clear), for an ExclusiveSet or a SharedSet.
     static std::vector<std::size_t> all() {
       std::vector<std::size_t> stripes(kStripes);
       for (std::size_t stripe = 0; stripe < kStripes; ++stripe) stripes[stripe] = stripe;
       return stripes;
     }
     ~ExclusiveSet() {
-      held_ = Held{nullptr, nullptr};
+      held_ = Held{nullptr, nullptr, nullptr};
       for (const std::size_t stripe : stripes_) locks_.unlock_exclusive(stripe);
     }
     ExclusiveSet(const ExclusiveSet&) = delete;
@@ -139,7 +150,7 @@ class KeyLocks final : public DecidingWriters {
   // K4 (DecidingWriters): waits while another thread holds or waits for key's stripe exclusive.
   bool wait_for(std::string_view key) const noexcept override {
     const std::size_t stripe = stripe_of(key);
-    if (held_.locks == this && std::binary_search(held_.stripes->begin(), held_.stripes->end(), stripe)) {
+    if (held_.locks == this && std::binary_search(held_.first, held_.last, stripe)) {
       return false;  // the caller is the deciding writer, reading its own key
     }
     std::atomic<std::uint32_t>& word = stripes_[stripe].word;
@@ -158,8 +169,9 @@ class KeyLocks final : public DecidingWriters {
  private:
   // The stripes the calling thread holds exclusive, and whose they are (K1: one set at a time).
   struct Held {
-    const KeyLocks* locks;  // nullptr: none
-    const std::vector<std::size_t>* stripes;
+    const KeyLocks* locks;     // nullptr: none
+    const std::size_t* first;  // the stripes, ascending
+    const std::size_t* last;
   };
   static inline thread_local Held held_;
 

@@ -1,0 +1,59 @@
+// MappedWritableFile: a new file of fixed capacity, with its disk space allocated up front and mapped
+// writable (MAP_SHARED), which its writer fills with memory stores instead of write calls: the segments
+// of the write-ahead log in the modes that do not sync every write (durability/mapped_log.hpp).
+//
+// - Space: create() allocates every block (posix_fallocate) before mapping, so a store into the mapping
+//   never needs a block the disk cannot give (a store into an unallocated page of a full disk would
+//   kill the process with SIGBUS instead of returning an error).
+// - Durability: a byte stored into data() is in the page cache at once. It survives the process (a
+//   crash, kill -9) but not the machine until sync() returns. The unwritten rest of the file reads as
+//   zeros, also after a crash.
+// - finish(size) ends the file: unmaps it, cuts it to `size` bytes and fdatasyncs it, so that a
+//   finished file is exactly what was written.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <mantis/status.hpp>
+
+namespace mantis::detail {
+
+// Thread-safe as follows: any number of threads may store into data() (the caller keeps them apart) and
+// call sync() concurrently; finish() REQUIRES that no store or other finish() is in flight (sync() may
+// be: the descriptor stays open until the object is destroyed).
+class MappedWritableFile {
+ public:
+  // Creates `path` (it must not exist), mode 0600, `capacity` bytes long (> 0), allocated and mapped.
+  // IOError naming the path and the call that failed; nothing is left behind on failure except the
+  // file itself when only the mapping failed.
+  static Status create(const std::string& path, std::uint64_t capacity, std::unique_ptr<MappedWritableFile>* out);
+
+  // Unmaps (if finish() did not) and closes, without syncing.
+  ~MappedWritableFile();
+  MappedWritableFile(const MappedWritableFile&) = delete;
+  MappedWritableFile& operator=(const MappedWritableFile&) = delete;
+
+  // The mapping: capacity() writable bytes. Null after finish().
+  char* data() const noexcept { return data_; }
+  std::uint64_t capacity() const noexcept { return capacity_; }
+  const std::string& path() const noexcept { return path_; }
+
+  // Makes every byte stored so far durable (fdatasync: it writes back the mapping's dirty pages).
+  Status sync();
+  // Unmaps the file, cuts it to `size` (<= capacity()) bytes and fdatasyncs it. Idempotent only in the
+  // sense that a second call fails with IOError (EBADF): the file is done.
+  Status finish(std::uint64_t size);
+
+ private:
+  MappedWritableFile(std::string path, int fd, char* data, std::uint64_t capacity) noexcept
+      : path_(std::move(path)), fd_(fd), data_(data), capacity_(capacity) {}
+
+  const std::string path_;
+  const int fd_;
+  char* data_;  // null once finished
+  const std::uint64_t capacity_;
+};
+
+}  // namespace mantis::detail
