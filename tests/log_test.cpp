@@ -146,6 +146,56 @@ TEST_CASE("zero-filled space after the last record is a torn tail, zeros before 
                                                               ": zeroed fragment header followed by data");
 }
 
+// The positions of the bytes of the record framed at `start` (ending at `end`) in the order
+// frame_record() stores them: per fragment, length, type and segment, then the payload, then the crc.
+std::vector<std::size_t> store_order(const std::string& contents, std::size_t start, std::size_t end) {
+  std::vector<std::size_t> order;
+  std::size_t pos = start;
+  while (pos < end) {
+    const std::size_t left_in_block = kLogBlockSize - pos % kLogBlockSize;
+    if (left_in_block < kLogHeaderSize) {  // trailer padding: stored as zeros, whenever
+      pos += left_in_block;
+      continue;
+    }
+    const std::size_t length = decode_fixed16(contents.data() + pos + 4);
+    for (std::size_t i = 4; i < kLogHeaderSize + length; ++i) order.push_back(pos + i);
+    for (std::size_t i = 0; i < 4; ++i) order.push_back(pos + i);
+    pos += kLogHeaderSize + length;
+  }
+  return order;
+}
+
+TEST_CASE("a record cut off while being stored into a mapped segment is a torn tail, in the last segment only") {
+  TempDir dir;
+  // The last record spans three blocks; the segment is mapped, so zeros follow it to the end.
+  const std::vector<std::string> payloads = {"one", random_bytes(40000, 7), random_bytes(70000, 8)};
+  const Segment segment = write_segment(dir, 2, payloads);
+  const std::size_t start = segment.starts[2];
+  const std::vector<std::size_t> order = store_order(segment.contents, start, segment.ends[2]);
+  REQUIRE(order.size() + 2 * kLogHeaderSize >= payloads[2].size());
+  const std::string zero_tail(3 * kLogBlockSize, '\0');
+  for (std::size_t stored = 0; stored < order.size(); stored += 1 + stored / 50) {
+    // What the file holds when the process died after `stored` of the record's byte stores.
+    std::string contents = segment.contents.substr(0, start) + std::string(segment.ends[2] - start, '\0') + zero_tail;
+    for (std::size_t i = 0; i < stored; ++i) contents[order[i]] = segment.contents[order[i]];
+    INFO("died after " << stored << " of " << order.size() << " stores");
+    const ReadBack back = read_segment(contents, 2, /*last_segment=*/true);
+    INFO(back.status.to_string());
+    REQUIRE(back.status.ok());
+    REQUIRE(back.torn);
+    REQUIRE(back.valid_end == start);
+    REQUIRE(back.records == std::vector<std::string>(payloads.begin(), payloads.begin() + 2));
+    // Not in a segment that a later one follows; nor with data after it, which no crash leaves.
+    REQUIRE_FALSE(read_segment(contents, 2, /*last_segment=*/false).status.ok());
+    if (stored > kLogHeaderSize) REQUIRE(read_segment(contents + "x", 2, true).status.is_corruption());
+  }
+  // Every store done: the record is whole.
+  const ReadBack whole = read_segment(segment.contents + zero_tail, 2, true);
+  REQUIRE(whole.status.ok());
+  CHECK(whole.records == payloads);
+  CHECK(whole.valid_end == segment.ends[2]);
+}
+
 TEST_CASE("one flipped bit in a middle record is Corruption naming the file and the offset") {
   TempDir dir;
   std::vector<std::string> payloads = {"before", "the middle record", "after"};
