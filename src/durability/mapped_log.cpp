@@ -66,6 +66,8 @@ void MappedLog::fail(const Status& status) {
 Status MappedLog::write(std::string* payload, bool sync, Apply apply) {
   std::uint64_t lsn = 0;
   std::size_t slot = 0;
+  std::shared_ptr<MappedWritableFile> filled;  // set when this write completed a write-behind chunk
+  std::uint64_t filled_chunk = 0;
   {
     std::lock_guard<SpinMutex> lock(mutex_);
     if (!error_.ok()) return error_;
@@ -81,11 +83,16 @@ Status MappedLog::write(std::string* payload, bool sync, Apply apply) {
     lsn = next_lsn_++;
     encode_fixed64(payload->data(), lsn);
     frame_record(*payload, segment_.number, tail_ % kLogBlockSize, segment_.file->data() + tail_);
+    if ((tail_ + bytes) / kWriteBehindBytes != tail_ / kWriteBehindBytes) {
+      filled = segment_.file;
+      filled_chunk = tail_ / kWriteBehindBytes;
+    }
     tail_ += bytes;
     slot = generation_ & 1;
     applying_[slot].fetch_add(1, std::memory_order_relaxed);  // ordered before rotate()'s read by mutex_
   }
   bytes_since_rotate_.fetch_add(payload->size(), std::memory_order_relaxed);
+  if (filled) filled->write_back(filled_chunk * kWriteBehindBytes, kWriteBehindBytes);
   Status s;
   if (sync || config_.sync_every_write) s = sync_through(lsn);
   if (s.ok()) {

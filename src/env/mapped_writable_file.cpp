@@ -44,6 +44,12 @@ Status MappedWritableFile::sync() {
   return Status::ok_status();
 }
 
+void MappedWritableFile::write_back(std::uint64_t offset, std::uint64_t length) noexcept {
+  static_cast<void>(retry_on_eintr([&] {
+    return ::sync_file_range(fd_, static_cast<off_t>(offset), static_cast<off_t>(length), SYNC_FILE_RANGE_WRITE);
+  }));
+}
+
 Status MappedWritableFile::finish(std::uint64_t size) {
   if (data_ == nullptr) return io_status(path_, "finish", EBADF);
   if (::munmap(data_, capacity_) != 0) return io_status(path_, "munmap", errno);

@@ -42,6 +42,10 @@ class MappedWritableFile {
 
   // Makes every byte stored so far durable (fdatasync: it writes back the mapping's dirty pages).
   Status sync();
+  // Starts writing back the bytes [offset, offset + length) without waiting (sync_file_range), so that
+  // a later sync() has less to wait for. For bytes no longer stored into (a page written back is
+  // write-protected again, and the next store to it faults). A hint: errors are left to sync().
+  void write_back(std::uint64_t offset, std::uint64_t length) noexcept;
   // Unmaps the file, cuts it to `size` (<= capacity()) bytes and fdatasyncs it. Idempotent only in the
   // sense that a second call fails with IOError (EBADF): the file is done.
   Status finish(std::uint64_t size);
