@@ -1,5 +1,6 @@
 #include "env/mapped_writable_file.hpp"
 
+#include <algorithm>
 #include <cerrno>
 
 #include <fcntl.h>
@@ -48,12 +49,20 @@ void MappedWritableFile::write_back(std::uint64_t offset, std::uint64_t length) 
   static_cast<void>(retry_on_eintr([&] {
     return ::sync_file_range(fd_, static_cast<off_t>(offset), static_cast<off_t>(length), SYNC_FILE_RANGE_WRITE);
   }));
+  // A shared file mapping's pages keep their data when dropped: a dirty one stays dirty in the page cache.
+  std::lock_guard<std::mutex> lock(mapping_mutex_);
+  if (data_ != nullptr && offset < capacity_) {
+    static_cast<void>(::madvise(data_ + offset, std::min(length, capacity_ - offset), MADV_DONTNEED));
+  }
 }
 
 Status MappedWritableFile::finish(std::uint64_t size) {
-  if (data_ == nullptr) return io_status(path_, "finish", EBADF);
-  if (::munmap(data_, capacity_) != 0) return io_status(path_, "munmap", errno);
-  data_ = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mapping_mutex_);
+    if (data_ == nullptr) return io_status(path_, "finish", EBADF);
+    if (::munmap(data_, capacity_) != 0) return io_status(path_, "munmap", errno);
+    data_ = nullptr;
+  }
   if (retry_on_eintr([&] { return ::ftruncate(fd_, static_cast<off_t>(size)); }) != 0) {
     return io_status(path_, "ftruncate", errno);
   }

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include <mantis/status.hpp>
@@ -35,7 +36,7 @@ class MappedWritableFile {
   MappedWritableFile(const MappedWritableFile&) = delete;
   MappedWritableFile& operator=(const MappedWritableFile&) = delete;
 
-  // The mapping: capacity() writable bytes. Null after finish().
+  // The mapping: capacity() writable bytes. Null after finish(); read it only where finish() cannot run.
   char* data() const noexcept { return data_; }
   std::uint64_t capacity() const noexcept { return capacity_; }
   const std::string& path() const noexcept { return path_; }
@@ -43,8 +44,10 @@ class MappedWritableFile {
   // Makes every byte stored so far durable (fdatasync: it writes back the mapping's dirty pages).
   Status sync();
   // Starts writing back the bytes [offset, offset + length) without waiting (sync_file_range), so that
-  // a later sync() has less to wait for. For bytes no longer stored into (a page written back is
-  // write-protected again, and the next store to it faults). A hint: errors are left to sync().
+  // a later sync() has less to wait for, and drops their pages from this process's mapping (they stay
+  // in the page cache, dirty until written): resident memory holds only the part being written. For
+  // bytes no longer stored into (a store to them would fault the page back in). A hint: errors are left
+  // to sync(); after finish() it only starts the write-back. Page-aligned `offset`.
   void write_back(std::uint64_t offset, std::uint64_t length) noexcept;
   // Unmaps the file, cuts it to `size` (<= capacity()) bytes and fdatasyncs it. Idempotent only in the
   // sense that a second call fails with IOError (EBADF): the file is done.
@@ -56,6 +59,9 @@ class MappedWritableFile {
 
   const std::string path_;
   const int fd_;
+  // Guards data_ against finish() while write_back() drops pages: once unmapped, the address range may
+  // hold another mapping, which MADV_DONTNEED must never touch.
+  std::mutex mapping_mutex_;
   char* data_;  // null once finished
   const std::uint64_t capacity_;
 };
