@@ -46,7 +46,7 @@ if [[ "$target" == snapshot_reader ]]; then
     "$root/src/durability/snapshot_reader.cpp" "$root/src/durability/snapshot_writer.cpp" \
     "$root/src/durability/crc32c.cpp" "$root/src/durability/file_names.cpp" "$root/src/util/status.cpp" \
     "$root/src/env/posix_env.cpp" "$root/src/env/writable_file.cpp" "$root/src/env/mapped_file.cpp" \
-    "$root/src/env/file_lock.cpp" \
+    "$root/src/env/mapped_writable_file.cpp" "$root/src/env/file_lock.cpp" \
     -lisal -o "$out/snapshot_reader_fuzz"
   "$out/snapshot_reader_fuzz" -max_total_time="$seconds" -max_len=200000 -rss_limit_mb=1024 "$corpus"
   exit
@@ -56,6 +56,7 @@ clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-reco
   -I "$root/include" -I "$root/src" \
   "$root/tests/fuzz/log_reader_fuzz.cpp" \
   "$root/src/durability/log_reader.cpp" "$root/src/durability/log_record.cpp" \
-  "$root/src/durability/log_writer.cpp" "$root/src/durability/crc32c.cpp" "$root/src/util/status.cpp" \
+  "$root/src/durability/log_writer.cpp" "$root/src/durability/log_framing.cpp" \
+  "$root/src/durability/crc32c.cpp" "$root/src/util/status.cpp" \
   -lisal -o "$out/log_reader_fuzz"
 "$out/log_reader_fuzz" -max_total_time="$seconds" -max_len=200000 -rss_limit_mb=1024 "$corpus"
