@@ -31,7 +31,9 @@
 //
 // K5. A plain logged write holds its key's stripe shared when the log applies writes in LSN order, and
 //     exclusive when it does not (Exclusive; ExclusiveSet for batches and clear): then one write of a
-//     stripe is between its LSN and its apply at a time, so a key's writes apply in LSN order.
+//     stripe is between its LSN and its apply at a time, so a key's writes apply in LSN order. A read
+//     that meets an expired record of such a stripe waits for that write too (K4): microseconds, or
+//     one fdatasync for a write that syncs.
 //
 // Waiting uses C++20 atomic wait/notify (a futex on Linux): lock holders may wait for an fdatasync.
 #pragma once
