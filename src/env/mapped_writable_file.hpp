@@ -22,13 +22,12 @@
 namespace mantis::detail {
 
 // Thread-safe as follows: any number of threads may store into data() (the caller keeps them apart) and
-// call sync() concurrently; finish() REQUIRES that no store or other finish() is in flight (sync() may
-// be: the descriptor stays open until the object is destroyed).
+// call sync() and write_back() concurrently; finish() REQUIRES that no store or other finish() is in
+// flight (sync() and write_back() may be: the descriptor stays open until the object is destroyed).
 class MappedWritableFile {
  public:
   // Creates `path` (it must not exist), mode 0600, `capacity` bytes long (> 0), allocated and mapped.
-  // IOError naming the path and the call that failed; nothing is left behind on failure except the
-  // file itself when only the mapping failed.
+  // IOError naming the path and the call that failed; a file this call created is removed again.
   static Status create(const std::string& path, std::uint64_t capacity, std::unique_ptr<MappedWritableFile>* out);
 
   // Unmaps (if finish() did not) and closes, without syncing.
