@@ -6,20 +6,13 @@
 #include <utility>
 
 #include "durability/coding.hpp"
-#include "durability/file_names.hpp"
-#include "durability/log_format.hpp"
 
 namespace mantis::detail {
 
 Status GroupCommitLog::open_segment(const Config& config, std::uint64_t segment, std::unique_ptr<LogWriter>* out) {
-  if (segment > kMaxLogSegmentNumber) {
-    return Status::io_error("write-ahead log: segment numbers are exhausted (" + std::to_string(segment) + ")");
-  }
   std::unique_ptr<WritableFile> file;
-  Status s = config.env->new_writable_file(config.dir + "/" + log_file_name(segment), &file);
-  if (!s.ok()) return s;
-  // The new segment's directory entry must be durable before any record in it is acknowledged as synced.
-  s = config.env->sync_dir(config.dir + "/" + std::string(kWalDirName));
+  Status s = create_segment_file(config, segment,
+                                 [&](const std::string& path) { return config.env->new_writable_file(path, &file); });
   if (!s.ok()) return s;
   *out = std::make_unique<LogWriter>(std::move(file), segment);
   return Status::ok_status();

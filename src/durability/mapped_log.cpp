@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "durability/coding.hpp"
-#include "durability/file_names.hpp"
 #include "durability/log_format.hpp"
 #include "durability/log_framing.hpp"
 
@@ -19,15 +18,11 @@ constexpr std::uint64_t kPageBytes = 4096;
 }  // namespace
 
 Status MappedLog::create_segment(const Config& config, std::uint64_t number, std::uint64_t capacity, Segment* out) {
-  if (number > kMaxLogSegmentNumber) {
-    return Status::io_error("write-ahead log: segment numbers are exhausted (" + std::to_string(number) + ")");
-  }
   capacity = std::max<std::uint64_t>((capacity + kPageBytes - 1) / kPageBytes * kPageBytes, kPageBytes);
   std::unique_ptr<MappedWritableFile> file;
-  Status s = config.env->new_mapped_file(config.dir + "/" + log_file_name(number), capacity, &file);
-  if (!s.ok()) return s;
-  // The new segment's directory entry must be durable before any record in it is acknowledged as synced.
-  s = config.env->sync_dir(config.dir + "/" + std::string(kWalDirName));
+  Status s = create_segment_file(config, number, [&](const std::string& path) {
+    return config.env->new_mapped_file(path, capacity, &file);
+  });
   if (!s.ok()) return s;
   out->file = std::move(file);
   out->number = number;
@@ -94,7 +89,7 @@ Status MappedLog::write(std::string* payload, bool sync, Apply apply) {
   bytes_since_rotate_.fetch_add(payload->size(), std::memory_order_relaxed);
   if (filled) filled->write_back(filled_chunk * kWriteBehindBytes, kWriteBehindBytes);
   Status s;
-  if (sync || config_.sync_every_write) s = sync_through(lsn);
+  if (sync) s = sync_through(lsn);  // (open() never picks this log for Config::sync_every_write)
   if (s.ok()) {
     s = apply(lsn);
     if (!s.ok()) fail(s);  // the log now holds a write the store does not (W5)

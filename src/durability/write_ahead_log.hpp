@@ -31,6 +31,8 @@
 #include <mantis/detail/function_ref.hpp>
 #include <mantis/status.hpp>
 
+#include "durability/file_names.hpp"
+#include "durability/log_format.hpp"
 #include "env/env.hpp"
 #include "util/histogram.hpp"
 
@@ -94,8 +96,23 @@ class WriteAheadLog {
  protected:
   WriteAheadLog() = default;
 
+  // How both logs start a segment: IOError once segment numbers are exhausted, else create(path) makes
+  // the file, then its directory entry is made durable before any record in it is acknowledged as synced.
+  template <class Create>
+  static Status create_segment_file(const Config& config, std::uint64_t number, Create&& create);
+
   std::atomic<std::uint64_t> bytes_since_rotate_{0};
   Timings timings_;
 };
+
+template <class Create>
+Status WriteAheadLog::create_segment_file(const Config& config, std::uint64_t number, Create&& create) {
+  if (number > kMaxLogSegmentNumber) {
+    return Status::io_error("write-ahead log: segment numbers are exhausted (" + std::to_string(number) + ")");
+  }
+  Status s = create(config.dir + "/" + log_file_name(number));
+  if (!s.ok()) return s;
+  return config.env->sync_dir(config.dir + "/" + std::string(kWalDirName));
+}
 
 }  // namespace mantis::detail
