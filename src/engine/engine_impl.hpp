@@ -322,8 +322,7 @@ struct Engine::Impl {
   // that began after the newest live snapshot (V6: a record's seq is when its state began; an absent
   // state began when the key's previous entry ended, which History::add checks).
   void record_history(const Plan& ops, std::uint64_t first) {
-    const std::uint64_t floor = versions.floor();    // read after the numbers were taken (V5)
-    const std::uint64_t newest = versions.newest();  // likewise (V6)
+    const std::uint64_t newest = versions.newest();  // read after the numbers were taken (V6)
     // Per key, at its first operation: whether any of its operations is more than an erase. A small
     // write compares its keys directly; a larger one counts them in a map.
     constexpr std::size_t kCompareDirectly = 16;
@@ -350,7 +349,7 @@ struct Engine::Impl {
       store.read_any(ops[i].key, [&current](const Record& record) { current = &record; });
       if (current == nullptr && !writes) continue;
       if (current != nullptr && current->seq() > newest) continue;
-      versions.history().add(ops[i].key, current, first + i, floor, newest);
+      versions.history().add(ops[i].key, current, first + i, newest);
     }
   }
 
@@ -501,7 +500,6 @@ struct Engine::Impl {
     detail::Versioning::Claim claim(versions);
     const std::uint64_t at = versions.take();
     claim.set(at);
-    const std::uint64_t floor = versions.floor();
     const std::uint64_t newest = versions.newest();
     try {
       std::string from;
@@ -509,7 +507,7 @@ struct Engine::Impl {
       while (store.visit(
                  from, inclusive, {}, /*bounded=*/false, Store::kSliceNodes, &from,
                  [&](std::string_view key, const Record& record) {
-                   if (record.seq() <= newest) versions.history().add(key, &record, at, floor, newest);
+                   if (record.seq() <= newest) versions.history().add(key, &record, at, newest);
                    return true;
                  },
                  /*include_expired=*/true) == Store::Visited::kMore) {

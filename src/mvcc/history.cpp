@@ -7,7 +7,7 @@
 
 namespace mantis::detail {
 
-History::History() : shards_(std::make_unique<Shard[]>(kShards)) {}
+History::History(const std::atomic<std::uint64_t>& floor) : floor_(floor), shards_(std::make_unique<Shard[]>(kShards)) {}
 
 History::~History() { clear(); }
 
@@ -44,10 +44,13 @@ void History::drop_to(Shard& shard, Key& key, std::uint64_t floor) noexcept {
   shard.entries -= dropped;
 }
 
-void History::add(std::string_view key, const Record* record, std::uint64_t until, std::uint64_t floor,
-                  std::uint64_t newest) {
+void History::add(std::string_view key, const Record* record, std::uint64_t until, std::uint64_t newest) {
   Shard& shard = shards_[shard_of(key)];
   const std::lock_guard<std::mutex> lock(shard.mutex);
+  // Read under the mutex, after every entry of the shard was added (V5): a floor read before the lock
+  // could predate a snapshot taken since, whose entries another writer added meanwhile, and retiring
+  // them with it would lose that snapshot's past states.
+  const std::uint64_t floor = floor_.load(std::memory_order_seq_cst);
   auto it = shard.keys.find(key);
   if (it == shard.keys.end()) it = shard.keys.emplace(std::string(key), Key()).first;
   Key& entry = it->second;

@@ -9,7 +9,10 @@
 //
 // Entries go as soon as no live snapshot needs them (until <= the floor, versioning.hpp V5), keys with
 // them: each shard queues its additions in the order they were made, and every add() retires up to
-// kRetirePerAdd queued additions from the front whose `until` the floor has passed. So under a steady
+// kRetirePerAdd queued additions from the front whose `until` the floor has passed. add() reads the
+// floor itself, under the shard's mutex: a floor is only good for entries added before it was read (an
+// entry added later may belong to a snapshot taken since), and under the mutex every entry it judges is
+// already there. So under a steady
 // stream of short snapshots (transactions) a shard holds only what the live ones need, however many
 // keys were written, and its lookups stay short; an addition slightly out of order only waits longer.
 //
@@ -18,6 +21,7 @@
 // called inside RCU critical sections.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -50,17 +54,19 @@ class History {
     Record* record;  // one reference (the caller's), or nullptr: absent at the version
   };
 
-  History();
+  // `floor`: the oldest live snapshot's version, ~0 when none (Versioning::floor()); outlives this.
+  explicit History(const std::atomic<std::uint64_t>& floor);
   ~History();
   History(const History&) = delete;
   History& operator=(const History&) = delete;
 
   // Records that `key` held `record` (nullptr: was absent) until the write with sequence number `until`,
   // taking a reference on it, unless an entry of the key ended after `newest` (the newest live
-  // snapshot's version, versioning.hpp V6): then the state began after every live snapshot and is not
-  // kept. Drops entries with until <= `floor` (no snapshot needs them): the key's, and those of up to
-  // kRetirePerAdd earlier additions to the shard. Throws std::bad_alloc (nothing added then).
-  void add(std::string_view key, const Record* record, std::uint64_t until, std::uint64_t floor, std::uint64_t newest);
+  // snapshot's version, read after `until` was taken, versioning.hpp V6): then the state began after
+  // every live snapshot and is not kept. Drops entries with until <= the floor (no snapshot needs
+  // them): the key's, and those of up to kRetirePerAdd earlier additions to the shard. Throws
+  // std::bad_alloc (nothing added then).
+  void add(std::string_view key, const Record* record, std::uint64_t until, std::uint64_t newest);
   // The key's state at `version`.
   State state_at(std::string_view key, std::uint64_t version) const;
   // True when a write with sequence number in (after, before) ended a state of `key`.
@@ -107,6 +113,7 @@ class History {
   static bool any_between(const Pasts& pasts, std::uint64_t after, std::uint64_t before) noexcept;
   static void unref_all(Pasts& pasts) noexcept;
 
+  const std::atomic<std::uint64_t>& floor_;
   std::unique_ptr<Shard[]> shards_;
 };
 

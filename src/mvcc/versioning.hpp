@@ -29,9 +29,12 @@
 //     on its own (lazy expiry, the reaper), which the store skips while the mode is on
 //     (Store::pause_removals). So once the grace period is over, every change to the store follows
 //     V1-V3.
-// V5. An entry is dropped only when its `until` <= the oldest live snapshot's version (the floor), and a
-//     new snapshot lowers the floor before it loads the counter: a writer that read the old floor took
-//     its number before the new snapshot's version was read, so what it drops is not needed.
+// V5. An entry is dropped only when its `until` <= the oldest live snapshot's version (the floor) read
+//     after the entry was added, and a new snapshot lowers the floor before it loads the counter: a
+//     floor read before the new one was stored precedes the new snapshot's version, and so does every
+//     entry added before that read, so what it drops is not needed. History::add reads the floor under
+//     its shard's mutex, after every entry it may drop was added; a floor a writer read earlier could
+//     drop an entry another writer added since, for a snapshot taken in between.
 // V6. An entry whose state began after the newest live snapshot (from > newest) is needed by no live
 //     snapshot, nor by any later one (its version will be >= the entry's until): it is not kept. A
 //     new snapshot raises `newest` to infinity before it loads the counter, so a writer that read the
@@ -71,7 +74,8 @@ class Versioning {
     std::uint64_t time_ms = 0;
   };
 
-  Versioning(Store& store, const Clock& clock) : store_(store), clock_(clock), claims_(new ClaimSlot[kClaimSlots]) {}
+  Versioning(Store& store, const Clock& clock)
+      : store_(store), clock_(clock), claims_(new ClaimSlot[kClaimSlots]), history_(floor_) {}
   Versioning(const Versioning&) = delete;
   Versioning& operator=(const Versioning&) = delete;
 
