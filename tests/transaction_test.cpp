@@ -103,6 +103,30 @@ TEST_CASE("a transaction reads its snapshot and its own writes, and commits them
   }
 }
 
+// The commit's own snapshot is released once the commit is checked, before the write records the
+// states it ends: with no other snapshot alive, none is kept; with one, exactly the states it needs.
+TEST_CASE("a commit keeps past states only for the other live snapshots", "[transaction][stats]") {
+  auto engine = open_engine();
+  REQUIRE(engine->put("a", "1").ok());
+  REQUIRE(engine->put("b", "2").ok());
+  auto alone = engine->begin();
+  REQUIRE(txn_value(*alone, "a") == "1");
+  REQUIRE(alone->put("a", "10").ok());
+  REQUIRE(alone->put("b", "20").ok());
+  REQUIRE(alone->commit().ok());
+  CHECK(engine->stats().versions_kept == 0);
+
+  const Snapshot other = engine->snapshot();
+  auto beside = engine->begin();
+  REQUIRE(txn_value(*beside, "a") == "10");
+  REQUIRE(beside->put("a", "100").ok());
+  REQUIRE(beside->commit().ok());
+  CHECK(engine->stats().versions_kept == 1);
+  CHECK(value_at(*engine, other, "a") == "10");
+  CHECK(value_at(*engine, other, "b") == "20");
+  CHECK(value_of(*engine, "a") == "100");
+}
+
 TEST_CASE("bad input to a transaction is refused and changes nothing", "[transaction]") {
   Options options;
   options.max_key_size = 8;

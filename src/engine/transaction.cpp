@@ -219,6 +219,10 @@ Status Transaction::commit(const WriteOptions& options) {
               return Status::conflict("commit: a range the transaction scanned was written after its snapshot");
             }
           }
+          // Checked: nothing reads at the snapshot any more, so it goes now, before the write records
+          // the states it ends (V3). Were it the only live snapshot, no one needs them: they are not
+          // kept (V6), and a lone writer of transactions keeps no history at all.
+          txn.snapshot.reset();
           return Status::ok_status();
         });
     if (committed.ok()) engine.counters.add(Engine::Impl::kCommits);

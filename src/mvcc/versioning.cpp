@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "util/cpu_relax.hpp"
 #include "util/rcu.hpp"
 
 namespace mantis::detail {
@@ -73,8 +74,12 @@ void Versioning::wait_applied_below(std::uint64_t bound) const noexcept {
     for (int spins = 0;; ++spins) {
       const std::uint64_t claim = claims_[i].value.load(std::memory_order_seq_cst);
       if (claim == 0 || (claim != kClaiming && claim >= bound)) break;
-      // The holder is between its claim and its apply: microseconds, or one log write.
-      if (spins < 64) continue;
+      // The holder is between its claim and its apply: microseconds, or one log write. Spin about as
+      // long as a write's apply takes, then yield: a holder that was preempted needs this core.
+      if (spins < SpinMutex::kSpins) {
+        cpu_relax();
+        continue;
+      }
       std::this_thread::yield();
     }
   }

@@ -11,6 +11,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "util/cpu_relax.hpp"
+
 namespace mantis::detail {
 
 class SpinMutex {
@@ -39,14 +41,6 @@ class SpinMutex {
   }
 
  private:
-  static void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield");
-#endif
-  }
-
   std::atomic<std::uint32_t> state_{0};
 };
 
