@@ -87,7 +87,10 @@ Status MappedLog::write(std::string* payload, bool sync, Apply apply) {
     applying_[slot].fetch_add(1, std::memory_order_relaxed);  // ordered before rotate()'s read by mutex_
   }
   bytes_since_rotate_.fetch_add(payload->size(), std::memory_order_relaxed);
-  if (filled) filled->write_back(filled_chunk * kWriteBehindBytes, kWriteBehindBytes);
+  if (filled) {
+    filled->write_back(filled_chunk * kWriteBehindBytes, kWriteBehindBytes);
+    filled->prefault((filled_chunk + 1) * kWriteBehindBytes, kWriteBehindBytes);  // the chunk the tail entered
+  }
   Status s;
   if (sync) s = sync_through(lsn);  // (open() never picks this log for Config::sync_every_write)
   if (s.ok()) {

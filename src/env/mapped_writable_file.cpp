@@ -46,13 +46,25 @@ Status MappedWritableFile::sync() {
 }
 
 void MappedWritableFile::write_back(std::uint64_t offset, std::uint64_t length) noexcept {
+  // Drop first, then write back. A shared file mapping's pages keep their data when dropped: a dirty
+  // one stays dirty in the page cache. Unmapped, a page is written back without being write-protected
+  // in this mapping first, which costs a TLB flush (an interrupt to every other core running the
+  // process) per page; dropping the range costs one flush for all of it.
+  {
+    std::lock_guard<std::mutex> lock(mapping_mutex_);
+    if (data_ != nullptr && offset < capacity_) {
+      static_cast<void>(::madvise(data_ + offset, std::min(length, capacity_ - offset), MADV_DONTNEED));
+    }
+  }
   static_cast<void>(retry_on_eintr([&] {
     return ::sync_file_range(fd_, static_cast<off_t>(offset), static_cast<off_t>(length), SYNC_FILE_RANGE_WRITE);
   }));
-  // A shared file mapping's pages keep their data when dropped: a dirty one stays dirty in the page cache.
+}
+
+void MappedWritableFile::prefault(std::uint64_t offset, std::uint64_t length) noexcept {
   std::lock_guard<std::mutex> lock(mapping_mutex_);
   if (data_ != nullptr && offset < capacity_) {
-    static_cast<void>(::madvise(data_ + offset, std::min(length, capacity_ - offset), MADV_DONTNEED));
+    static_cast<void>(::madvise(data_ + offset, std::min(length, capacity_ - offset), MADV_POPULATE_WRITE));
   }
 }
 

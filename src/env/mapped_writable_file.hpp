@@ -22,7 +22,7 @@
 namespace mantis::detail {
 
 // Thread-safe as follows: any number of threads may store into data() (the caller keeps them apart) and
-// call sync() and write_back() concurrently; finish() REQUIRES that no store or other finish() is in
+// call sync(), write_back() and prefault() concurrently; finish() REQUIRES that no store or other finish() is in
 // flight (sync() and write_back() may be: the descriptor stays open until the object is destroyed).
 class MappedWritableFile {
  public:
@@ -48,6 +48,11 @@ class MappedWritableFile {
   // bytes no longer stored into (a store to them would fault the page back in). A hint: errors are left
   // to sync(); after finish() it only starts the write-back. Page-aligned `offset`.
   void write_back(std::uint64_t offset, std::uint64_t length) noexcept;
+  // Maps the pages of [offset, offset + length) writable ahead of the stores that will fill them
+  // (MADV_POPULATE_WRITE: one call instead of a page fault per page, and no fault in a later store's
+  // critical section). A hint: nothing happens where the kernel cannot, or after finish(). Page-aligned
+  // `offset`.
+  void prefault(std::uint64_t offset, std::uint64_t length) noexcept;
   // Unmaps the file, cuts it to `size` (<= capacity()) bytes and fdatasyncs it. Idempotent only in the
   // sense that a second call fails with IOError (EBADF): the file is done.
   Status finish(std::uint64_t size);
@@ -58,8 +63,8 @@ class MappedWritableFile {
 
   const std::string path_;
   const int fd_;
-  // Guards data_ against finish() while write_back() drops pages: once unmapped, the address range may
-  // hold another mapping, which MADV_DONTNEED must never touch.
+  // Guards data_ against finish() while write_back() drops pages or prefault() maps them: once
+  // unmapped, the address range may hold another mapping, which madvise() must never touch.
   std::mutex mapping_mutex_;
   char* data_;  // null once finished
   const std::uint64_t capacity_;
