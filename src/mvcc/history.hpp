@@ -54,7 +54,7 @@ class History {
     Record* record;  // one reference (the caller's), or nullptr: absent at the version
   };
 
-  // `floor`: the oldest live snapshot's version, ~0 when none (Versioning::floor()); outlives this.
+  // `floor`: the oldest live snapshot's version, ~0 when none (Versioning's, V5); outlives this.
   explicit History(const std::atomic<std::uint64_t>& floor);
   ~History();
   History(const History&) = delete;

@@ -96,8 +96,6 @@ class Versioning {
   Held acquire();
   // Ends the snapshot at `version`. Never blocks on writers.
   void release(std::uint64_t version) noexcept;
-  // The oldest live snapshot's version, or ~0 when none: entries with until <= this are not needed.
-  std::uint64_t floor() const noexcept { return floor_.load(std::memory_order_seq_cst); }
   // The newest live snapshot's version (~0 while one is being taken; 0 when none): a past state that
   // began after it need not be kept (V6).
   std::uint64_t newest() const noexcept { return newest_.load(std::memory_order_seq_cst); }
@@ -142,6 +140,8 @@ class Versioning {
   const Clock& clock_;
   std::atomic<std::uint64_t> next_{1};
   std::atomic<bool> versioned_{false};
+  // The oldest live snapshot's version, or ~0 when none: entries with until <= it are not needed (V5).
+  // Read by history_ (History::add), under its shard's mutex.
   std::atomic<std::uint64_t> floor_{~std::uint64_t{0}};
   std::atomic<std::uint64_t> newest_{0};
   std::atomic<std::size_t> live_count_{0};
