@@ -402,6 +402,36 @@ TEST_CASE("a loop keeps its resident keys through the sketch's halvings", "[cach
   CHECK(ratio >= 0.240);
 }
 
+TEST_CASE("the main victim is the least frequent of probation's oldest entries", "[cache][adaptive]") {
+  // Probation's oldest entry was put 7 times, the entries behind it once each. A window candidate put 4
+  // times must lose to the oldest entry but beat the others: it displaces one of them, and the frequent
+  // entry stays. Evicting probation's oldest regardless would have rejected the candidate instead.
+  // Several key sets, so that the sampled pool is seen from several slot layouts.
+  for (int set = 0; set < 8; ++set) {
+    auto key = [set](std::string_view name) { return std::string(name) + "-" + std::to_string(set); };
+    const std::size_t capacity = 20 * charge_of(key("r00"), "v");
+    const auto cache_owner = open_cache(one_shard(capacity, Admission::kAdaptive));
+    Cache& cache = *cache_owner;
+    auto put_times = [&cache](const std::string& name, int times) {
+      for (int i = 1; i < times; ++i) {
+        REQUIRE(cache.put(name, "v").ok());
+        REQUIRE(cache.erase(name));
+      }
+      REQUIRE(cache.put(name, "v").ok());
+    };
+    put_times(key("f00"), 7);  // the window holds only the newest entry: each put moves the previous one on
+    for (int i = 1; i <= 18; ++i) put_times(key("r" + std::string(i < 10 ? "0" : "") + std::to_string(i)), 1);
+    put_times(key("c00"), 4);
+    REQUIRE(cache.entries() == 20);
+    REQUIRE(cache.stats().evictions == 0);
+    put_times(key("n00"), 1);  // moves c00, the candidate, out of the window
+    INFO("key set " << set);
+    CHECK(present(cache, key("f00")));
+    CHECK(present(cache, key("c00")));
+    CHECK(cache.stats().admission_rejections == 0);
+  }
+}
+
 TEST_CASE("ghost hits grow the window on a recency-skewed trace, within a point of LRU", "[cache][adaptive]") {
   const std::size_t capacity = 1000 * charge_of(loop_key(0), "v");
   const auto cache_owner = open_cache(one_shard(capacity, Admission::kAdaptive));
@@ -449,6 +479,43 @@ TEST_CASE("segment and admission stats of every policy", "[cache][adaptive]") {
     const mantis::CacheStats cleared = cache.stats();
     CHECK(cleared.window_entries + cleared.probation_entries + cleared.protected_entries == 0);
   }
+}
+
+TEST_CASE("the pool's least frequent member, each estimate read once and halved with the sketch", "[cache][adaptive]") {
+  using mantis::detail::CacheEntry;
+  using mantis::detail::EvictionPool;
+  std::vector<CacheEntry*> entries;
+  for (int i = 0; i < 4; ++i) {
+    entries.push_back(CacheEntry::create("key" + std::to_string(i), "v", 0, 0));
+    REQUIRE(entries.back() != nullptr);
+    entries.back()->set_stamp_unreferenced(10 + static_cast<std::uint64_t>(i));  // entries[0] is the oldest
+  }
+  const std::vector<unsigned> frequency = {5, 2, 2, 1};
+  int reads = 0;
+  auto estimate = [&](const CacheEntry& entry) {
+    ++reads;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (entries[i] == &entry) return frequency[i];
+    }
+    FAIL("not a pool member");
+    return 0u;
+  };
+  EvictionPool pool;
+  for (int i = 0; i < 3; ++i) pool.offer(entries[static_cast<std::size_t>(i)]);
+  // 1 and 2 tie at 2: the older one.
+  CHECK(pool.least_frequent(nullptr, 0, estimate) == entries[1]);
+  CHECK(reads == 3);
+  CHECK(pool.least_frequent(entries[1], 0, estimate) == entries[2]);  // never `exclude`
+  entries[2]->set_stamp(20);                                          // hit: referenced, skipped
+  CHECK(pool.least_frequent(entries[1], 0, estimate) == entries[0]);
+  CHECK(reads == 3);  // remembered
+  // After two halvings, 0's remembered 5 counts as 1: older than 3, which is read as 1 now.
+  pool.offer(entries[3]);
+  CHECK(pool.least_frequent(entries[1], 2, estimate) == entries[0]);
+  CHECK(reads == 4);
+  pool.remove(entries[0]);
+  CHECK(pool.least_frequent(entries[1], 2, estimate) == entries[3]);
+  for (CacheEntry* entry : entries) CacheEntry::unref(entry);
 }
 
 TEST_CASE("a ghost forgets keys evicted more than twice its size ago", "[cache][adaptive]") {

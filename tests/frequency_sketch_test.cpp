@@ -37,7 +37,9 @@ TEST_CASE("counters are halved after sample_size increments", "[frequency_sketch
   for (int i = 0; i < 12; ++i) sketch.increment(99);
   REQUIRE(sketch.estimate(99) == 12);
   std::uint32_t filler = 1;
+  CHECK(sketch.halvings() == 0);
   for (std::size_t i = 12; i < sketch.sample_size(); ++i) sketch.increment(filler++ * 2654435761u + 5);
+  CHECK(sketch.halvings() == 1);
   CHECK(sketch.estimate(99) <= 7);
   CHECK(sketch.estimate(99) >= 5);
 }
@@ -72,4 +74,25 @@ TEST_CASE("the seed decides which keys share counters", "[frequency_sketch]") {
   REQUIRE(!first.empty());
   REQUIRE(!second.empty());
   CHECK(first != second);
+}
+
+TEST_CASE("an increment raises only the key's smallest counters (conservative update)", "[frequency_sketch]") {
+  // A sketch far too small for its keys: every counter is shared. Raising all four counters of a key on
+  // each increment would let every collision inflate the other keys' estimates; raising only the
+  // counters at the key's minimum keeps them close to the true counts (the sketch stays an overestimate).
+  FrequencySketch sketch(64, 0x5eed);
+  constexpr std::uint64_t kKeys = 200;
+  constexpr unsigned kCount = 2;
+  for (unsigned round = 0; round < kCount; ++round) {
+    for (std::uint64_t h = 0; h < kKeys; ++h) sketch.increment(h * 0x9E3779B97F4A7C15ull);
+  }
+  REQUIRE(sketch.sample_size() > kKeys * kCount);  // no halving in between
+  unsigned excess = 0;
+  for (std::uint64_t h = 0; h < kKeys; ++h) {
+    const unsigned estimate = sketch.estimate(h * 0x9E3779B97F4A7C15ull);
+    REQUIRE(estimate >= kCount);
+    excess += estimate - kCount;
+  }
+  INFO("total overestimate " << excess);
+  CHECK(excess < kKeys / 2);
 }

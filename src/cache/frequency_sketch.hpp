@@ -4,16 +4,21 @@
 // Einziger, Friedman & Manes, "TinyLFU: A Highly Efficient Cache Admission Policy", and Caffeine's
 // FrequencySketch: the 4 counters of a key lie in one 64-byte block (one cache miss per update), each
 // row in its own word pair. estimate() is the minimum of the 4 counters, an overestimate only through
-// collisions. After `sample_size` increments every counter is halved, so old popularity fades.
+// collisions. An increment raises only the counters that hold that minimum (conservative update, after
+// Estan & Varghese): the others are already above the key's count because other keys share them, and
+// raising them too would only inflate those keys' estimates. On a trace with many distinct keys (ARC
+// OLTP) this is worth 0.1-0.15 points of hit ratio; a test in frequency_sketch_test.cpp shows the
+// smaller error. After `sample_size` increments every counter is halved, so old popularity fades.
 // Counters are picked from the key's 64-bit hash mixed with a per-sketch random seed, so keys crafted
 // to share counters with a victim in one cache (hash flooding, to inflate their own estimates or pin a
 // victim's) share them in no other: the attacker would need collisions of the full 64-bit hash.
 //
-// Concurrency: an increment loads its word and stores it back with one counter raised (never past
-// kMaxCount), so racing increments are never torn (a counter never carries into its neighbour) but may
-// be lost, and an increment racing with the halving may undo the halving of that one word until the
-// next. Estimates are heuristics: no memory ordering is needed beyond atomicity, hence relaxed
-// everywhere.
+// Concurrency: an increment reads the key's 4 counters, then loads each word it raises and stores it
+// back with one counter raised (never past kMaxCount), so racing increments are never torn (a counter
+// never carries into its neighbour) but may be lost, or raise a counter that a racing increment had
+// already lifted above the minimum; and an increment racing with the halving may undo the halving of
+// that one word until the next. Estimates are heuristics: no memory ordering is needed beyond
+// atomicity, hence relaxed everywhere.
 #pragma once
 
 #include <algorithm>
@@ -52,10 +57,20 @@ class FrequencySketch {
   FrequencySketch(const FrequencySketch&) = delete;
   FrequencySketch& operator=(const FrequencySketch&) = delete;
 
-  // Counts one access to the key with 64-bit hash `hash`. Halves all counters every sample_size() calls.
+  // Counts one access to the key with 64-bit hash `hash`. Halves all counters every sample_size() calls
+  // that raised a counter (a key whose counters all stand at kMaxCount raises none).
   void increment(std::uint64_t hash) noexcept {
     const std::uint64_t spread = spread_hash(hash);
-    for (unsigned row = 0; row < kRows; ++row) increment_counter(word_of(spread, row), nibble_of(spread, row));
+    unsigned counts[kRows];
+    unsigned minimum = kMaxCount;
+    for (unsigned row = 0; row < kRows; ++row) {
+      counts[row] = counter(word_of(spread, row).load(std::memory_order_relaxed), nibble_of(spread, row));
+      minimum = std::min(minimum, counts[row]);
+    }
+    if (minimum == kMaxCount) return;
+    for (unsigned row = 0; row < kRows; ++row) {
+      if (counts[row] == minimum) increment_counter(word_of(spread, row), nibble_of(spread, row));
+    }
     if (additions_.fetch_add(1, std::memory_order_relaxed) + 1 == sample_size_) halve();
   }
 
@@ -64,13 +79,15 @@ class FrequencySketch {
     const std::uint64_t spread = spread_hash(hash);
     unsigned minimum = kMaxCount;
     for (unsigned row = 0; row < kRows; ++row) {
-      const std::uint64_t word = word_of(spread, row).load(std::memory_order_relaxed);
-      minimum = std::min(minimum, static_cast<unsigned>((word >> (4 * nibble_of(spread, row))) & kMaxCount));
+      minimum =
+          std::min(minimum, counter(word_of(spread, row).load(std::memory_order_relaxed), nibble_of(spread, row)));
     }
     return minimum;
   }
 
   std::size_t sample_size() const noexcept { return sample_size_; }
+  // How many times the counters were halved so far. Relaxed: a heuristic's input, like the counters.
+  std::uint64_t halvings() const noexcept { return halvings_.load(std::memory_order_relaxed); }
 
  private:
   static constexpr unsigned kRows = 4;
@@ -83,6 +100,9 @@ class FrequencySketch {
   }
   static unsigned nibble_of(std::uint64_t spread, unsigned row) noexcept {
     return static_cast<unsigned>((spread >> (8 + 4 * row)) & 15);
+  }
+  static unsigned counter(std::uint64_t word, unsigned nibble) noexcept {
+    return static_cast<unsigned>((word >> (4 * nibble)) & kMaxCount);
   }
 
   // A load and a plain store, not a compare-exchange loop: the store is computed from a value whose
@@ -106,6 +126,7 @@ class FrequencySketch {
       }
     }
     additions_.fetch_sub(sample_size_ / 2, std::memory_order_relaxed);
+    halvings_.fetch_add(1, std::memory_order_relaxed);
   }
 
   const std::size_t block_mask_;
@@ -113,6 +134,7 @@ class FrequencySketch {
   const std::uint64_t seed_;
   std::atomic<std::uint64_t>* words_ = nullptr;
   std::atomic<std::size_t> additions_{0};
+  std::atomic<std::uint64_t> halvings_{0};
 };
 
 }  // namespace mantis::detail

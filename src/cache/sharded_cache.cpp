@@ -261,11 +261,22 @@ ShardedCache::Victim ShardedCache::pick_main_victim(Shard& shard, const CacheEnt
   for (int promotions = 0;; ++promotions) {
     const Victim victim = pick_victim(shard, Segment::kProbation, exclude, clock);
     if (victim.entry == nullptr) break;
-    if (victim.expired || !victim.entry->referenced() || promotions == kMaxPromotionsPerEviction) return victim;
+    if (victim.expired || promotions == kMaxPromotionsPerEviction) return victim;
+    if (!victim.entry->referenced()) return least_frequent_of_pool(shard, victim, exclude);
     promote(shard, victim, exclude, clock, retired);
   }
   const Victim victim = pick_victim(shard, Segment::kProtected, exclude, clock);
   return victim.entry != nullptr ? victim : pick_victim(shard, Segment::kWindow, exclude, clock);
+}
+
+ShardedCache::Victim ShardedCache::least_frequent_of_pool(Shard& shard, const Victim& oldest,
+                                                          const CacheEntry* exclude) noexcept {
+  EvictionPool& pool = shard.segments.pool(Segment::kProbation);
+  CacheEntry* victim = pool.least_frequent(exclude, shard.sketch->halvings(), [&shard](const CacheEntry& entry) {
+    return shard.sketch->estimate(hash_key(entry.key()));
+  });
+  if (victim == nullptr || victim == oldest.entry) return oldest;
+  return {victim, shard.table.load(std::memory_order_relaxed)->find(victim->key(), victim->hash32()), false};
 }
 
 ShardedCache::Victim ShardedCache::shrink_window(Shard& shard, std::size_t incoming, EvictionClock& clock,
