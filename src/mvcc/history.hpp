@@ -9,12 +9,12 @@
 //
 // Entries go as soon as no live snapshot needs them (until <= the floor, versioning.hpp V5), keys with
 // them: each shard queues its additions in the order they were made, and every add() retires up to
-// kRetirePerAdd queued additions from the front whose `until` the floor has passed. add() reads the
-// floor itself, under the shard's mutex: a floor is only good for entries added before it was read (an
-// entry added later may belong to a snapshot taken since), and under the mutex every entry it judges is
-// already there. So under a steady
+// kRetirePerAdd queued additions from the front whose `until` the floor has passed. So under a steady
 // stream of short snapshots (transactions) a shard holds only what the live ones need, however many
 // keys were written, and its lookups stay short; an addition slightly out of order only waits longer.
+// add() reads the floor itself, under the shard's mutex: a floor is good only for entries added before
+// it was read (one added later may belong to a snapshot taken since), and under the mutex every entry
+// it judges is already there.
 //
 // Thread-safe: sharded by key hash, each shard an ordered map under its own mutex. Nothing here waits
 // for anything but those mutexes, and no mutex holder waits for a grace period, so the methods may be
