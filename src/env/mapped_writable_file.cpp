@@ -50,21 +50,20 @@ void MappedWritableFile::write_back(std::uint64_t offset, std::uint64_t length) 
   // one stays dirty in the page cache. Unmapped, a page is written back without being write-protected
   // in this mapping first, which costs a TLB flush (an interrupt to every other core running the
   // process) per page; dropping the range costs one flush for all of it.
-  {
-    std::lock_guard<std::mutex> lock(mapping_mutex_);
-    if (data_ != nullptr && offset < capacity_) {
-      static_cast<void>(::madvise(data_ + offset, std::min(length, capacity_ - offset), MADV_DONTNEED));
-    }
-  }
+  advise(offset, length, MADV_DONTNEED);
   static_cast<void>(retry_on_eintr([&] {
     return ::sync_file_range(fd_, static_cast<off_t>(offset), static_cast<off_t>(length), SYNC_FILE_RANGE_WRITE);
   }));
 }
 
 void MappedWritableFile::prefault(std::uint64_t offset, std::uint64_t length) noexcept {
+  advise(offset, length, MADV_POPULATE_WRITE);
+}
+
+void MappedWritableFile::advise(std::uint64_t offset, std::uint64_t length, int advice) noexcept {
   std::lock_guard<std::mutex> lock(mapping_mutex_);
   if (data_ != nullptr && offset < capacity_) {
-    static_cast<void>(::madvise(data_ + offset, std::min(length, capacity_ - offset), MADV_POPULATE_WRITE));
+    static_cast<void>(::madvise(data_ + offset, std::min(length, capacity_ - offset), advice));
   }
 }
 

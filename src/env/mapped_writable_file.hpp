@@ -22,8 +22,9 @@
 namespace mantis::detail {
 
 // Thread-safe as follows: any number of threads may store into data() (the caller keeps them apart) and
-// call sync(), write_back() and prefault() concurrently; finish() REQUIRES that no store or other finish() is in
-// flight (sync() and write_back() may be: the descriptor stays open until the object is destroyed).
+// call sync(), write_back() and prefault() concurrently; finish() REQUIRES that no store or other
+// finish() is in flight (sync(), write_back() and prefault() may be: the descriptor stays open until the
+// object is destroyed, and the mapping is touched only under mapping_mutex_).
 class MappedWritableFile {
  public:
   // Creates `path` (it must not exist), mode 0600, `capacity` bytes long (> 0), allocated and mapped.
@@ -60,6 +61,10 @@ class MappedWritableFile {
  private:
   MappedWritableFile(std::string path, int fd, char* data, std::uint64_t capacity) noexcept
       : path_(std::move(path)), fd_(fd), data_(data), capacity_(capacity) {}
+
+  // madvise(advice) on the mapped part of [offset, offset + length), under mapping_mutex_; nothing after
+  // finish(). Errors ignored: write_back() and prefault() are hints.
+  void advise(std::uint64_t offset, std::uint64_t length, int advice) noexcept;
 
   const std::string path_;
   const int fd_;
