@@ -304,21 +304,23 @@ Status Engine::write(const WriteBatch& batch, const WriteOptions& options) {
   const Impl::WriteScope scope(*impl_);
   if (scope.versioned()) {  // one locked write: a snapshot sees the whole batch or none of it (V2)
     std::vector<std::size_t> stripes;
-    stripes.reserve(batch.count());
-    for (const Op& op : batch.ops()) stripes.push_back(detail::KeyLocks::stripe_of(op.key));
-    return impl_->locked_write(
-        std::move(stripes), /*versioned=*/true, options.sync,
-        [&](Impl::Plan* ops) {
-          for (const Op& op : batch.ops()) {
-            if (op.kind == Op::Kind::kPut) {
-              ops->push_back({LogOpType::kPut, op.key, op.value, impl_->expires_at(op.ttl)});
-            } else {
-              ops->push_back({LogOpType::kErase, op.key, {}, 0});
-            }
-          }
-          return Status::ok_status();
-        },
-        [](std::uint64_t) { return Status::ok_status(); });
+    Impl::Plan ops;
+    try {
+      stripes.reserve(batch.count());
+      ops.reserve(batch.count());
+    } catch (const std::bad_alloc&) {
+      return Status::resource_exhausted("write: out of memory planning the batch");
+    }
+    for (const Op& op : batch.ops()) {
+      stripes.push_back(detail::KeyLocks::stripe_of(op.key));
+      if (op.kind == Op::Kind::kPut) {
+        ops.push_back({LogOpType::kPut, op.key, op.value, impl_->expires_at(op.ttl)});
+      } else {
+        ops.push_back({LogOpType::kErase, op.key, {}, 0});
+      }
+    }
+    return impl_->locked_write_planned(std::move(stripes), ops, /*versioned=*/true, options.sync,
+                                       [](std::uint64_t) { return Status::ok_status(); });
   }
   // Encode every record before applying anything, so running out of memory changes nothing.
   std::vector<Record*> records;

@@ -233,6 +233,46 @@ struct Engine::Impl {
   };
   using Plan = std::vector<Planned>;
 
+  // The records of a plan's puts (nullptr for its erases), made before the write takes its numbers
+  // with sequence number 0, and stamped once it has: so no allocation or copy of a value happens while
+  // a snapshot may be waiting for the write (V2). Unreferences whatever was not handed over.
+  class PlanRecords {
+   public:
+    PlanRecords() = default;
+    PlanRecords(const PlanRecords&) = delete;
+    PlanRecords& operator=(const PlanRecords&) = delete;
+    ~PlanRecords() { release(); }
+    // Makes a record per put. Throws std::bad_alloc (nothing made then).
+    void make(const Plan& ops) {
+      records_.assign(ops.size(), nullptr);
+      for (std::size_t i = 0; i < ops.size(); ++i) {
+        if (ops[i].type != LogOpType::kPut) continue;
+        records_[i] = Record::create(ops[i].value, ops[i].expires_at_ms, /*seq=*/0);
+        if (records_[i] == nullptr) {
+          release();
+          throw std::bad_alloc();
+        }
+      }
+    }
+    // ops[i]'s record gets sequence number first + i. REQUIRES: no record handed over yet.
+    void stamp(std::uint64_t first) noexcept {
+      for (std::size_t i = 0; i < records_.size(); ++i) {
+        if (records_[i] != nullptr) records_[i]->set_unpublished_seq(first + i);
+      }
+    }
+    Record* operator[](std::size_t i) const noexcept { return records_[i]; }
+    // Hands ops[i]'s record over (to the store), which then owns its reference.
+    Record* hand_over(std::size_t i) noexcept { return std::exchange(records_[i], nullptr); }
+
+   private:
+    void release() noexcept {
+      for (std::size_t i = 0; i < records_.size(); ++i) {
+        if (records_[i] != nullptr) Record::unref(std::exchange(records_[i], nullptr));
+      }
+    }
+    std::vector<Record*> records_;
+  };
+
   // A write that decides under its keys' stripes (held exclusive, KeyLocks K1): every write while the
   // mode is on (Versioning V1-V3), a transaction's commit, and a durable engine's conditional writes.
   // plan(&ops) reads the store and appends the operations to apply (none: nothing is written; a non-OK
@@ -243,44 +283,52 @@ struct Engine::Impl {
   template <class PlanFn, class Validate>
   Status locked_write(std::vector<std::size_t> stripes, bool versioned, bool sync, PlanFn&& plan, Validate&& validate) {
     const detail::KeyLocks::ExclusiveSet locks(key_locks, std::move(stripes));
-    std::optional<detail::Versioning::Claim> claim;
-    if (versioned) claim.emplace(versions);  // V2: before the numbers are taken
     Plan ops;
+    PlanRecords records;
     try {
       Status s = plan(&ops);
       if (!s.ok() || ops.empty()) return s;
+      records.make(ops);
     } catch (const std::bad_alloc&) {  // planning writes nothing
       return Status::resource_exhausted("out of memory planning a write");
     }
-    const std::uint64_t first = versions.take(ops.size());
-    if (claim) claim->set(first);
-    Status s = validate(first);
-    if (!s.ok()) return s;
-    return apply_planned(ops, first, versioned, sync);
+    return claimed_write(ops, records, versioned, sync, std::forward<Validate>(validate));
   }
   template <class PlanFn>
   Status locked_write(std::string_view key, bool versioned, bool sync, PlanFn&& plan) {
     return locked_write({detail::KeyLocks::stripe_of(key)}, versioned, sync, std::forward<PlanFn>(plan),
                         [](std::uint64_t) { return Status::ok_status(); });
   }
+  // The same for a plan that reads nothing from the store (a transaction's or a batch's writes): its
+  // records are made before the stripes are taken, which are then held only to validate and apply.
+  // REQUIRES: ops is not empty.
+  template <class Validate>
+  Status locked_write_planned(std::vector<std::size_t> stripes, const Plan& ops, bool versioned, bool sync,
+                              Validate&& validate) {
+    PlanRecords records;
+    try {
+      records.make(ops);
+    } catch (const std::bad_alloc&) {
+      return Status::resource_exhausted("out of memory planning a write");
+    }
+    const detail::KeyLocks::ExclusiveSet locks(key_locks, std::move(stripes));
+    return claimed_write(ops, records, versioned, sync, std::forward<Validate>(validate));
+  }
 
-  // locked_write()'s second half: records, history, one log record, apply. ops[i] gets sequence
-  // number first + i.
-  Status apply_planned(const Plan& ops, std::uint64_t first, bool versioned, bool sync) {
-    std::vector<Record*> records(ops.size(), nullptr);
-    auto release_records = [&records](std::size_t from) {
-      for (std::size_t i = from; i < records.size(); ++i) {
-        if (records[i] != nullptr) Record::unref(records[i]);
-      }
-    };
+  // locked_write()'s second half, under the stripes: the claim (V2), the numbers, validate(first),
+  // then history, one log record and the apply. ops[i] gets sequence number first + i.
+  template <class Validate>
+  Status claimed_write(const Plan& ops, PlanRecords& records, bool versioned, bool sync, Validate&& validate) {
+    std::optional<detail::Versioning::Claim> claim;
+    if (versioned) claim.emplace(versions);  // V2: before the numbers are taken
+    const std::uint64_t first = versions.take(ops.size());
+    if (claim) claim->set(first);
+    records.stamp(first);
+    Status s = validate(first);
+    if (!s.ok()) return s;
     std::vector<LogOp> log_ops;
     std::vector<std::string> encodings;  // the puts' flatbuffers, which log_ops point into
     try {
-      for (std::size_t i = 0; i < ops.size(); ++i) {
-        if (ops[i].type != LogOpType::kPut) continue;
-        records[i] = Record::create(ops[i].value, ops[i].expires_at_ms, first + i);
-        if (records[i] == nullptr) throw std::bad_alloc();
-      }
       if (versioned) record_history(ops, first);
       if (data_dir) {
         log_ops.reserve(ops.size());
@@ -292,19 +340,16 @@ struct Engine::Impl {
         }
       }
     } catch (const std::bad_alloc&) {
-      release_records(0);
       return Status::resource_exhausted("out of memory preparing a write");
     }
-    std::size_t handed_over = 0;  // records[0, handed_over) belong to the store
     std::string* payload = nullptr;
     if (data_dir) payload = ops.size() == 1 ? encode(log_ops[0]) : encode_batch(log_ops);
-    Status s = logged(payload, sync, [&] {
+    return logged(payload, sync, [&] {
       Status result;
       for (std::size_t i = 0; i < ops.size(); ++i) {
-        handed_over = i + 1;
         Status applied;
         if (ops[i].type == LogOpType::kPut) {
-          applied = put(ops[i].key, std::exchange(records[i], nullptr));
+          applied = put(ops[i].key, records.hand_over(i));
         } else {
           erase(ops[i].key);
         }
@@ -312,8 +357,6 @@ struct Engine::Impl {
       }
       return result;
     });
-    release_records(handed_over);
-    return s;
   }
 
   // V3: before a versioned write changes the store, each key it writes records the state it had (its

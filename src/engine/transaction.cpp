@@ -192,21 +192,18 @@ Status Transaction::commit(const WriteOptions& options) {
     stripes.reserve(txn.reads.size() + txn.writes.size());
     for (const std::pmr::string& key : txn.reads) stripes.push_back(detail::KeyLocks::stripe_of(key));
     for (const auto& [key, pending] : txn.writes) stripes.push_back(detail::KeyLocks::stripe_of(key));
+    Engine::Impl::Plan ops;
+    ops.reserve(txn.writes.size());
+    for (const auto& [key, pending] : txn.writes) {
+      if (pending) {
+        ops.push_back({detail::LogOpType::kPut, key, pending->value, engine.expires_at(pending->ttl)});
+      } else {
+        ops.push_back({detail::LogOpType::kErase, key, {}, 0});
+      }
+    }
     const Engine::Impl::WriteScope scope(engine);  // versioned: our snapshot is alive
-    const Status committed = engine.locked_write(
-        std::move(stripes), /*versioned=*/true, options.sync,
-        [&](Engine::Impl::Plan* ops) {
-          ops->reserve(txn.writes.size());
-          for (const auto& [key, pending] : txn.writes) {
-            if (pending) {
-              ops->push_back({detail::LogOpType::kPut, key, pending->value, engine.expires_at(pending->ttl)});
-            } else {
-              ops->push_back({detail::LogOpType::kErase, key, {}, 0});
-            }
-          }
-          return Status::ok_status();
-        },
-        [&](std::uint64_t first) {
+    const Status committed = engine.locked_write_planned(
+        std::move(stripes), ops, /*versioned=*/true, options.sync, [&](std::uint64_t first) {
           const detail::History& history = engine.versions.history();
           for (const std::pmr::string& key : txn.reads) {
             if (history.written_between(key, since, first)) {

@@ -46,13 +46,13 @@ void History::drop_to(Shard& shard, Key& key, std::uint64_t floor) noexcept {
 
 void History::add(std::string_view key, const Record* record, std::uint64_t until, std::uint64_t newest) {
   Shard& shard = shards_[shard_of(key)];
-  const std::lock_guard<std::mutex> lock(shard.mutex);
+  const std::lock_guard<SpinMutex> lock(shard.mutex);
   // Read under the mutex, after every entry of the shard was added (V5): a floor read before the lock
   // could predate a snapshot taken since, whose entries another writer added meanwhile, and retiring
   // them with it would lose that snapshot's past states.
   const std::uint64_t floor = floor_.load(std::memory_order_seq_cst);
   auto it = shard.keys.find(key);
-  if (it == shard.keys.end()) it = shard.keys.emplace(std::string(key), Key()).first;
+  if (it == shard.keys.end()) it = shard.keys.emplace(KeyString(key), Key()).first;
   Key& entry = it->second;
   drop_to(shard, entry, floor);
   // A key's writes hold its stripe and take increasing sequence numbers (versioning.hpp, V1), so
@@ -92,7 +92,7 @@ void History::add(std::string_view key, const Record* record, std::uint64_t unti
 
 History::State History::state_at(std::string_view key, std::uint64_t version) const {
   const Shard& shard = shards_[shard_of(key)];
-  const std::lock_guard<std::mutex> lock(shard.mutex);
+  const std::lock_guard<SpinMutex> lock(shard.mutex);
   const auto it = shard.keys.find(key);
   if (it == shard.keys.end()) return {};
   const Past* past = first_after(it->second.pasts, version);
@@ -103,7 +103,7 @@ History::State History::state_at(std::string_view key, std::uint64_t version) co
 
 bool History::written_between(std::string_view key, std::uint64_t after, std::uint64_t before) const {
   const Shard& shard = shards_[shard_of(key)];
-  const std::lock_guard<std::mutex> lock(shard.mutex);
+  const std::lock_guard<SpinMutex> lock(shard.mutex);
   const auto it = shard.keys.find(key);
   return it != shard.keys.end() && any_between(it->second.pasts, after, before);
 }
@@ -112,7 +112,7 @@ bool History::range_written_between(std::string_view begin, std::string_view end
                                     std::uint64_t before) const {
   for (std::size_t i = 0; i < kShards; ++i) {
     const Shard& shard = shards_[i];
-    const std::lock_guard<std::mutex> lock(shard.mutex);
+    const std::lock_guard<SpinMutex> lock(shard.mutex);
     for (auto it = shard.keys.lower_bound(begin); it != shard.keys.end(); ++it) {
       if (bounded && std::string_view(it->first) >= end) break;
       if (any_between(it->second.pasts, after, before)) return true;
@@ -126,13 +126,13 @@ void History::states_at(std::string_view start, bool inclusive, std::string_view
   const std::size_t first = out->size();
   for (std::size_t i = 0; i < kShards; ++i) {
     const Shard& shard = shards_[i];
-    const std::lock_guard<std::mutex> lock(shard.mutex);
+    const std::lock_guard<SpinMutex> lock(shard.mutex);
     auto it = inclusive ? shard.keys.lower_bound(start) : shard.keys.upper_bound(start);
     for (; it != shard.keys.end(); ++it) {
       if (bounded && std::string_view(it->first) > last) break;
       const Past* past = first_after(it->second.pasts, version);
       if (past == nullptr) continue;
-      out->push_back({it->first, past->record});  // may throw: nothing referenced yet for this entry
+      out->push_back({std::string(it->first), past->record});  // may throw: nothing referenced yet for this entry
       if (past->record != nullptr) past->record->ref();
     }
   }
@@ -143,7 +143,7 @@ void History::states_at(std::string_view start, bool inclusive, std::string_view
 void History::clear() {
   for (std::size_t i = 0; i < kShards; ++i) {
     Shard& shard = shards_[i];
-    const std::lock_guard<std::mutex> lock(shard.mutex);
+    const std::lock_guard<SpinMutex> lock(shard.mutex);
     for (auto& [name, key] : shard.keys) unref_all(key.pasts);
     shard.added.clear();
     shard.keys.clear();
@@ -154,7 +154,7 @@ void History::clear() {
 std::size_t History::entries() const {
   std::size_t total = 0;
   for (std::size_t i = 0; i < kShards; ++i) {
-    const std::lock_guard<std::mutex> lock(shards_[i].mutex);
+    const std::lock_guard<SpinMutex> lock(shards_[i].mutex);
     total += shards_[i].entries;
   }
   return total;

@@ -33,6 +33,8 @@
 #include <vector>
 
 #include "store/record.hpp"
+#include "util/memory.hpp"
+#include "util/spin_mutex.hpp"
 
 namespace mantis::detail {
 
@@ -89,20 +91,23 @@ class History {
     Record* record;  // nullptr: absent
     std::uint64_t until;
   };
-  using Pasts = std::vector<Past>;  // ascending `until`
+  // Every container allocates internally (util/memory.hpp): under a stream of transactions each add()
+  // makes a key node and frees one, from whichever thread retires it.
+  using Pasts = std::vector<Past, Allocator<Past>>;  // ascending `until`
   struct Key {
     Pasts pasts;
     std::size_t queued = 0;  // the shard's queued additions of this key: it stays in the map while > 0
   };
-  using Keys = std::map<std::string, Key, std::less<>>;
+  using KeyString = std::basic_string<char, std::char_traits<char>, Allocator<char>>;
+  using Keys = std::map<KeyString, Key, std::less<>, Allocator<std::pair<const KeyString, Key>>>;
   struct Added {  // an addition, queued until the floor passes it
     std::uint64_t until;
     Keys::iterator key;
   };
-  struct Shard {
-    mutable std::mutex mutex;
+  struct alignas(64) Shard {  // its own cache lines: shards are locked by different threads
+    mutable SpinMutex mutex;  // held for a lookup or an addition: a few hundred nanoseconds
     Keys keys;
-    std::deque<Added> added;  // in the order add() was called
+    std::deque<Added, Allocator<Added>> added;  // in the order add() was called
     std::size_t entries = 0;
   };
 

@@ -59,6 +59,7 @@
 #include "mvcc/history.hpp"
 #include "store/store.hpp"
 #include "util/clock.hpp"
+#include "util/memory.hpp"
 #include "util/spin_mutex.hpp"
 
 namespace mantis::detail {
@@ -136,20 +137,22 @@ class Versioning {
     std::atomic<std::uint64_t> value{0};  // 0 when free, kClaiming, or the holder's first number
   };
 
+  // Three cache lines, written by different parties: the counter by every write; the mode (read by
+  // every write) almost never; the snapshots' bounds by snapshots as they begin and end.
   Store& store_;
   const Clock& clock_;
-  std::atomic<std::uint64_t> next_{1};
-  std::atomic<bool> versioned_{false};
+  alignas(64) std::atomic<std::uint64_t> next_{1};
+  alignas(64) std::atomic<bool> versioned_{false};
+  std::unique_ptr<ClaimSlot[]> claims_;
+  History history_;  // refers to floor_, below
   // The oldest live snapshot's version, or ~0 when none: entries with until <= it are not needed (V5).
   // Read by history_ (History::add), under its shard's mutex.
-  std::atomic<std::uint64_t> floor_{~std::uint64_t{0}};
+  alignas(64) std::atomic<std::uint64_t> floor_{~std::uint64_t{0}};
   std::atomic<std::uint64_t> newest_{0};
   std::atomic<std::size_t> live_count_{0};
   std::atomic<std::uint64_t> idle_since_ms_{0};  // when the last snapshot ended
-  std::unique_ptr<ClaimSlot[]> claims_;
   SpinMutex mutex_;                              // live_, mode transitions
-  std::multiset<std::uint64_t> live_;
-  History history_;
+  std::multiset<std::uint64_t, std::less<>, Allocator<std::uint64_t>> live_;
 };
 
 }  // namespace mantis::detail

@@ -18,6 +18,7 @@
 // long as any record (in the store, a view or a scan batch) points into it.
 #pragma once
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -82,6 +83,13 @@ class Record {
     return is_mapped() ? table()->expires_at_ms() : fields_.own.expires_at_ms;
   }
   std::uint64_t seq() const noexcept { return is_mapped() ? table()->seq() : fields_.own.seq; }
+  // Sets the sequence number of a record create() made, for a write that makes its records before it
+  // takes its numbers. REQUIRES: no other thread can reach the record yet (never published, one
+  // reference).
+  void set_unpublished_seq(std::uint64_t seq) noexcept {
+    assert(!is_mapped());
+    fields_.own.seq = seq;
+  }
   // True when the record has a TTL that has passed at `now_ms` (expired from that millisecond on).
   bool expired_at(std::uint64_t now_ms) const noexcept {
     const std::uint64_t at = expires_at_ms();
