@@ -319,8 +319,9 @@ Status Engine::write(const WriteBatch& batch, const WriteOptions& options) {
         ops.push_back({LogOpType::kErase, op.key, {}, 0});
       }
     }
-    return impl_->locked_write_planned(std::move(stripes), ops, /*versioned=*/true, options.sync,
-                                       [](std::uint64_t) { return Status::ok_status(); });
+    return impl_->locked_write_planned(
+        std::move(stripes), ops, /*versioned=*/true, options.sync, [] { return Status::ok_status(); },
+        [](std::uint64_t) { return Status::ok_status(); });
   }
   // Encode every record before applying anything, so running out of memory changes nothing.
   std::vector<Record*> records;

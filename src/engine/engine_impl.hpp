@@ -300,11 +300,12 @@ struct Engine::Impl {
                         [](std::uint64_t) { return Status::ok_status(); });
   }
   // The same for a plan that reads nothing from the store (a transaction's or a batch's writes): its
-  // records are made before the stripes are taken, which are then held only to validate and apply.
+  // records are made before the stripes are taken. Under them, check() may refuse the write before it
+  // claims and takes its numbers (its Status is returned, nothing written); then as locked_write().
   // REQUIRES: ops is not empty.
-  template <class Validate>
+  template <class Check, class Validate>
   Status locked_write_planned(std::vector<std::size_t> stripes, const Plan& ops, bool versioned, bool sync,
-                              Validate&& validate) {
+                              Check&& check, Validate&& validate) {
     PlanRecords records;
     try {
       records.make(ops);
@@ -312,6 +313,8 @@ struct Engine::Impl {
       return Status::resource_exhausted("out of memory planning a write");
     }
     const detail::KeyLocks::ExclusiveSet locks(key_locks, std::move(stripes));
+    Status s = check();
+    if (!s.ok()) return s;
     return claimed_write(ops, records, versioned, sync, std::forward<Validate>(validate));
   }
 

@@ -2,20 +2,24 @@
 // engine (Engine::Impl::locked_write) that first checks nothing it read changed since the snapshot.
 //
 // Why the commit check is enough for serializability (docs/DESIGN.md, rule 5). The commit holds the
-// stripes of every key it read or writes (exclusive) and has taken its sequence numbers first..; the
-// snapshot is alive, so every write since it was taken recorded the state it ended in the history
-// (Versioning, V3), and nothing it needs was dropped (V5, the floor is at most the snapshot).
-// - A point read of key k saw k's state at the snapshot S. A write of k with number in (S, first)
-//   has been applied (it held k's stripe before us) and left an entry with until in (S, first); none
-//   can come after until we release the stripe. No such entry: k's state at first - 1 is what we read.
-// - A scanned range cannot be locked; instead the commit waits until every write numbered below first
-//   has been applied (wait_applied_below), then looks for entries with until in (S, first) on any key
-//   of the range: an insert into the range is a write of a key that was absent, so phantoms count.
+// stripes of every key it read or writes (exclusive) and will take its sequence numbers first..; the
+// snapshot is alive while it checks, so every write since it was taken recorded the state it ended in
+// the history (Versioning, V3), and nothing it needs was dropped (V5, the floor is at most the snapshot).
+// - A point read of key k saw k's state at the snapshot S. Every write of k numbered after S has been
+//   applied (it held k's stripe before us) and left an entry with until > S; none can come until we
+//   release the stripe, and our numbers are taken after the check. So the check needs no number of its
+//   own, and runs before the commit claims (V2): a new snapshot never waits for it. No entry with
+//   until > S: k's state at first - 1 is what we read.
+// - A scanned range cannot be locked; instead the commit, once it has its numbers, waits until every
+//   write numbered below first has been applied (wait_applied_below), then looks for entries with
+//   until in (S, first) on any key of the range: an insert into the range is a write of a key that was
+//   absent, so phantoms count.
 // So the transaction read exactly the state just before its own number, and its writes take effect
 // at that number: the commit order is the version order.
 #include <mantis/transaction.hpp>
 
 #include <cstddef>
+#include <limits>
 #include <memory_resource>
 #include <optional>
 #include <string>
@@ -202,25 +206,33 @@ Status Transaction::commit(const WriteOptions& options) {
       }
     }
     const Engine::Impl::WriteScope scope(engine);  // versioned: our snapshot is alive
+    const detail::History& history = engine.versions.history();
+    // Checked: nothing reads at the snapshot any more, so it goes now, before the write records the
+    // states it ends (V3). Were it the only live snapshot, no one needs them: they are not kept (V6),
+    // and a lone writer of transactions keeps no history at all.
+    auto checked = [&txn] {
+      txn.snapshot.reset();
+      return Status::ok_status();
+    };
     const Status committed = engine.locked_write_planned(
-        std::move(stripes), ops, /*versioned=*/true, options.sync, [&](std::uint64_t first) {
-          const detail::History& history = engine.versions.history();
+        std::move(stripes), ops, /*versioned=*/true, options.sync,
+        [&] {  // point reads: before the numbers are taken, so no snapshot waits for this check
           for (const std::pmr::string& key : txn.reads) {
-            if (history.written_between(key, since, first)) {
+            if (history.written_between(key, since, std::numeric_limits<std::uint64_t>::max())) {
               return Status::conflict("commit: a key the transaction read was written after its snapshot");
             }
           }
-          if (!txn.ranges.empty()) engine.versions.wait_applied_below(first);
+          return txn.ranges.empty() ? checked() : Status::ok_status();
+        },
+        [&](std::uint64_t first) {  // scanned ranges: they need the commit's number
+          if (txn.ranges.empty()) return Status::ok_status();
+          engine.versions.wait_applied_below(first);
           for (const Impl::Range& range : txn.ranges) {
             if (history.range_written_between(range.begin, range.end, range.bounded, since, first)) {
               return Status::conflict("commit: a range the transaction scanned was written after its snapshot");
             }
           }
-          // Checked: nothing reads at the snapshot any more, so it goes now, before the write records
-          // the states it ends (V3). Were it the only live snapshot, no one needs them: they are not
-          // kept (V6), and a lone writer of transactions keeps no history at all.
-          txn.snapshot.reset();
-          return Status::ok_status();
+          return checked();
         });
     if (committed.ok()) engine.counters.add(Engine::Impl::kCommits);
     if (committed.is_conflict()) engine.counters.add(Engine::Impl::kConflicts);

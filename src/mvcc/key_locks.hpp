@@ -35,7 +35,8 @@
 //     that meets an expired record of such a stripe waits for that write too (K4): microseconds, or
 //     one fdatasync for a write that syncs.
 //
-// Waiting uses C++20 atomic wait/notify (a futex on Linux): lock holders may wait for an fdatasync.
+// Waiting spins briefly, then uses C++20 atomic wait/notify (a futex on Linux): lock holders may wait for
+// an fdatasync.
 #pragma once
 
 #include <algorithm>
@@ -48,7 +49,9 @@
 #include <vector>
 
 #include "store/deciding_writers.hpp"
+#include "util/cpu_relax.hpp"
 #include "util/hash.hpp"
+#include "util/spin_mutex.hpp"
 #include "util/stress_sizes.hpp"
 
 namespace mantis::detail {
@@ -162,7 +165,7 @@ class KeyLocks final : public DecidingWriters {
     std::uint32_t seen = word.load(std::memory_order_acquire);
     if ((seen & kWriter) == 0) return false;
     do {
-      word.wait(seen, std::memory_order_acquire);
+      wait_while(word, seen, std::memory_order_acquire);
       seen = word.load(std::memory_order_acquire);  // acquire: the holder's writes are visible after
     } while ((seen & kWriter) != 0);
     return true;
@@ -183,6 +186,16 @@ class KeyLocks final : public DecidingWriters {
     std::atomic<std::uint32_t> word{0};
   };
 
+  // Waits until `word` no longer holds `seen`: spins first (a holder's write takes microseconds, less
+  // than a futex sleep and wake-up), then sleeps on the futex.
+  static void wait_while(const std::atomic<std::uint32_t>& word, std::uint32_t seen, std::memory_order order) noexcept {
+    for (int spin = 0; spin < SpinMutex::kSpins; ++spin) {
+      if (word.load(order) != seen) return;
+      cpu_relax();
+    }
+    word.wait(seen, order);
+  }
+
   void lock_shared(std::size_t stripe) noexcept {
     std::atomic<std::uint32_t>& word = stripes_[stripe].word;
     while (true) {
@@ -192,7 +205,7 @@ class KeyLocks final : public DecidingWriters {
         if (word.compare_exchange_weak(seen, seen + 1, std::memory_order_acquire, std::memory_order_relaxed)) return;
         continue;
       }
-      word.wait(seen, std::memory_order_relaxed);  // K3: wait while a writer holds or waits
+      wait_while(word, seen, std::memory_order_relaxed);  // K3: wait while a writer holds or waits
     }
   }
   void unlock_shared(std::size_t stripe) noexcept {
@@ -212,11 +225,11 @@ class KeyLocks final : public DecidingWriters {
         }
         continue;
       }
-      word.wait(seen, std::memory_order_relaxed);
+      wait_while(word, seen, std::memory_order_relaxed);
     }
     for (std::uint32_t seen = word.load(std::memory_order_acquire); seen != kWriter;
          seen = word.load(std::memory_order_acquire)) {
-      word.wait(seen, std::memory_order_acquire);
+      wait_while(word, seen, std::memory_order_acquire);
     }
     std::atomic_thread_fence(std::memory_order_seq_cst);  // K4: the holder's clock readings follow its claim
   }
