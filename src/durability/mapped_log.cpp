@@ -14,6 +14,7 @@ namespace {
 
 // Segment capacities are whole pages.
 constexpr std::uint64_t kPageBytes = 4096;
+constexpr std::size_t kCacheLineBytes = 64;
 
 }  // namespace
 
@@ -39,7 +40,9 @@ Status MappedLog::open(const Config& config, std::uint64_t segment, std::uint64_
 }
 
 MappedLog::MappedLog(const Config& config, Segment segment, std::uint64_t next_lsn)
-    : config_(config), segment_(std::move(segment)), next_lsn_(next_lsn), synced_lsn_(next_lsn - 1) {}
+    : config_(config), segment_(std::move(segment)), next_lsn_(next_lsn), synced_lsn_(next_lsn - 1) {
+  tail_address_.store(segment_.file->data(), std::memory_order_relaxed);
+}
 
 MappedLog::~MappedLog() { static_cast<void>(close()); }
 
@@ -63,6 +66,11 @@ Status MappedLog::write(std::string* payload, bool sync, Apply apply) {
   std::size_t slot = 0;
   std::shared_ptr<MappedWritableFile> filled;  // set when this write completed a write-behind chunk
   std::uint64_t filled_chunk = 0;
+  if (char* tail = tail_address_.load(std::memory_order_relaxed); tail != nullptr) {
+    for (std::size_t offset = 0; offset < kLogHeaderSize + payload->size(); offset += kCacheLineBytes) {
+      __builtin_prefetch(tail + offset, /*rw=*/1);
+    }
+  }
   {
     std::lock_guard<SpinMutex> lock(mutex_);
     if (!error_.ok()) return error_;
@@ -83,6 +91,7 @@ Status MappedLog::write(std::string* payload, bool sync, Apply apply) {
       filled_chunk = tail_ / kWriteBehindBytes;
     }
     tail_ += bytes;
+    tail_address_.store(segment_.file->data() + tail_, std::memory_order_relaxed);
     slot = generation_ & 1;
     applying_[slot].fetch_add(1, std::memory_order_relaxed);  // ordered before rotate()'s read by mutex_
   }
@@ -156,6 +165,7 @@ Status MappedLog::start_next_segment(std::uint64_t bytes) {
   if (!s.ok()) return s;
   segment_ = std::move(next);
   tail_ = 0;
+  tail_address_.store(segment_.file->data(), std::memory_order_relaxed);
   return Status::ok_status();
 }
 
@@ -185,6 +195,7 @@ Status MappedLog::close() {
   std::lock_guard<SpinMutex> lock(mutex_);
   if (closed_) return Status::ok_status();
   closed_ = true;
+  tail_address_.store(nullptr, std::memory_order_relaxed);
   Status s;
   // A segment whose switch failed half-way was finished already.
   if (segment_.file->data() != nullptr) s = segment_.file->finish(tail_);
