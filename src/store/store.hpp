@@ -285,12 +285,13 @@ class Store {
     };
     Found found[kMaxCollect];
     std::size_t count = 0;
+    WalkAhead ahead;
     Node* node = seek(start);
     if (node != nullptr && !inclusive && node->key() == start) node = next_live(node);
     for (; node != nullptr && count < limit; node = next_live(node)) {
       if (bounded && node->key() >= end) break;
       Record* record = node->record.load(std::memory_order_acquire);
-      prefetch_ahead(node);
+      ahead.step(node);
       if (!holds_record(record)) continue;
       __builtin_prefetch(record);
       found[count++] = {node, record};
@@ -334,6 +335,7 @@ class Store {
       if (node != nullptr && !inclusive && node->key() == start) node = next_live(node);
     }
     Node* last = nullptr;
+    WalkAhead ahead;
     for (std::size_t visited = 0; node != nullptr; ++visited) {
       if (bounded && node->key() >= end) return Visited::kExhausted;
       if (visited == limit) {  // REQUIRES limit >= 1, so last is set
@@ -342,7 +344,7 @@ class Store {
       }
       Record* record = node->record.load(std::memory_order_acquire);
       if (holds_record(record)) __builtin_prefetch(record);
-      prefetch_ahead(node);
+      ahead.step(node);
       Node* next = next_live(node);  // its miss overlaps the record's
       record = unexpired(node, record, &now, retired);
       if (holds_record(record) && !fn(node->key(), static_cast<const Record&>(*record))) return Visited::kStopped;
@@ -597,12 +599,64 @@ class Store {
   static void prefetch_down(Node* pred, int level) noexcept {
     if (level > 0) __builtin_prefetch(node_of(pred->next(level - 1).load(std::memory_order_relaxed)));
   }
-  // For a walk along level 0: a node that is also on level 1 points about four nodes ahead there, to
-  // the next such node; fetching it now turns one of the walk's dependent misses in four into a hit.
-  // A hint only: a stale pointer is harmless (prefetches never fault).
-  static void prefetch_ahead(Node* node) noexcept {
-    if (node->height > 1) __builtin_prefetch(node_of(node->next(1).load(std::memory_order_relaxed)));
-  }
+  // Fetches the nodes a walk along level 0 is about to visit, several at a time. The walk's own misses
+  // come one at a time (each node holds the next one's address); beside it run other chains: a scout
+  // hops along level 1 (about four nodes per hop) up to kHops level-1 nodes ahead of the walk, and from
+  // each level-1 node it reaches a runner steps along level 0 towards the next one. Each chain advances
+  // one step per node the walk visits and reads only a node it fetched a step before, so their misses
+  // overlap the walk's. Hints only: every node read is reachable inside the walk's RCU section, so it
+  // stays allocated as the walk's own do (I7), and a stale one costs a wasted fetch, never an answer.
+  class WalkAhead {
+   public:
+    // Called with each node the walk visits, in order.
+    void step(Node* visited) noexcept {
+      if (visited->height > 1) {
+        if (scout_ == nullptr || hops_ == 0) {  // the walk caught up (or just began): scout from here
+          scout_ = visited;
+          hops_ = 0;
+        } else {
+          --hops_;
+        }
+      }
+      for (int i = 0; i < runners_;) {
+        Runner& runner = runner_[i];  // its node was fetched a step ago
+        Node* next = nullptr;
+        // Past its first step, a level-1 node is where the next runner begins.
+        if ((runner.steps == 0 || runner.node->height == 1) && runner.steps < kRunnerSteps) {
+          next = runner.node->next_node(0);
+        }
+        if (next == nullptr) {
+          runner_[i] = runner_[--runners_];
+          continue;
+        }
+        __builtin_prefetch(next);
+        runner.node = next;
+        ++runner.steps;
+        ++i;
+      }
+      if (scout_ != nullptr && hops_ < kHops) {
+        Node* hop = scout_->next_node(1);
+        if (hop != nullptr) {
+          __builtin_prefetch(hop);
+          if (runners_ < kHops) runner_[runners_++] = {hop, 0};
+          ++hops_;
+        }
+        scout_ = hop;
+      }
+    }
+
+   private:
+    static constexpr int kHops = 4;
+    static constexpr int kRunnerSteps = 8;  // past a level-1 gap this long, leave the rest to the walk
+    struct Runner {
+      Node* node;
+      int steps;
+    };
+    Node* scout_ = nullptr;  // a level-1 node, hops_ level-1 nodes ahead of the walk
+    int hops_ = 0;
+    Runner runner_[kHops];
+    int runners_ = 0;
+  };
 
   // The node indexed for `key` (its record may be kDead), or nullptr: an O(1) lookup that never
   // writes shared memory (I6, I7).
