@@ -7,9 +7,9 @@
 // - write(): under `mutex_` (a SpinMutex: the section is a memcpy and a crc, ~100 ns for a small
 //   record) the writer checks the sticky error, takes the next LSN, frames the record at the tail and
 //   advances it. Before it takes the mutex it prefetches, for writing, the lines at the tail as it last
-//   was (tail_address_), so that the copy under the mutex rarely waits for memory. Then, with the mutex released, it fdatasyncs if the write syncs (sync_through(), which
-//   one syncer at a time runs for everyone waiting: group commit for syncs) and applies the write on its
-//   own thread.
+//   was (tail_address_), so that the copy under the mutex rarely waits for memory. Then, with the mutex
+//   released, it fdatasyncs if the write syncs (sync_through(), which one syncer at a time runs for
+//   everyone waiting: group commit for syncs) and applies the write on its own thread.
 // - Records lie in the segment in LSN order with no holes: a record is wholly stored before the next
 //   is begun (both under mutex_). A process that dies mid-store leaves one torn record followed only
 //   by zeros, which the reader takes for the torn tail it is (log_reader.hpp); the bytes stored before
