@@ -137,8 +137,9 @@ class Versioning {
     std::atomic<std::uint64_t> value{0};  // 0 when free, kClaiming, or the holder's first number
   };
 
-  // Three cache lines, written by different parties: the counter by every write; the mode (read by
-  // every write) almost never; the snapshots' bounds by snapshots as they begin and end.
+  // Three cache lines, written by different parties: the counter by every write; the mode, the claim
+  // slots' and the history's addresses (read by every write) almost never; the snapshots' bounds by
+  // snapshots as they begin and end.
   Store& store_;
   const Clock& clock_;
   alignas(64) std::atomic<std::uint64_t> next_{1};
