@@ -25,6 +25,8 @@ Status MappedLog::create_segment(const Config& config, std::uint64_t number, std
     return config.env->new_mapped_file(path, capacity, &file);
   });
   if (!s.ok()) return s;
+  // The first two chunks: write() maps each later one as the tail enters the chunk before it.
+  file->prefault(0, 2 * kWriteBehindBytes);
   out->file = std::move(file);
   out->number = number;
   return Status::ok_status();
@@ -98,7 +100,11 @@ Status MappedLog::write(std::string* payload, bool sync, Apply apply) {
   bytes_since_rotate_.fetch_add(payload->size(), std::memory_order_relaxed);
   if (filled) {
     filled->write_back(filled_chunk * kWriteBehindBytes, kWriteBehindBytes);
-    filled->prefault((filled_chunk + 1) * kWriteBehindBytes, kWriteBehindBytes);  // the chunk the tail entered
+    // The chunk after the one the tail entered (that one was mapped when the tail entered the chunk
+    // before it): a record that crosses into it then finds its pages mapped. Mapping the entered chunk
+    // here instead left the crossing record to fault its first page in, under mutex_, and the kernel's
+    // read-around for that fault zeroes far more than a page (0.4 ms a fault, measured).
+    filled->prefault((filled_chunk + 2) * kWriteBehindBytes, kWriteBehindBytes);
   }
   Status s;
   if (sync) s = sync_through(lsn);  // (open() never picks this log for Config::sync_every_write)
