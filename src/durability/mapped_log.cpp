@@ -66,8 +66,9 @@ void MappedLog::fail(const Status& status) {
 Status MappedLog::write(std::string* payload, bool sync, Apply apply) {
   std::uint64_t lsn = 0;
   std::size_t slot = 0;
-  std::shared_ptr<MappedWritableFile> filled;  // set when this write completed a write-behind chunk
-  std::uint64_t filled_chunk = 0;
+  std::shared_ptr<MappedWritableFile> filled;  // set when this write completed write-behind chunks
+  std::uint64_t filled_chunk = 0;              // the first chunk it completed
+  std::uint64_t entered_chunk = 0;             // the chunk its end lies in: the tail's chunk now
   if (char* tail = tail_address_.load(std::memory_order_relaxed); tail != nullptr) {
     for (std::size_t offset = 0; offset < kLogHeaderSize + payload->size(); offset += kCacheLineBytes) {
       __builtin_prefetch(tail + offset, /*rw=*/1);
@@ -91,6 +92,7 @@ Status MappedLog::write(std::string* payload, bool sync, Apply apply) {
     if ((tail_ + bytes) / kWriteBehindBytes != tail_ / kWriteBehindBytes) {
       filled = segment_.file;
       filled_chunk = tail_ / kWriteBehindBytes;
+      entered_chunk = (tail_ + bytes) / kWriteBehindBytes;
     }
     tail_ += bytes;
     tail_address_.store(segment_.file->data() + tail_, std::memory_order_relaxed);
@@ -99,12 +101,10 @@ Status MappedLog::write(std::string* payload, bool sync, Apply apply) {
   }
   bytes_since_rotate_.fetch_add(payload->size(), std::memory_order_relaxed);
   if (filled) {
-    filled->write_back(filled_chunk * kWriteBehindBytes, kWriteBehindBytes);
-    // The chunk after the one the tail entered (that one was mapped when the tail entered the chunk
-    // before it): a record that crosses into it then finds its pages mapped. Mapping the entered chunk
-    // here instead left the crossing record to fault its first page in, under mutex_, and the kernel's
-    // read-around for that fault zeroes far more than a page (0.4 ms a fault, measured).
-    filled->prefault((filled_chunk + 2) * kWriteBehindBytes, kWriteBehindBytes);
+    // Every chunk the record completed (one, unless the record is larger than a chunk), then the
+    // chunk after the tail's, so that the mapping stays a chunk ahead (see the design note).
+    filled->write_back(filled_chunk * kWriteBehindBytes, (entered_chunk - filled_chunk) * kWriteBehindBytes);
+    filled->prefault((entered_chunk + 1) * kWriteBehindBytes, kWriteBehindBytes);
   }
   Status s;
   if (sync) s = sync_through(lsn);  // (open() never picks this log for Config::sync_every_write)

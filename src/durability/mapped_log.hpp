@@ -26,12 +26,13 @@
 //   fdatasync, unmap, cut to its records, fdatasync; then the next is created at max(segment_bytes,
 //   the record) and its directory entry synced. This happens under mutex_, as the group-commit leader's
 //   does: writers wait for it. To keep that wait short, the writer whose record completes a chunk of
-//   kWriteBehindBytes starts that chunk's write-back (outside the mutex), so the fdatasync finds
-//   little left to write (a 64 MiB segment's switch: ~45 ms without, measured on this machine's disk),
-//   and maps the pages of the chunk after the one the tail entered in one call (MappedWritableFile::
-//   prefault; a new segment maps its first two chunks), so that the mapping stays a chunk ahead of the
-//   tail and no record stored under the mutex takes a page fault there, not even one that crosses
-//   into the next chunk.
+//   kWriteBehindBytes (or several, for a record larger than a chunk) starts their write-back (outside
+//   the mutex), so the fdatasync finds little left to write (a 64 MiB segment's switch: ~45 ms
+//   without, measured on this machine's disk), and maps the pages of the chunk after the one the tail
+//   entered in one call (MappedWritableFile::prefault; a new segment maps its first two chunks), so
+//   that the mapping stays a chunk ahead of the tail and no record stored under the mutex takes a page
+//   fault there, not even one that crosses into the next chunk (such a fault cost ~0.4 ms here: the
+//   kernel reads around it).
 // - Errors are sticky (W5): a failed sync, segment switch or apply sets error_, and every later write
 //   fails with it. A write already past its check may still be applied, as its record is in the log.
 #pragma once
