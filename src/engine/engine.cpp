@@ -507,14 +507,17 @@ Status Engine::new_iterator(const ReadOptions& options, std::unique_ptr<Iterator
 std::size_t Engine::size() const { return impl_->store.size(); }
 
 Status Engine::clear() {
-  detail::Mutation mutation;
-  mutation.type = LogOpType::kClear;
+  // With the mode held on, every write that overlaps the clear holds its keys' stripes (V1), and the
+  // clear holds them all: it is atomic against every other write, in memory too, where a write with the
+  // mode off holds none and a sweep racing it would keep part of a batch.
+  std::optional<detail::Versioning::ModeHold> hold;
+  try {
+    hold.emplace(impl_->versions);
+  } catch (const std::bad_alloc&) {
+    return Status::resource_exhausted("clear: out of memory");
+  }
   const Impl::WriteScope scope(*impl_);
-  if (scope.versioned()) return impl_->clear_versioned();
-  Impl::PlainWriteLocks locks;  // a durable engine's every stripe (key_locks.hpp)
-  if (impl_->data_dir) impl_->plain_write_locks(detail::KeyLocks::ExclusiveSet::all(), &locks);
-  return impl_->logged(impl_->encode(log_op(LogOpType::kClear)), /*sync=*/false,
-                       [&] { return impl_->applier.apply(mutation); });
+  return impl_->clear();
 }
 
 Status Engine::sync() {

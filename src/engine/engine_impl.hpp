@@ -210,7 +210,7 @@ struct Engine::Impl {
     if (data_dir->applies_in_lsn_order()) return PlainWriteLock(std::in_place_type<detail::KeyLocks::Shared>, key_locks, key);
     return PlainWriteLock(std::in_place_type<detail::KeyLocks::Exclusive>, key_locks, key);
   }
-  // The same for a batch's keys, or for every stripe (clear: KeyLocks::ExclusiveSet::all()).
+  // The same for a batch's keys.
   struct PlainWriteLocks {
     std::optional<detail::KeyLocks::SharedSet> shared;
     std::optional<detail::KeyLocks::ExclusiveSet> exclusive;
@@ -369,6 +369,10 @@ struct Engine::Impl {
   // state began when the key's previous entry ended, which History::add checks).
   void record_history(const Plan& ops, std::uint64_t first) {
     const std::uint64_t newest = versions.newest();  // read after the numbers were taken (V6)
+    // No snapshot alive, nor one being taken (it raises newest first): every later one takes its
+    // version after these numbers and needs no state this write ends (V6). So a clear's ModeHold costs
+    // the writes after it no history.
+    if (newest == 0) return;
     // Per key, at its first operation: whether any of its operations is more than an erase. A small
     // write compares its keys directly; a larger one counts them in a map.
     constexpr std::size_t kCompareDirectly = 16;
@@ -539,9 +543,10 @@ struct Engine::Impl {
     });
   }
 
-  // clear() while the mode is on: under every stripe, each key's record (expired ones too) goes to the
-  // history, ended by the clear's one sequence number (V3), then the clear is logged and applied.
-  Status clear_versioned() {
+  // clear(), with the mode on (held by the caller, Versioning::ModeHold): under every stripe, each key's
+  // record (expired ones too) goes to the history, ended by the clear's one sequence number (V3), then
+  // the clear is logged and applied. REQUIRES: inside a WriteScope, which is versioned().
+  Status clear() {
     const detail::KeyLocks::ExclusiveSet locks(key_locks, detail::KeyLocks::ExclusiveSet::all());
     detail::Versioning::Claim claim(versions);
     const std::uint64_t at = versions.take();

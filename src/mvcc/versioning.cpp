@@ -12,11 +12,7 @@ Versioning::Held Versioning::acquire() {
   Held held;
   {
     const std::lock_guard<SpinMutex> lock(mutex_);
-    if (!versioned_.load(std::memory_order_relaxed)) {
-      store_.pause_removals(true);
-      versioned_.store(true, std::memory_order_seq_cst);
-      rcu_synchronize();  // V4. No writer waits for mutex_ inside a section (maybe_turn_off only tries it).
-    }
+    turn_on();
     // V5 and V6: lower the floor and raise the newest before the version is read.
     const std::uint64_t lower = std::min(floor_.load(std::memory_order_relaxed), last());
     floor_.store(lower, std::memory_order_seq_cst);
@@ -42,7 +38,33 @@ void Versioning::release(std::uint64_t version) noexcept {
   if (it == live_.end()) return;
   live_.erase(it);
   publish_bounds();
-  if (live_.empty()) idle_since_ms_.store(clock_.now_ms(), std::memory_order_relaxed);
+  if (live_.empty() && holds_ == 0) idle_since_ms_.store(clock_.now_ms(), std::memory_order_relaxed);
+}
+
+void Versioning::turn_on() {
+  if (versioned_.load(std::memory_order_relaxed)) return;
+  store_.pause_removals(true);
+  versioned_.store(true, std::memory_order_seq_cst);
+  try {
+    rcu_synchronize();  // V4. No writer waits for mutex_ inside a section (maybe_turn_off only tries it).
+  } catch (...) {  // no grace period: off again, as maybe_turn_off() turns it off
+    versioned_.store(false, std::memory_order_seq_cst);
+    store_.pause_removals(false);
+    throw;
+  }
+}
+
+Versioning::ModeHold::ModeHold(Versioning& versioning) : versioning_(versioning) {
+  const std::lock_guard<SpinMutex> lock(versioning_.mutex_);
+  versioning_.turn_on();
+  ++versioning_.holds_;
+}
+
+Versioning::ModeHold::~ModeHold() {
+  const std::lock_guard<SpinMutex> lock(versioning_.mutex_);
+  if (--versioning_.holds_ == 0 && versioning_.live_.empty()) {
+    versioning_.idle_since_ms_.store(versioning_.clock_.now_ms(), std::memory_order_relaxed);
+  }
 }
 
 void Versioning::publish_bounds() noexcept {
@@ -90,7 +112,7 @@ void Versioning::maybe_turn_off() noexcept {
   const std::uint64_t now = clock_.now_ms();
   if (now < idle_since_ms_.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(kIdleLinger.count())) return;
   std::unique_lock<SpinMutex> lock(mutex_, std::try_to_lock);
-  if (!lock.owns_lock() || !live_.empty() || !versioned_.load(std::memory_order_relaxed)) return;
+  if (!lock.owns_lock() || !live_.empty() || holds_ != 0 || !versioned_.load(std::memory_order_relaxed)) return;
   versioned_.store(false, std::memory_order_seq_cst);
   store_.pause_removals(false);
   history_.clear();

@@ -43,8 +43,8 @@
 //     key has an entry that ended after `newest`, none of its later states is kept (History::add).
 //     So with one long-lived snapshot, each key keeps at most one past state, however often it is
 //     erased and written again.
-// The mode turns off once no snapshot has been alive for kIdleLinger (by the next versioned write), and
-// the history is cleared: turning it on again costs a grace period, so a burst of short snapshots or
+// The mode turns off once no snapshot (nor ModeHold) has been alive for kIdleLinger (by the next
+// versioned write), and the history is cleared: turning it on again costs a grace period, so a burst of short snapshots or
 // transactions pays it once.
 #pragma once
 
@@ -97,6 +97,21 @@ class Versioning {
   Held acquire();
   // Ends the snapshot at `version`. Never blocks on writers.
   void release(std::uint64_t version) noexcept;
+
+  // Keeps the mode on while it lives, without a snapshot (turning it on first when it is off, with
+  // V4's grace period): every write that begins meanwhile holds its keys' stripes (V1), so a write that
+  // holds every stripe (clear) is atomic against all the others. REQUIRES: constructed outside any RCU
+  // critical section, holding no stripe. Throws std::bad_alloc.
+  class ModeHold {
+   public:
+    explicit ModeHold(Versioning& versioning);
+    ~ModeHold();
+    ModeHold(const ModeHold&) = delete;
+    ModeHold& operator=(const ModeHold&) = delete;
+
+   private:
+    Versioning& versioning_;
+  };
   // The newest live snapshot's version (~0 while one is being taken; 0 when none): a past state that
   // began after it need not be kept (V6).
   std::uint64_t newest() const noexcept { return newest_.load(std::memory_order_seq_cst); }
@@ -128,6 +143,9 @@ class Versioning {
  private:
   // A free claim slot, now kClaiming (Claim).
   std::atomic<std::uint64_t>& hold_free_slot() noexcept;
+  // Turns the mode on if it is off (V4). REQUIRES: mutex_ held, outside any RCU critical section.
+  // Throws std::bad_alloc (the mode is as it was).
+  void turn_on();
   // floor_, newest_ and live_count_ from live_. REQUIRES: mutex_ held.
   void publish_bounds() noexcept;
 
@@ -154,6 +172,7 @@ class Versioning {
   std::atomic<std::uint64_t> idle_since_ms_{0};  // when the last snapshot ended
   SpinMutex mutex_;                              // live_, mode transitions
   std::multiset<std::uint64_t, std::less<>, Allocator<std::uint64_t>> live_;
+  std::size_t holds_ = 0;  // live ModeHolds; under mutex_
 };
 
 }  // namespace mantis::detail
