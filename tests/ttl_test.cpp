@@ -132,6 +132,33 @@ TEST_CASE("the reaper removes expired keys in the background", "[ttl][reaper]") 
   CHECK(value_of(*db, "k1") == "v");
 }
 
+TEST_CASE("the reaper goes on once snapshots and clears have ended, with no write after them", "[ttl][reaper][snapshot]") {
+  // A snapshot (and a clear) turn the versioned mode on, which pauses the store's removals; a write a
+  // second after the last one ends turns it off. An engine that only reads afterwards must still
+  // reap: the reaper's tick turns the idle mode off itself.
+  ManualClock clock(10000);
+  Options o;
+  o.reaper_interval = 5ms;
+  auto db = open_engine(o, &clock);
+  const bool clears = GENERATE(false, true);
+  CAPTURE(clears);
+  if (clears) {
+    REQUIRE(db->clear().ok());
+  } else {
+    const mantis::Snapshot snapshot = db->snapshot();
+    REQUIRE(snapshot.valid());
+  }
+  for (int i = 0; i < 1000; ++i) REQUIRE(db->put("k" + std::to_string(i), "v", WriteOptions{10ms}).ok());
+  clock.advance(10);  // expired, while the mode lingers: nothing may be removed yet
+  std::this_thread::sleep_for(50ms);
+  CHECK(db->stats().expired == 0);
+  clock.advance(2000);  // past the linger, with no write since
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (db->size() != 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  CHECK(db->size() == 0);
+  CHECK(db->stats().expired == 1000);
+}
+
 TEST_CASE("reaping an expired key never removes a newer value", "[ttl][reaper][threads]") {
   ManualClock clock(10000);
   mantis::detail::Store store(clock);

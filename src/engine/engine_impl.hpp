@@ -81,7 +81,9 @@ struct Engine::Impl {
       if (!s.ok()) return s;
       versions.start_at(applier.max_seq() + 1);
     }
-    if (options.reaper_interval.count() > 0) reaper.emplace(store, options.reaper_interval);
+    if (options.reaper_interval.count() > 0) {
+      reaper.emplace(store, options.reaper_interval, [this] { versions.maybe_turn_off(); });
+    }
     return Status::ok_status();
   }
 

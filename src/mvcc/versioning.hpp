@@ -44,7 +44,7 @@
 //     So with one long-lived snapshot, each key keeps at most one past state, however often it is
 //     erased and written again.
 // The mode turns off once no snapshot (nor ModeHold) has been alive for kIdleLinger (by the next
-// versioned write), and the history is cleared: turning it on again costs a grace period, so a burst of short snapshots or
+// versioned write, or the reaper's next tick), and the history is cleared: turning it on again costs a grace period, so a burst of short snapshots or
 // transactions pays it once.
 #pragma once
 

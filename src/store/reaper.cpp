@@ -1,9 +1,11 @@
 #include "store/reaper.hpp"
 
+#include <utility>
+
 namespace mantis::detail {
 
-Reaper::Reaper(Store& store, std::chrono::milliseconds interval)
-    : store_(store), interval_(interval), thread_([this] { run(); }) {}
+Reaper::Reaper(Store& store, std::chrono::milliseconds interval, std::function<void()> before_tick)
+    : store_(store), interval_(interval), before_tick_(std::move(before_tick)), thread_([this] { run(); }) {}
 
 Reaper::~Reaper() {
   {
@@ -35,6 +37,7 @@ void Reaper::run() {
   while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
     if (!store_.has_ttls()) continue;
     lock.unlock();
+    if (before_tick_) before_tick_();
     sweep(store_, cursor);
     lock.lock();
   }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -17,13 +18,16 @@ namespace mantis::detail {
 // passed, comparing the record so that a newer value written meanwhile survives. At most
 // kSlicesPerTick slices run per tick; the next tick resumes where this one stopped, so each key is
 // visited once every (keys / (kSliceNodes * kSlicesPerTick)) ticks. Sleeps while the store has never
-// seen a TTL. The destructor stops and joins the thread.
+// seen a TTL. Each tick first calls `before_tick` (if set) outside any critical section: the engine
+// ends its versioned mode there once it has been idle, since the store removes nothing while that mode
+// pauses removals, and an engine that only reads would otherwise never leave it. The destructor stops
+// and joins the thread.
 class Reaper {
  public:
   static constexpr std::size_t kSliceNodes = Store::kSliceNodes;
   static constexpr std::size_t kSlicesPerTick = 64;
 
-  Reaper(Store& store, std::chrono::milliseconds interval);
+  Reaper(Store& store, std::chrono::milliseconds interval, std::function<void()> before_tick = {});
   Reaper(const Reaper&) = delete;
   Reaper& operator=(const Reaper&) = delete;
   ~Reaper();
@@ -36,6 +40,7 @@ class Reaper {
 
   Store& store_;
   const std::chrono::milliseconds interval_;
+  const std::function<void()> before_tick_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
