@@ -125,7 +125,8 @@ class MANTIS_EXPORT Engine {
   //
   // A snapshot of the engine now: reads through it (ReadOptions::snapshot) see exactly the writes
   // acknowledged before this call and none after, however long it lives. Thread-safe. Empty (valid()
-  // false) when memory is exhausted.
+  // false) when memory is exhausted, or when called from a scan's callback while no snapshot or
+  // transaction has been alive for a second (taking the first one waits for every scan to end).
   Snapshot snapshot() const;
   // get() at options.snapshot (or at the latest state without one). *version (if not null) receives
   // the version of the value read.
@@ -141,13 +142,15 @@ class MANTIS_EXPORT Engine {
   }
   // An iterator at options.snapshot: it sees exactly the snapshot's keys. *out is untouched on error.
   Status new_iterator(const ReadOptions& options, std::unique_ptr<Iterator>* out) const;
-  // Begins an optimistic transaction at a new snapshot (see Transaction); nullptr when memory is
-  // exhausted.
+  // Begins an optimistic transaction at a new snapshot (see Transaction); nullptr when snapshot()
+  // would be empty.
   std::unique_ptr<Transaction> begin();
 
   // Approximate number of keys in the store (expired keys count until they are removed).
   std::size_t size() const;
-  // Removes every key.
+  // Removes every key, atomically against every concurrent write (each comes wholly before or after
+  // it). Busy when called from a scan's callback while no snapshot or transaction has been alive for a
+  // second (as snapshot()).
   Status clear();
   // Durable engines only: every write acknowledged before the call is durable (fdatasync'ed; with
   // Durability::kNone, in a snapshot) when it returns OK. NotSupported in memory.

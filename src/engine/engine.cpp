@@ -21,6 +21,12 @@ using detail::Store;
 using engine_internal::describe_size;
 using engine_internal::log_op;
 
+// clear() from a scan's callback while the versioned mode is off: turning it on waits for every
+// critical section, the scan's own included (Versioning::turn_on).
+constexpr std::string_view kInsideScan =
+    "clear: called from a scan's callback while no snapshot is alive, where it cannot wait for the writes "
+    "in flight; call it after the scan";
+
 Status validate_options(const Options& options) {
   if (options.max_key_size == 0 || options.max_key_size > Options::kMaxKeySizeLimit) {
     return Status::invalid_argument("Options::max_key_size must be in 1.." + std::to_string(Options::kMaxKeySizeLimit) +
@@ -431,8 +437,9 @@ Status Engine::scan_prefix_range(std::string_view prefix, ScanFn fn) const {
 
 Snapshot Engine::snapshot() const {
   try {
-    const detail::Versioning::Held held = impl_->versions.acquire();
-    return Snapshot(&impl_->versions, held.version, held.time_ms);
+    const std::optional<detail::Versioning::Held> held = impl_->versions.acquire();
+    if (!held) return Snapshot();  // inside a scan's callback, with the mode off
+    return Snapshot(&impl_->versions, held->version, held->time_ms);
   } catch (const std::bad_alloc&) {
     return Snapshot();  // empty: reads through it are refused
   }
@@ -516,6 +523,7 @@ Status Engine::clear() {
   } catch (const std::bad_alloc&) {
     return Status::resource_exhausted("clear: out of memory");
   }
+  if (!hold->holds()) return Status::busy(kInsideScan);
   const Impl::WriteScope scope(*impl_);
   return impl_->clear();
 }

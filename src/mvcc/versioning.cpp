@@ -8,11 +8,11 @@
 
 namespace mantis::detail {
 
-Versioning::Held Versioning::acquire() {
+std::optional<Versioning::Held> Versioning::acquire() {
   Held held;
   {
     const std::lock_guard<SpinMutex> lock(mutex_);
-    turn_on();
+    if (!turn_on()) return std::nullopt;
     // V5 and V6: lower the floor and raise the newest before the version is read.
     const std::uint64_t lower = std::min(floor_.load(std::memory_order_relaxed), last());
     floor_.store(lower, std::memory_order_seq_cst);
@@ -41,8 +41,9 @@ void Versioning::release(std::uint64_t version) noexcept {
   if (live_.empty() && holds_ == 0) idle_since_ms_.store(clock_.now_ms(), std::memory_order_relaxed);
 }
 
-void Versioning::turn_on() {
-  if (versioned_.load(std::memory_order_relaxed)) return;
+bool Versioning::turn_on() {
+  if (versioned_.load(std::memory_order_relaxed)) return true;
+  if (rcu_in_critical_section()) return false;
   store_.pause_removals(true);
   versioned_.store(true, std::memory_order_seq_cst);
   try {
@@ -52,15 +53,17 @@ void Versioning::turn_on() {
     store_.pause_removals(false);
     throw;
   }
+  return true;
 }
 
 Versioning::ModeHold::ModeHold(Versioning& versioning) : versioning_(versioning) {
   const std::lock_guard<SpinMutex> lock(versioning_.mutex_);
-  versioning_.turn_on();
-  ++versioning_.holds_;
+  holds_ = versioning_.turn_on();
+  if (holds_) ++versioning_.holds_;
 }
 
 Versioning::ModeHold::~ModeHold() {
+  if (!holds_) return;
   const std::lock_guard<SpinMutex> lock(versioning_.mutex_);
   if (--versioning_.holds_ == 0 && versioning_.live_.empty()) {
     versioning_.idle_since_ms_.store(versioning_.clock_.now_ms(), std::memory_order_relaxed);

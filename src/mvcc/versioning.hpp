@@ -54,6 +54,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "mvcc/history.hpp"
@@ -92,25 +93,30 @@ class Versioning {
   bool versioned() const noexcept { return versioned_.load(std::memory_order_seq_cst); }
 
   // A new snapshot at the current version (turning the mode on first when it is off). Waits for the
-  // writes in flight below it (V2), and a grace period when it turns the mode on (V4). REQUIRES: outside
-  // any RCU critical section, holding no stripe. Throws std::bad_alloc.
-  Held acquire();
+  // writes in flight below it (V2), and a grace period when it turns the mode on (V4). std::nullopt,
+  // changing nothing, when the mode is off and the caller is inside an RCU critical section (a scan's
+  // callback), where it cannot wait for the grace period. REQUIRES: holding no stripe. Throws
+  // std::bad_alloc.
+  std::optional<Held> acquire();
   // Ends the snapshot at `version`. Never blocks on writers.
   void release(std::uint64_t version) noexcept;
 
   // Keeps the mode on while it lives, without a snapshot (turning it on first when it is off, with
   // V4's grace period): every write that begins meanwhile holds its keys' stripes (V1), so a write that
-  // holds every stripe (clear) is atomic against all the others. REQUIRES: constructed outside any RCU
-  // critical section, holding no stripe. Throws std::bad_alloc.
+  // holds every stripe (clear) is atomic against all the others. Holds nothing (holds() false) when
+  // the mode is off and the caller is inside an RCU critical section, as acquire(). REQUIRES: holding
+  // no stripe. Throws std::bad_alloc.
   class ModeHold {
    public:
     explicit ModeHold(Versioning& versioning);
     ~ModeHold();
     ModeHold(const ModeHold&) = delete;
     ModeHold& operator=(const ModeHold&) = delete;
+    bool holds() const noexcept { return holds_; }
 
    private:
     Versioning& versioning_;
+    bool holds_ = false;
   };
   // The newest live snapshot's version (~0 while one is being taken; 0 when none): a past state that
   // began after it need not be kept (V6).
@@ -143,9 +149,10 @@ class Versioning {
  private:
   // A free claim slot, now kClaiming (Claim).
   std::atomic<std::uint64_t>& hold_free_slot() noexcept;
-  // Turns the mode on if it is off (V4). REQUIRES: mutex_ held, outside any RCU critical section.
-  // Throws std::bad_alloc (the mode is as it was).
-  void turn_on();
+  // Turns the mode on if it is off (V4) and returns true; false, changing nothing, when it is off and
+  // the caller is inside an RCU critical section (the grace period would wait for it). REQUIRES:
+  // mutex_ held. Throws std::bad_alloc (the mode is as it was).
+  bool turn_on();
   // floor_, newest_ and live_count_ from live_. REQUIRES: mutex_ held.
   void publish_bounds() noexcept;
 

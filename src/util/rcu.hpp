@@ -119,6 +119,12 @@ class RcuReadLock {
   rcu_internal::Slot* slot_;
 };
 
+// Whether the calling thread is inside a critical section (so it must not wait for a grace period).
+inline bool rcu_in_critical_section() noexcept {
+  const rcu_internal::Slot* slot = rcu_internal::current_slot;
+  return slot != nullptr && slot->nesting > 0;
+}
+
 // The epoch the calling thread's current critical section announced. REQUIRES: inside an RcuReadLock.
 inline std::uint64_t rcu_section_epoch() noexcept {
   assert(rcu_internal::this_thread_slot()->nesting > 0);
