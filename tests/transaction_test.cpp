@@ -161,6 +161,23 @@ TEST_CASE("bad input to a transaction is refused and changes nothing", "[transac
   CHECK(value_of(*engine, "k") == "v");
 }
 
+TEST_CASE("a transaction begun before the first write conflicts with a commit after it", "[transaction]") {
+  // Its snapshot is at version 0, the value `newest` also takes when no snapshot is alive: a write
+  // must still keep what the transaction needs to see the conflict.
+  const Setup setup = GENERATE(Setup::kMemory, Setup::kDurable);
+  CAPTURE(static_cast<int>(setup));
+  TempDir dir;
+  auto engine = open_engine(options_for(setup, dir.path()));
+  auto first = engine->begin();
+  auto second = engine->begin();
+  CHECK(txn_value(*first, "counter") == "<absent>");
+  CHECK(txn_value(*second, "counter") == "<absent>");
+  REQUIRE(first->put("counter", "1").ok());
+  REQUIRE(first->commit().ok());
+  REQUIRE(second->put("counter", "1").ok());
+  CHECK(second->commit().is_conflict());
+}
+
 TEST_CASE("a commit conflicts when a key it read was written after its snapshot", "[transaction]") {
   const Setup setup = GENERATE(Setup::kMemory, Setup::kDurable);
   CAPTURE(static_cast<int>(setup));

@@ -371,10 +371,6 @@ struct Engine::Impl {
   // state began when the key's previous entry ended, which History::add checks).
   void record_history(const Plan& ops, std::uint64_t first) {
     const std::uint64_t newest = versions.newest();  // read after the numbers were taken (V6)
-    // No snapshot alive, nor one being taken (it raises newest first): every later one takes its
-    // version after these numbers and needs no state this write ends (V6). So a clear's ModeHold costs
-    // the writes after it no history.
-    if (newest == 0) return;
     // Per key, at its first operation: whether any of its operations is more than an erase. A small
     // write compares its keys directly; a larger one counts them in a map.
     constexpr std::size_t kCompareDirectly = 16;
