@@ -881,7 +881,10 @@ mantis_snapshot_t* mantis_snapshot_create(mantis_t* db, char** errptr) {
     auto snapshot = std::make_unique<mantis_snapshot_t>();
     snapshot->db = db;
     snapshot->snapshot = engine.snapshot();
-    if (!snapshot->snapshot.valid()) return Status::resource_exhausted("mantis_snapshot_create: out of memory, or called from a scan's callback while no snapshot was alive");
+    if (!snapshot->snapshot.valid()) {
+      return Status::resource_exhausted(
+          "mantis_snapshot_create: out of memory, or called from a scan's callback while no snapshot was alive");
+    }
     db->acquire();
     result = snapshot.release();
     return Status();

@@ -44,8 +44,8 @@
 //     So with one long-lived snapshot, each key keeps at most one past state, however often it is
 //     erased and written again.
 // The mode turns off once no snapshot (nor ModeHold) has been alive for kIdleLinger (by the next
-// versioned write, or the reaper's next tick), and the history is cleared: turning it on again costs a grace period, so a burst of short snapshots or
-// transactions pays it once.
+// versioned write, or the reaper's next tick), and the history is cleared: turning it on again costs a
+// grace period, so a burst of short snapshots or transactions pays it once.
 #pragma once
 
 #include <atomic>
@@ -176,7 +176,7 @@ class Versioning {
   alignas(64) std::atomic<std::uint64_t> floor_{~std::uint64_t{0}};
   std::atomic<std::uint64_t> newest_{0};
   std::atomic<std::size_t> live_count_{0};
-  std::atomic<std::uint64_t> idle_since_ms_{0};  // when the last snapshot ended
+  std::atomic<std::uint64_t> idle_since_ms_{0};  // when the last snapshot (or ModeHold) ended
   SpinMutex mutex_;                              // live_, mode transitions
   std::multiset<std::uint64_t, std::less<>, Allocator<std::uint64_t>> live_;
   std::size_t holds_ = 0;  // live ModeHolds; under mutex_
