@@ -662,8 +662,9 @@ class Store {
   // writes shared memory (I6, I7).
   //
   // First the finger: this thread's last point lookup in this store left its node there. If the key is
-  // that node's or its successor's (sequential access), and the node is provably still allocated (the
-  // epoch condition of util/rcu.hpp's rcu_global_epoch()), no hash probe is needed. A node found this
+  // that node's or its successor's (sequential access), and the node is provably still allocated (it was
+  // found in an earlier section that announced this section's epoch: util/rcu.hpp's rcu_section_epoch()
+  // and G5), no hash probe is needed. A node found this
   // way is unmarked at level 0, so it is in the list and the only unmarked node of its key (I1), as an
   // indexed one is. Why that is enough:
   // - A freed node is never followed (the epoch proof), so an address reused for another node or a
@@ -675,7 +676,7 @@ class Store {
   Node* find_for_read(std::string_view key) const {
     Finger& finger = finger_;
     const std::uint64_t epoch = rcu_section_epoch();
-    if (finger.store_id == id_ && finger.epoch == epoch && rcu_global_epoch() <= epoch + 1) {
+    if (finger.store_id == id_ && finger.epoch == epoch) {  // still allocated (rcu_section_epoch(), G5)
       if (Node* near = on_finger(finger.node, key)) return near;
     }
     Node* node = index_.find(key, IndexHash::of(key));

@@ -84,7 +84,8 @@ class Domain {
     if (slot->nesting > 0) return;                        // cannot wait for our own section: p is never freed (G1)
     std::atomic_thread_fence(std::memory_order_seq_cst);  // as in push(): a seal
     const std::uint64_t sealed = global_epoch.load(std::memory_order_relaxed);
-    // acquire: pairs with try_advance()'s release store, which followed its acquire loads of the slots.
+    // acquire: pairs with try_advance()'s store (seq_cst, so a release), which followed its acquire
+    // loads of the slots.
     while (global_epoch.load(std::memory_order_acquire) < sealed + 2) {
       if (stopped_.load(std::memory_order_relaxed)) return;  // process exit: p stays (G4)
       try_pass();
@@ -190,7 +191,7 @@ class Domain {
       const std::uint64_t state = slot->state.load(std::memory_order_acquire);
       if ((state & 1) != 0 && (state >> 1) != epoch) return epoch;
     }
-    global_epoch.store(epoch + 1, std::memory_order_release);
+    global_epoch.store(epoch + 1, std::memory_order_seq_cst);  // seq_cst: RcuReadLock's second load (G5)
     return epoch + 1;
   }
 

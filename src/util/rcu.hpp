@@ -28,6 +28,14 @@
 //     they are freed within a few passes of its leaving.
 // G3. A thread's partial bag is handed over when the thread exits, or by rcu_flush_thread().
 // G4. Objects pending when the process exits are not freed (they stay reachable: no leak report).
+// G5. While a critical section that announced epoch p lasts, the global epoch is p or p + 1. Entering
+//     announces the epoch it loaded, then loads it again (seq_cst, as a pass stores it) and announces
+//     again until the two agree: a pass that advances past p + 1 must first advance to p + 1 and then
+//     read every slot, which (by the seq_cst order of that store, the announcement and the second
+//     load) sees this section's announcement. Without the second load, a thread that loaded a stale
+//     epoch could announce p while a pass that had not yet seen the announcement advanced to p + 2 and
+//     freed what was retired at p: harmless for pointers loaded inside the section (they were
+//     reachable after it began), not for a pointer kept from an earlier section (Store's finger).
 //
 // Rules:
 // - Any thread may use these helpers: the first use registers the thread (its slot is reused by a
@@ -102,10 +110,15 @@ class RcuReadLock {
  public:
   RcuReadLock() : slot_(rcu_internal::this_thread_slot()) {
     if (slot_->nesting++ == 0) {
-      // seq_cst exchange: the announcement is visible to a reclamation pass before any shared pointer
-      // this section loads (the store-load order a plain store would not give).
-      const std::uint64_t epoch = rcu_internal::global_epoch.load(std::memory_order_relaxed);
-      slot_->state.exchange((epoch << 1) | 1, std::memory_order_seq_cst);
+      std::uint64_t epoch = rcu_internal::global_epoch.load(std::memory_order_relaxed);
+      for (;;) {
+        // seq_cst exchange: the announcement is visible to a reclamation pass before any shared
+        // pointer this section loads (the store-load order a plain store would not give).
+        slot_->state.exchange((epoch << 1) | 1, std::memory_order_seq_cst);
+        const std::uint64_t now = rcu_internal::global_epoch.load(std::memory_order_seq_cst);  // G5
+        if (now == epoch) break;
+        epoch = now;
+      }
     }
   }
   // release: everything this section read happens before a pass that sees the slot empty.
@@ -125,16 +138,15 @@ inline bool rcu_in_critical_section() noexcept {
   return slot != nullptr && slot->nesting > 0;
 }
 
-// The epoch the calling thread's current critical section announced. REQUIRES: inside an RcuReadLock.
+// The epoch the calling thread's current critical section announced. Inside a section that announced
+// p, an object that was reachable in an earlier section of this thread that also announced p is still
+// allocated: it was retired no earlier than epoch p, so it is freed only once the epoch reaches p + 2,
+// which G5 rules out while this section lasts. (Store's finger relies on it.) REQUIRES: inside an
+// RcuReadLock.
 inline std::uint64_t rcu_section_epoch() noexcept {
   assert(rcu_internal::this_thread_slot()->nesting > 0);
   return rcu_internal::this_thread_slot()->state.load(std::memory_order_relaxed) >> 1;
 }
-// The global epoch now. Inside a critical section that announced epoch p, an object that was reachable
-// in an earlier section of this thread that also announced p is still allocated if this returns at
-// most p + 1: it was retired no earlier than epoch p, so it is freed only once the epoch reaches p + 2,
-// and this section keeps the epoch from passing p + 1. (Store's finger relies on it.)
-inline std::uint64_t rcu_global_epoch() noexcept { return rcu_internal::global_epoch.load(std::memory_order_acquire); }
 
 // Frees `p` with `dispose(p)` once no reader can hold it.
 inline void rcu_retire(void* p, void (*dispose)(void*) noexcept) {
