@@ -81,6 +81,25 @@ class StoppedReader {
   std::thread thread_;
 };
 
+// Two readers run `section` (one critical section each time) over and over while this thread retires
+// far more objects than any buffer holds; checks every one of them is freed meanwhile.
+template <class Section>
+void reclaim_under_readers(Section&& section) {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 2; ++i) {
+    readers.emplace_back([&] {
+      while (!stop.load(std::memory_order_relaxed)) section();
+    });
+  }
+  std::vector<std::atomic<bool>> freed(kFarBeyondAnyBuffer);
+  for (auto& flag : freed) rcu_retire(new Tracked{.freed = &flag}, &Tracked::dispose);
+  rcu_flush_thread();
+  CHECK(eventually([&] { return count_freed(freed) == freed.size(); }));
+  stop.store(true);
+  for (auto& reader : readers) reader.join();
+}
+
 }  // namespace
 
 TEST_CASE("retired objects are freed, and a thread's partial bag is handed over when it exits", "[rcu]") {
@@ -106,51 +125,27 @@ TEST_CASE("a stopped reader holds back what was retired after it entered, and no
 }
 
 TEST_CASE("readers entering and leaving all the time do not stop reclamation", "[rcu]") {
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> readers;
-  for (int i = 0; i < 2; ++i) {
-    readers.emplace_back([&] {
-      while (!stop.load(std::memory_order_relaxed)) {
-        RcuReadLock outer;
-        RcuReadLock nested;  // sections nest
-      }
-    });
-  }
-  std::vector<std::atomic<bool>> freed(kFarBeyondAnyBuffer);
-  for (auto& flag : freed) rcu_retire(new Tracked{.freed = &flag}, &Tracked::dispose);
-  rcu_flush_thread();
-  CHECK(eventually([&] { return count_freed(freed) == freed.size(); }));
-  stop.store(true);
-  for (auto& reader : readers) reader.join();
+  reclaim_under_readers([] {
+    RcuReadLock outer;
+    RcuReadLock nested;  // sections nest
+  });
 }
 
 TEST_CASE("while a section lasts the global epoch stays within one of what it announced (G5)", "[rcu]") {
   // Readers enter and leave all the time while a writer's retirements keep passes advancing the epoch.
   // A section that announced a stale epoch (one a pass had already moved past, unseen) could watch the
   // epoch pass p + 1, and then what an earlier section of its thread held (the store's finger) be freed.
-  std::atomic<bool> stop{false};
   std::atomic<long> violations{0};
   std::atomic<long> sections{0};
-  std::vector<std::thread> readers;
-  for (int i = 0; i < 2; ++i) {
-    readers.emplace_back([&] {
-      while (!stop.load(std::memory_order_relaxed)) {
-        const RcuReadLock section;
-        const std::uint64_t announced = mantis::detail::rcu_section_epoch();
-        for (int spin = 0; spin < 64; ++spin) {
-          const std::uint64_t now = mantis::detail::rcu_internal::global_epoch.load(std::memory_order_seq_cst);
-          if (now < announced || now > announced + 1) violations.fetch_add(1, std::memory_order_relaxed);
-        }
-        sections.fetch_add(1, std::memory_order_relaxed);
-      }
-    });
-  }
-  std::vector<std::atomic<bool>> freed(kFarBeyondAnyBuffer);
-  for (auto& flag : freed) rcu_retire(new Tracked{.freed = &flag}, &Tracked::dispose);
-  rcu_flush_thread();
-  CHECK(eventually([&] { return count_freed(freed) == freed.size(); }));
-  stop.store(true);
-  for (auto& reader : readers) reader.join();
+  reclaim_under_readers([&] {
+    const RcuReadLock section;
+    const std::uint64_t announced = mantis::detail::rcu_section_epoch();
+    for (int spin = 0; spin < 64; ++spin) {
+      const std::uint64_t now = mantis::detail::rcu_internal::global_epoch.load(std::memory_order_seq_cst);
+      if (now < announced || now > announced + 1) violations.fetch_add(1, std::memory_order_relaxed);
+    }
+    sections.fetch_add(1, std::memory_order_relaxed);
+  });
   CHECK(sections.load() > 0);
   CHECK(violations.load() == 0);
 }

@@ -38,6 +38,10 @@ void Versioning::release(std::uint64_t version) noexcept {
   if (it == live_.end()) return;
   live_.erase(it);
   publish_bounds();
+  start_idle_if_unheld();
+}
+
+void Versioning::start_idle_if_unheld() noexcept {
   if (live_.empty() && holds_ == 0) idle_since_ms_.store(clock_.now_ms(), std::memory_order_relaxed);
 }
 
@@ -48,9 +52,8 @@ bool Versioning::turn_on() {
   versioned_.store(true, std::memory_order_seq_cst);
   try {
     rcu_synchronize();  // V4. No writer waits for mutex_ inside a section (maybe_turn_off only tries it).
-  } catch (...) {  // no grace period: off again, as maybe_turn_off() turns it off
-    versioned_.store(false, std::memory_order_seq_cst);
-    store_.pause_removals(false);
+  } catch (...) {  // no grace period: off again
+    turn_off();
     throw;
   }
   return true;
@@ -65,9 +68,8 @@ Versioning::ModeHold::ModeHold(Versioning& versioning) : versioning_(versioning)
 Versioning::ModeHold::~ModeHold() {
   if (!holds_) return;
   const std::lock_guard<SpinMutex> lock(versioning_.mutex_);
-  if (--versioning_.holds_ == 0 && versioning_.live_.empty()) {
-    versioning_.idle_since_ms_.store(versioning_.clock_.now_ms(), std::memory_order_relaxed);
-  }
+  --versioning_.holds_;
+  versioning_.start_idle_if_unheld();
 }
 
 void Versioning::publish_bounds() noexcept {
@@ -116,6 +118,10 @@ void Versioning::maybe_turn_off() noexcept {
   if (now < idle_since_ms_.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(kIdleLinger.count())) return;
   std::unique_lock<SpinMutex> lock(mutex_, std::try_to_lock);
   if (!lock.owns_lock() || !live_.empty() || holds_ != 0 || !versioned_.load(std::memory_order_relaxed)) return;
+  turn_off();
+}
+
+void Versioning::turn_off() noexcept {
   versioned_.store(false, std::memory_order_seq_cst);
   store_.pause_removals(false);
   history_.clear();

@@ -153,6 +153,12 @@ class Versioning {
   // the caller is inside an RCU critical section (the grace period would wait for it). REQUIRES:
   // mutex_ held. Throws std::bad_alloc (the mode is as it was).
   bool turn_on();
+  // Turns the mode off and drops the history (writes still in flight in the mode may add to it; a
+  // later turn_on()'s grace period waits for them). REQUIRES: mutex_ held.
+  void turn_off() noexcept;
+  // Starts the linger before the mode may turn off, once no snapshot or ModeHold is left. REQUIRES:
+  // mutex_ held.
+  void start_idle_if_unheld() noexcept;
   // floor_, newest_ and live_count_ from live_. REQUIRES: mutex_ held.
   void publish_bounds() noexcept;
 

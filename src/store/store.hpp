@@ -662,11 +662,11 @@ class Store {
   // writes shared memory (I6, I7).
   //
   // First the finger: this thread's last point lookup in this store left its node there. If the key is
-  // that node's or its successor's (sequential access), and the node is provably still allocated (it was
-  // found in an earlier section that announced this section's epoch: util/rcu.hpp's rcu_section_epoch()
-  // and G5), no hash probe is needed. A node found this
-  // way is unmarked at level 0, so it is in the list and the only unmarked node of its key (I1), as an
-  // indexed one is. Why that is enough:
+  // that node's or its successor's (sequential access), and the node is provably still allocated (it
+  // was found in an earlier section that announced this section's epoch: util/rcu.hpp's
+  // rcu_section_epoch() and G5), no hash probe is needed. A node found this way is unmarked at level 0,
+  // so it is in the list and the only unmarked node of its key (I1), as an indexed one is. Why that is
+  // enough:
   // - A freed node is never followed (the epoch proof), so an address reused for another node or a
   //   record is never read as the finger's node; store_id rules out another store at the same address.
   // - Erase then re-insert of the key: the old node is marked at level 0 before the new one is linked
