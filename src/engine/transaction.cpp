@@ -6,10 +6,12 @@
 // snapshot is alive while it checks, so every write since it was taken recorded the state it ended in
 // the history (Versioning, V3), and nothing it needs was dropped (V5, the floor is at most the snapshot).
 // - A point read of key k saw k's state at the snapshot S. Every write of k numbered after S has been
-//   applied (it held k's stripe before us) and left an entry with until > S; none can come until we
-//   release the stripe, and our numbers are taken after the check. So the check needs no number of its
-//   own, and runs before the commit claims (V2): a new snapshot never waits for it. No entry with
-//   until > S: k's state at first - 1 is what we read.
+//   applied (it held k's stripe before us): it left a record numbered after S in the store, or none
+//   (an erase), and an entry with until > S in the history; none can come until we release the
+//   stripe, and our numbers are taken after the check. So the check needs no number of its own, and
+//   runs before the commit claims (V2): a new snapshot never waits for it. It reads the store
+//   (written_since): a record numbered up to S is the state we read, a newer one a conflict; only an
+//   absent key asks the history. No write after S: k's state at first - 1 is what we read.
 // - A scanned range cannot be locked; instead the commit, once it has its numbers, waits until every
 //   write numbered below first has been applied (wait_applied_below), then looks for entries with
 //   until in (S, first) on any key of the range: an insert into the range is a write of a key that was
@@ -66,6 +68,24 @@ struct Transaction::Impl {
   std::pmr::set<std::pmr::string, std::less<>> reads{&arena};  // keys read from the snapshot
   std::pmr::vector<Range> ranges{&arena};                      // ranges scanned
 };
+
+namespace {
+
+// Whether a write numbered after `since` has been applied to `key`. REQUIRES: the key's stripe held
+// exclusive, the mode on since before `since` was taken: every write of the key numbered so far has
+// been applied (Versioning, V1), and each left a record numbered after `since` or no record (an
+// erase: the store removes no expired record while the mode is on, V4). So a record numbered up to
+// `since` is still the state the snapshot saw, and a newer one a write since; only an absent key needs
+// the history (it may have been written and erased since).
+bool written_since(const detail::Store& store, const detail::History& history, std::string_view key,
+                   std::uint64_t since) {
+  std::optional<bool> newer;  // empty: absent
+  store.read_any(key, [&](const detail::Record& record) { newer = record.seq() > since; });
+  if (newer) return *newer;
+  return history.written_between(key, since, std::numeric_limits<std::uint64_t>::max());
+}
+
+}  // namespace
 
 Transaction::Transaction(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
 
@@ -218,7 +238,7 @@ Status Transaction::commit(const WriteOptions& options) {
         std::move(stripes), ops, /*versioned=*/true, options.sync,
         [&] {  // point reads: before the numbers are taken, so no snapshot waits for this check
           for (const std::pmr::string& key : txn.reads) {
-            if (history.written_between(key, since, std::numeric_limits<std::uint64_t>::max())) {
+            if (written_since(engine.store, history, key, since)) {
               return Status::conflict("commit: a key the transaction read was written after its snapshot");
             }
           }

@@ -33,6 +33,23 @@ void History::unref_all(Pasts& pasts) noexcept {
   pasts.clear();
 }
 
+History::Keys::iterator History::insert_key(Shard& shard, std::string_view key) {
+  if (shard.spare.empty()) return shard.keys.emplace(KeyString(key), Key()).first;
+  Keys::node_type& node = shard.spare.back();
+  node.key().assign(key.data(), key.size());  // may throw: the node stays spare
+  const Keys::iterator it = shard.keys.insert(std::move(node)).position;
+  shard.spare.pop_back();
+  return it;
+}
+
+void History::remove_key(Shard& shard, Keys::iterator key) noexcept {
+  if (shard.spare.size() < kSpareKeys) {
+    shard.spare.push_back(shard.keys.extract(key));  // within the reserved capacity: no allocation
+  } else {
+    shard.keys.erase(key);
+  }
+}
+
 void History::drop_to(Shard& shard, Key& key, std::uint64_t floor) noexcept {
   // They are the oldest (ascending until).
   std::size_t dropped = 0;
@@ -52,7 +69,7 @@ void History::add(std::string_view key, const Record* record, std::uint64_t unti
   // them with it would lose that snapshot's past states.
   const std::uint64_t floor = floor_.load(std::memory_order_seq_cst);
   auto it = shard.keys.find(key);
-  if (it == shard.keys.end()) it = shard.keys.emplace(KeyString(key), Key()).first;
+  if (it == shard.keys.end()) it = insert_key(shard, key);
   Key& entry = it->second;
   drop_to(shard, entry, floor);
   // A key's writes hold its stripe and take increasing sequence numbers (versioning.hpp, V1), so
@@ -75,7 +92,7 @@ void History::add(std::string_view key, const Record* record, std::uint64_t unti
       throw;
     }
   } catch (...) {  // nothing added; a key left without entries or queued additions goes
-    if (entry.pasts.empty() && entry.queued == 0) shard.keys.erase(it);
+    if (entry.pasts.empty() && entry.queued == 0) remove_key(shard, it);
     throw;
   }
   if (record != nullptr) const_cast<Record*>(record)->ref();
@@ -86,7 +103,7 @@ void History::add(std::string_view key, const Record* record, std::uint64_t unti
     const Keys::iterator retired = shard.added.front().key;
     shard.added.pop_front();
     drop_to(shard, retired->second, floor);
-    if (--retired->second.queued == 0 && retired->second.pasts.empty()) shard.keys.erase(retired);
+    if (--retired->second.queued == 0 && retired->second.pasts.empty()) remove_key(shard, retired);
   }
 }
 
@@ -147,6 +164,7 @@ void History::clear() {
     for (auto& [name, key] : shard.keys) unref_all(key.pasts);
     shard.added.clear();
     shard.keys.clear();
+    shard.spare.clear();
     shard.entries = 0;
   }
 }

@@ -104,14 +104,26 @@ class History {
     std::uint64_t until;
     Keys::iterator key;
   };
+  // Map nodes a shard keeps for its next new keys, instead of freeing them: under a stream of
+  // transactions a key comes and goes with every commit, and a reused node brings its key string and
+  // its entries' vector with their capacity, so that an addition allocates nothing.
+  static constexpr std::size_t kSpareKeys = 32;
   struct alignas(64) Shard {  // its own cache lines: shards are locked by different threads
+    Shard() { spare.reserve(kSpareKeys); }
     mutable SpinMutex mutex;  // held for a lookup or an addition: a few hundred nanoseconds
     Keys keys;
     std::deque<Added, Allocator<Added>> added;  // in the order add() was called
+    std::vector<Keys::node_type, Allocator<Keys::node_type>> spare;  // empty keys' nodes, up to kSpareKeys
     std::size_t entries = 0;
   };
 
   static std::size_t shard_of(std::string_view key) noexcept;
+  // The key's node in the shard, a spare one reused when there is one. REQUIRES: shard.mutex held, the
+  // key not in the shard. Throws std::bad_alloc (nothing changed then).
+  static Keys::iterator insert_key(Shard& shard, std::string_view key);
+  // Removes a key that has no entries nor queued additions, keeping its node when the shard has room
+  // for a spare. REQUIRES: shard.mutex held.
+  static void remove_key(Shard& shard, Keys::iterator key) noexcept;
   // Drops the key's entries with until <= floor. REQUIRES: shard.mutex held.
   static void drop_to(Shard& shard, Key& key, std::uint64_t floor) noexcept;
   static const Past* first_after(const Pasts& pasts, std::uint64_t version) noexcept;

@@ -19,7 +19,7 @@ std::optional<Versioning::Held> Versioning::acquire() {
     newest_.store(~std::uint64_t{0}, std::memory_order_seq_cst);
     held.version = last();
     try {
-      live_.insert(held.version);
+      live_.insert(std::upper_bound(live_.begin(), live_.end(), held.version), held.version);
     } catch (...) {  // restore the bounds from the snapshots still live
       publish_bounds();
       throw;
@@ -34,8 +34,8 @@ std::optional<Versioning::Held> Versioning::acquire() {
 
 void Versioning::release(std::uint64_t version) noexcept {
   const std::lock_guard<SpinMutex> lock(mutex_);
-  const auto it = live_.find(version);
-  if (it == live_.end()) return;
+  const auto it = std::lower_bound(live_.begin(), live_.end(), version);
+  if (it == live_.end() || *it != version) return;
   live_.erase(it);
   publish_bounds();
   start_idle_if_unheld();
@@ -73,8 +73,8 @@ Versioning::ModeHold::~ModeHold() {
 }
 
 void Versioning::publish_bounds() noexcept {
-  floor_.store(live_.empty() ? ~std::uint64_t{0} : *live_.begin(), std::memory_order_seq_cst);
-  newest_.store(live_.empty() ? 0 : *live_.rbegin(), std::memory_order_seq_cst);
+  floor_.store(live_.empty() ? ~std::uint64_t{0} : live_.front(), std::memory_order_seq_cst);
+  newest_.store(live_.empty() ? 0 : live_.back(), std::memory_order_seq_cst);
   live_count_.store(live_.size(), std::memory_order_relaxed);
 }
 

@@ -55,7 +55,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
+#include <vector>
 
 #include "mvcc/history.hpp"
 #include "store/store.hpp"
@@ -184,7 +184,11 @@ class Versioning {
   std::atomic<std::size_t> live_count_{0};
   std::atomic<std::uint64_t> idle_since_ms_{0};  // when the last snapshot (or ModeHold) ended
   SpinMutex mutex_;                              // live_, mode transitions
-  std::multiset<std::uint64_t, std::less<>, Allocator<std::uint64_t>> live_;
+  // The live snapshots' versions, ascending (with repeats). A new one is never below the last (the
+  // counter only grows, and versions are read under mutex_), so it is appended: no allocation once the
+  // vector has grown to the most snapshots alive at once, and a release finds its version by binary
+  // search.
+  std::vector<std::uint64_t, Allocator<std::uint64_t>> live_;
   std::size_t holds_ = 0;  // live ModeHolds; under mutex_
 };
 
