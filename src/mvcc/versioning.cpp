@@ -51,7 +51,7 @@ bool Versioning::turn_on() {
   store_.pause_removals(true);
   versioned_.store(true, std::memory_order_seq_cst);
   try {
-    rcu_synchronize();  // V4. No writer waits for mutex_ inside a section (maybe_turn_off only tries it).
+    rcu_synchronize();  // V4. No writer waits for mutex_ inside a section (there maybe_turn_off only tries it).
   } catch (...) {  // no grace period: off again
     turn_off();
     throw;
@@ -116,15 +116,26 @@ void Versioning::maybe_turn_off() noexcept {
   if (live_count_.load(std::memory_order_relaxed) != 0) return;
   const std::uint64_t now = clock_.now_ms();
   if (now < idle_since_ms_.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(kIdleLinger.count())) return;
-  std::unique_lock<SpinMutex> lock(mutex_, std::try_to_lock);
-  if (!lock.owns_lock() || !live_.empty() || holds_ != 0 || !versioned_.load(std::memory_order_relaxed)) return;
+  // Outside a section, wait for the lock: when another thread is turning the mode off, this caller
+  // returns only once the history is dropped. Inside one (a write from a scan's callback) only try it:
+  // the holder may be turning the mode on, waiting for a grace period this section delays.
+  std::unique_lock<SpinMutex> lock(mutex_, std::defer_lock);
+  if (rcu_in_critical_section()) {
+    if (!lock.try_lock()) return;
+  } else {
+    lock.lock();
+  }
+  if (!live_.empty() || holds_ != 0 || !versioned_.load(std::memory_order_relaxed)) return;
   turn_off();
 }
 
 void Versioning::turn_off() noexcept {
+  // The history goes first, so that a writer that finds the mode off knows it is gone. A write still
+  // in flight in the mode may add to it meanwhile or after; with no snapshot alive (floor ~0) the
+  // addition retires itself at once (History::add).
+  history_.clear();
   versioned_.store(false, std::memory_order_seq_cst);
   store_.pause_removals(false);
-  history_.clear();
 }
 
 }  // namespace mantis::detail

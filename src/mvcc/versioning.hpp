@@ -124,7 +124,9 @@ class Versioning {
   // Waits until every write that took a sequence number below `bound` has been applied (V2).
   void wait_applied_below(std::uint64_t bound) const noexcept;
   // Turns the mode off when no snapshot has been alive for kIdleLinger. Cheap when it does nothing.
-  // REQUIRES: outside any RCU critical section.
+  // Called outside any RCU critical section, it returns once the mode is off and the history dropped
+  // (by this caller or another) or a snapshot is alive again; inside one it does nothing when another
+  // thread holds the mode's lock.
   void maybe_turn_off() noexcept;
 
   // A write's claim (V2): holds one slot, kClaiming from construction, the write's first sequence
@@ -153,8 +155,9 @@ class Versioning {
   // the caller is inside an RCU critical section (the grace period would wait for it). REQUIRES:
   // mutex_ held. Throws std::bad_alloc (the mode is as it was).
   bool turn_on();
-  // Turns the mode off and drops the history (writes still in flight in the mode may add to it; a
-  // later turn_on()'s grace period waits for them). REQUIRES: mutex_ held.
+  // Drops the history, then turns the mode off (writes still in flight in the mode may add to the
+  // history; with no snapshot alive, what they add retires at once, and a later turn_on()'s grace
+  // period waits for them). REQUIRES: mutex_ held.
   void turn_off() noexcept;
   // Starts the linger before the mode may turn off, once no snapshot or ModeHold is left. REQUIRES:
   // mutex_ held.
