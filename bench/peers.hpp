@@ -133,16 +133,22 @@ class MantisTarget final : public KvTarget {
   MantisTarget(const MantisTarget&) = delete;
   MantisTarget& operator=(const MantisTarget&) = delete;
 
-  // Durable engines: closes the engine and opens its directory again (recovery).
-  Status reopen() {
+  // Durable engines: closes the engine (open() false until reopen()), and opens its directory again
+  // (recovery), closing it first if it is open.
+  void close() {
     held_.reset();
     engine_.reset();
+  }
+  Status reopen() {
+    close();
     Status status = Engine::open(options_, &engine_);
     if (status.ok() && hold_snapshot_) held_ = engine_->snapshot();
     return status;
   }
+  bool open() const { return engine_ != nullptr; }
   Status checkpoint() { return engine_->checkpoint(); }
   std::size_t size() const { return engine_->size(); }
+  Stats stats() const { return engine_->stats(); }
 
   bool put(std::string_view key, std::string_view value) override { return engine_->put(key, value).ok(); }
   Lookup get(std::string_view key, std::string* value) override {

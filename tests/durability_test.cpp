@@ -502,6 +502,7 @@ TEST_CASE("durable: checkpoint, then more writes, then reopen: snapshot plus log
   TempDir tmp;
   const Options options = durable_options(tmp.db());
   Contents expected;
+  std::uint64_t tail_records = 0;  // log records written after the checkpoint: one per write call
   {
     auto db = open_engine(options);
     for (int i = 0; i < 2000; ++i) {
@@ -512,14 +513,17 @@ TEST_CASE("durable: checkpoint, then more writes, then reopen: snapshot plus log
     // The log tail overwrites, erases, adds and changes TTLs of keys that are in the snapshot.
     for (int i = 0; i < 2000; i += 3) {
       require_ok(db->put(numbered("k", i), "tail-" + std::to_string(i)));
+      ++tail_records;
       expected[numbered("k", i)] = "tail-" + std::to_string(i);
     }
     for (int i = 1; i < 2000; i += 10) {
       require_ok(db->erase(numbered("k", i)));
+      ++tail_records;
       expected.erase(numbered("k", i));
     }
     for (int i = 2000; i < 2500; ++i) {
       require_ok(db->put(numbered("k", i), "new-" + std::to_string(i)));
+      ++tail_records;
       expected[numbered("k", i)] = "new-" + std::to_string(i);
     }
     require_ok(db->expire(numbered("k", 2), 1h));
@@ -527,6 +531,7 @@ TEST_CASE("durable: checkpoint, then more writes, then reopen: snapshot plus log
     batch.put("batch-after-snapshot", "b");
     batch.erase(numbered("k", 5));
     require_ok(db->write(batch));
+    tail_records += 2;  // the expire and the batch
     expected["batch-after-snapshot"] = "b";
     expected.erase(numbered("k", 5));
   }
@@ -534,6 +539,12 @@ TEST_CASE("durable: checkpoint, then more writes, then reopen: snapshot plus log
     auto db = open_engine(options);
     require_contents(*db, expected);
     REQUIRE(ttl_of(*db, numbered("k", 2)).has_value());
+    // The open reports what it recovered from each.
+    const mantis::Stats::Recovery recovery = db->stats().recovery;
+    CHECK(recovery.snapshot_entries == 2000);
+    CHECK(recovery.log_records == tail_records);
+    CHECK(recovery.snapshot_seconds > 0);
+    CHECK(recovery.log_seconds > 0);
     // A second checkpoint over a recovered engine, and another tail.
     require_ok(db->checkpoint());
     require_ok(db->checkpoint());
@@ -543,6 +554,13 @@ TEST_CASE("durable: checkpoint, then more writes, then reopen: snapshot plus log
   auto db = open_engine(options);
   require_contents(*db, expected);
   REQUIRE(ttl_of(*db, numbered("k", 2)).has_value());
+  CHECK(db->stats().recovery.snapshot_entries == expected.size() - 1);
+  CHECK(db->stats().recovery.log_records == 1);
+  // A memory-only engine recovered nothing.
+  auto memory = open_engine(Options{});
+  CHECK(memory->stats().recovery.snapshot_entries == 0);
+  CHECK(memory->stats().recovery.log_records == 0);
+  CHECK(memory->stats().recovery.log_seconds == 0);
 }
 
 TEST_CASE("durable: a TTL that passes while the engine is closed hides the key; a long TTL keeps its deadline",
@@ -974,6 +992,21 @@ TEST_CASE("durable: invalid durable options are refused with InvalidArgument and
   REQUIRE_FALSE(fs::exists(tmp.db()));
 }
 
+namespace {
+// Inverts 16 bytes of `path` at `offset` (twice restores them).
+void invert_bytes(const fs::path& path, std::uintmax_t offset) {
+  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+  REQUIRE(file.is_open());
+  std::string bytes(16, '\0');
+  file.seekg(static_cast<std::streamoff>(offset));
+  file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  for (char& c : bytes) c = static_cast<char>(~c);
+  file.seekp(static_cast<std::streamoff>(offset));
+  file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  REQUIRE(file.good());
+}
+}  // namespace
+
 TEST_CASE("durable: damage inside a data file fails open with Corruption naming the file", "[durability]") {
   TempDir tmp;
   const Options options = durable_options(tmp.db());
@@ -995,24 +1028,43 @@ TEST_CASE("durable: damage inside a data file fails open with Corruption naming 
   }
   INFO("damaged file " << largest.string() << " of " << largest_size << " bytes");
   REQUIRE(largest_size > 256 * 1024);
-  {
-    std::fstream file(largest, std::ios::in | std::ios::out | std::ios::binary);
-    REQUIRE(file.is_open());
-    const auto offset = static_cast<std::streamoff>(largest_size / 3);
-    std::string bytes(16, '\0');
-    file.seekg(offset);
-    file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    for (char& c : bytes) c = static_cast<char>(~c);
-    file.seekp(offset);
-    file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    REQUIRE(file.good());
-  }
+  invert_bytes(largest, largest_size / 3);
   std::unique_ptr<Engine> db;
   const Status s = Engine::open(options, &db);
   INFO(s.to_string());
   REQUIRE(s.is_corruption());
   REQUIRE(db == nullptr);
   REQUIRE(s.to_string().find(largest.filename().string()) != std::string::npos);
+}
+
+TEST_CASE("durable: damage far into a long log fails open with Corruption while earlier batches are applied",
+          "[durability][replay]") {
+  // Replay applies full batches of the log on a second thread while it reads on: damage two thirds in
+  // is found with batches handed off before it, and the open must still fail cleanly (no hang, nothing
+  // left running), then succeed once the damage is repaired.
+  TempDir tmp;
+  const Options options = durable_options(tmp.db());
+  constexpr int kKeys = 200'000;  // three of replay's batches (65,536 operations) and some
+  {
+    auto db = open_engine(options);
+    for (int i = 0; i < kKeys; ++i) require_ok(db->put(numbered("key", i), std::string(60, 'v')));
+  }
+  std::vector<fs::path> logs;
+  for (const auto& file : files_under(tmp.db())) {
+    if (file.extension() == ".log" && fs::file_size(file) > 0) logs.push_back(file);
+  }
+  REQUIRE(logs.size() == 1);  // no checkpoint: the whole history is in one segment
+  const std::uintmax_t offset = fs::file_size(logs[0]) * 2 / 3;
+  invert_bytes(logs[0], offset);
+  std::unique_ptr<Engine> db;
+  const Status s = Engine::open(options, &db);
+  INFO(s.to_string());
+  REQUIRE(s.is_corruption());
+  REQUIRE(db == nullptr);
+  invert_bytes(logs[0], offset);  // inverted twice: as written
+  db = open_engine(options);
+  CHECK(db->size() == static_cast<std::size_t>(kKeys));
+  CHECK(db->stats().recovery.log_records == static_cast<std::uint64_t>(kKeys));
 }
 
 namespace {

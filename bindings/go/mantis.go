@@ -531,6 +531,14 @@ type Stats struct {
 		Evictions uint64  `json:"evictions"`
 		HitRatio  float64 `json:"hit_ratio"`
 	} `json:"cache"`
+	// Recovery: what opening the engine recovered (zero in a memory-only engine): the entries loaded
+	// from the snapshot and the log records replayed after it, and how long each took.
+	Recovery struct {
+		SnapshotEntries uint64  `json:"snapshot_entries"`
+		SnapshotSeconds float64 `json:"snapshot_seconds"`
+		LogRecords      uint64  `json:"log_records"`
+		LogSeconds      float64 `json:"log_seconds"`
+	} `json:"recovery"`
 	// Latency: sampled distributions (one operation in 64 per thread; the log's figures count every
 	// group). Zero where nothing was measured (the log's in a memory-only engine).
 	Latency struct {

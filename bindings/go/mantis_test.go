@@ -102,6 +102,14 @@ func TestDurable(t *testing.T) {
 			t.Errorf("Get(%q) after reopen = %q, %v; want %q", key, got, err, want)
 		}
 	}
+	// The open loaded one entry from the snapshot and replayed one log record after it.
+	s, err := db.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Recovery.SnapshotEntries != 1 || s.Recovery.LogRecords != 1 {
+		t.Errorf("Stats().Recovery = %+v; want 1 snapshot entry and 1 log record", s.Recovery)
+	}
 }
 
 func TestPutGetDelete(t *testing.T) {

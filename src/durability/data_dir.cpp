@@ -122,13 +122,21 @@ Status DataDir::close() {
 }
 
 Status DataDir::recover(Recovered* recovered) {
+  using SteadyClock = std::chrono::steady_clock;
+  const auto seconds_since = [](SteadyClock::time_point start) {
+    return std::chrono::duration<double>(SteadyClock::now() - start).count();
+  };
+  auto start = SteadyClock::now();
   if (manifest_.snapshot_lsn != 0) {
     Status s = load_snapshot(recovered);
     if (!s.ok()) return s;
+    recovered->snapshot_seconds = seconds_since(start);
   }
+  start = SteadyClock::now();
   std::uint64_t next_segment = 0;
   Status s = replay_log(recovered, &next_segment);
   if (!s.ok()) return s;
+  recovered->log_seconds = seconds_since(start);
   if (options_.durability != Durability::kNone) {
     WriteAheadLog::Config config;
     config.env = env_;

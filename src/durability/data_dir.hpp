@@ -81,7 +81,9 @@ class DataDir {
   // What open() found.
   struct Recovered {
     std::uint64_t snapshot_entries = 0;  // entries loaded from the snapshot (expired ones skipped)
+    double snapshot_seconds = 0.0;       // loading it took
     std::uint64_t log_records = 0;       // log records replayed
+    double log_seconds = 0.0;            // replaying them took
   };
 
   // Opens (or creates) options.dir and recovers its contents through `host` (whose store must be

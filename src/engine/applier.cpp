@@ -9,6 +9,7 @@
 #include "durability/snapshot_reader.hpp"
 #include "durability/snapshot_writer.hpp"
 #include "store/scan_batch.hpp"
+#include "util/memory.hpp"
 #include "util/retire_list.hpp"
 
 namespace mantis::detail {
@@ -100,7 +101,9 @@ Status Applier::replay(const LogOp& op) {
       break;
     case LogOpType::kClear: {
       // Touches every key: everything before it first, then the clear alone.
-      Status s = apply_replayed();
+      Status s = wait_applied();
+      if (s.ok() && filling_ != nullptr) s = sort_replayed(*filling_);
+      if (s.ok() && filling_ != nullptr) s = apply_replayed(*filling_);
       Mutation clear;
       clear.type = LogOpType::kClear;
       if (s.ok()) s = apply(clear);
@@ -110,19 +113,91 @@ Status Applier::replay(const LogOp& op) {
       return Status::corruption("a batch inside a batch");
   }
   try {
-    if (replayed_ == nullptr) replayed_ = std::make_unique<ReplayBatch>();
-    replayed_->add(op.type, op.key, record, op.expires_at_ms, op.seq);
+    if (filling_ == nullptr) filling_ = std::make_unique<ReplayBatch>();
+    filling_->add(op.type, op.key, record, op.expires_at_ms, op.seq);
   } catch (const std::bad_alloc&) {
     if (record != nullptr) Record::unref(record);
     return out_of_memory("replaying the log");
   }
-  return replayed_->full() ? apply_replayed() : Status::ok_status();
+  return filling_->full() ? hand_off() : Status::ok_status();
 }
 
 Status Applier::finish_replay() {
-  Status s = apply_replayed();
-  replayed_.reset();
+  Status s = wait_applied();
+  stop_applying();
+  if (s.ok() && filling_ != nullptr) s = sort_replayed(*filling_);
+  if (s.ok() && filling_ != nullptr) s = apply_replayed(*filling_);
+  filling_.reset();
+  applying_.reset();
   return s;
+}
+
+Status Applier::wait_applied() {
+  std::unique_lock<std::mutex> lock(handoff_mutex_);
+  handoff_.wait(lock, [this] { return !handed_off_; });
+  return std::exchange(applying_status_, Status::ok_status());
+}
+
+void Applier::apply_handed_off() {
+  // This thread allocates every node the replay loads: without the hold, the first 32 MiB of them
+  // would sit in 4 KiB pages (7,600 page faults instead of 1,300 for a 330,000-record log, and no
+  // faster than one thread).
+  const FirstSegmentHold hold;
+  std::unique_lock<std::mutex> lock(handoff_mutex_);
+  for (;;) {
+    handoff_.wait(lock, [this] { return handed_off_ || stop_applying_; });
+    if (!handed_off_) return;
+    lock.unlock();
+    Status s = apply_replayed(*applying_);
+    lock.lock();
+    if (applying_status_.ok()) applying_status_ = std::move(s);
+    handed_off_ = false;
+    handoff_.notify_all();
+  }
+}
+
+void Applier::stop_applying() noexcept {
+  if (!applying_thread_.joinable()) return;
+  {
+    const std::lock_guard<std::mutex> lock(handoff_mutex_);
+    stop_applying_ = true;
+  }
+  handoff_.notify_all();
+  applying_thread_.join();  // after the batch it holds, if any
+}
+
+Status Applier::sort_replayed(ReplayBatch& batch) {
+  try {
+    batch.sort();
+    return Status::ok_status();
+  } catch (const std::bad_alloc&) {
+    return out_of_memory("replaying the log");
+  }
+}
+
+Status Applier::hand_off() {
+  // Sorted here, while the batch before it is still being applied: the two threads' shares of the
+  // work are closer to even (reading and sorting; folding and loading).
+  Status s = sort_replayed(*filling_);
+  if (s.ok()) s = wait_applied();
+  if (!s.ok()) return s;
+  // Operations on different keys commute, and each key's stay in log order: this batch's are all
+  // applied before the next batch's begin (wait_applied() above, on the next hand-off or at the end).
+  std::swap(filling_, applying_);
+  try {
+    if (filling_ == nullptr) filling_ = std::make_unique<ReplayBatch>();
+    if (!applying_thread_.joinable()) applying_thread_ = std::thread([this] { apply_handed_off(); });
+  } catch (const std::exception&) {  // no memory for a batch, or no thread: apply it here
+    s = apply_replayed(*applying_);
+    if (s.ok() && filling_ == nullptr) std::swap(filling_, applying_);
+    return s;
+  }
+  {
+    const std::lock_guard<std::mutex> lock(handoff_mutex_);
+    handed_off_ = true;
+  }
+  handoff_.notify_all();
+  return Status::ok_status();
 }
 
 // Why applying the batch this way leaves the store as applying its operations one by one in log order
@@ -137,14 +212,12 @@ Status Applier::finish_replay() {
 // (apply(), as live). The final state is then written: an erase through apply(), a put through the
 // Loader, after every other key's erases and expires (again: keys commute), in key order. The cache
 // tier is empty while the engine opens, so puts that bypass it keep it coherent.
-Status Applier::apply_replayed() {
-  if (replayed_ == nullptr || replayed_->empty()) return Status::ok_status();
-  ReplayBatch& batch = *replayed_;
+Status Applier::apply_replayed(ReplayBatch& batch) {
+  if (batch.empty()) return Status::ok_status();
   using Put = std::pair<std::string_view, Record*>;
   std::vector<Put, Allocator<Put>> puts;  // final values, in key order
   Status s;
   try {
-    batch.sort();
     puts.reserve(batch.size());
   } catch (const std::bad_alloc&) {
     s = out_of_memory("replaying the log");

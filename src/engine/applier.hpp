@@ -9,10 +9,13 @@
 // replayed writes are not counted.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include <mantis/detail/function_ref.hpp>
 #include <mantis/status.hpp>
@@ -42,10 +45,13 @@ struct Mutation {
 };
 
 // Thread-safe: apply() may run on any number of threads; load_snapshot(), replay() and finish_replay()
-// run only while the engine opens, before it is shared. Not copyable or movable.
+// run only while the engine opens, before it is shared, on one thread (replay() applies full batches
+// on a thread of its own, joined before finish_replay() returns). Not copyable or movable.
 class Applier final : public DataDirHost {
  public:
   Applier(Store& store, CacheTier& tier) noexcept : store_(store), tier_(tier) {}
+  // Waits for a batch still being applied (an open that failed part-way through the log).
+  ~Applier() { stop_applying(); }
   Applier(const Applier&) = delete;
   Applier& operator=(const Applier&) = delete;
 
@@ -57,8 +63,12 @@ class Applier final : public DataDirHost {
 
   // DataDirHost: recovery and checkpoints.
   Status load_snapshot(SnapshotReader& reader, const std::string& name, std::uint64_t* entries) override;
-  // Replayed operations are taken into a ReplayBatch and applied when it fills, before a clear, and at
-  // finish_replay() (apply_replayed()).
+  // Replayed operations are taken into a ReplayBatch. A full one is sorted, then applied on a thread
+  // of its own while the log's next operations fill another (reading, checking and decoding the log
+  // and sorting a batch overlap folding and loading the one before; one batch is applied at a time,
+  // in log order); before a clear and at
+  // finish_replay(), the batch being applied is waited for and the one filling is applied here. An
+  // error applying a batch is returned by the replay() or finish_replay() that next waits for it.
   Status replay(const LogOp& op) override;
   Status finish_replay() override;
   Status write_snapshot(SnapshotWriter& writer) override;
@@ -67,13 +77,36 @@ class Applier final : public DataDirHost {
   std::uint64_t max_seq() const noexcept { return max_seq_; }
 
  private:
-  // Applies the replay batch and empties it (see applier.cpp for why the result is the log's).
-  Status apply_replayed();
+  // Sorts `batch` (ReplayBatch::sort); ResourceExhausted when memory runs out.
+  Status sort_replayed(ReplayBatch& batch);
+  // Applies `batch` and empties it (see applier.cpp for why the result is the log's). REQUIRES: `batch`
+  // sorted since its last add().
+  Status apply_replayed(ReplayBatch& batch);
+  // Waits for the batch being applied, if any, and returns how its apply went.
+  Status wait_applied();
+  // Sorts filling_, waits for the batch being applied, then hands filling_ to the applying thread
+  // (started on the first hand-off; applied here when no thread can be started) and takes the other
+  // batch to fill.
+  Status hand_off();
+  // The applying thread's loop: applies each batch handed to it, until stop_applying().
+  void apply_handed_off();
+  // Waits for the batch being applied, then ends the applying thread.
+  void stop_applying() noexcept;
 
   Store& store_;
   CacheTier& tier_;
   std::uint64_t max_seq_ = 0;  // written only while the engine opens
-  std::unique_ptr<ReplayBatch> replayed_;  // from the first replay() to finish_replay()
+  // From the first replay() to finish_replay(): the batch taking operations, and the one handed to
+  // applying_thread_. One thread for the whole replay: its allocations reuse the memory the batch
+  // before freed (a thread per batch faulted fresh pages in for each).
+  std::unique_ptr<ReplayBatch> filling_;
+  std::unique_ptr<ReplayBatch> applying_;
+  std::thread applying_thread_;
+  std::mutex handoff_mutex_;
+  std::condition_variable handoff_;
+  bool handed_off_ = false;      // applying_ waits for, or is being applied by, the thread; under handoff_mutex_
+  bool stop_applying_ = false;   // under handoff_mutex_
+  Status applying_status_;       // the first error applying a handed-off batch; under handoff_mutex_
 };
 
 }  // namespace mantis::detail

@@ -76,7 +76,6 @@ struct Engine::Impl {
   // Recovers options.dir into the store (when set), then starts the reaper.
   Status start(detail::Env* env) {
     if (!options.dir.empty()) {
-      detail::DataDir::Recovered recovered;
       Status s = detail::DataDir::open(options, env, applier, &recovered, &data_dir);
       if (!s.ok()) return s;
       versions.start_at(applier.max_seq() + 1);
@@ -610,6 +609,7 @@ struct Engine::Impl {
   detail::KeyLocks key_locks;                  // locked writes (locked_write(), key_locks.hpp)
   detail::Versioning versions{store, clock};  // sequence numbers, snapshots, history
   std::unique_ptr<detail::DataDir> data_dir;   // null in memory; closes before the store is destroyed
+  detail::DataDir::Recovered recovered;        // what start() recovered (Stats::recovery)
   std::optional<detail::Reaper> reaper;        // last: stops first
 };
 

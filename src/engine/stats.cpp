@@ -68,7 +68,7 @@ void append_distribution(const DistributionNames& n, const Stats::Distribution& 
 }  // namespace
 
 std::vector<Metric> Stats::metrics() const {
-  std::vector<Metric> out = counters_and_cache();
+  std::vector<Metric> out = scalar_metrics();
   append_distribution(kGetNames, latency.get, &out);
   append_distribution(kPutNames, latency.put, &out);
   append_distribution(kCommitWaitNames, latency.commit_wait, &out);
@@ -77,7 +77,7 @@ std::vector<Metric> Stats::metrics() const {
   return out;
 }
 
-std::vector<Metric> Stats::counters_and_cache() const {
+std::vector<Metric> Stats::scalar_metrics() const {
   using enum Metric::Type;
   return {
       {"mantis_keys", "keys", "Live keys in the store (expired ones count until removed).", kGauge, keys},
@@ -100,6 +100,14 @@ std::vector<Metric> Stats::counters_and_cache() const {
       {"mantis_cache_inserts_total", "cache.inserts", "Cache tier inserts.", kCounter, cache.inserts},
       {"mantis_cache_evictions_total", "cache.evictions", "Cache tier evictions.", kCounter, cache.evictions},
       {"mantis_cache_hit_ratio", "cache.hit_ratio", "Cache tier hits / (hits + misses).", kGauge, cache.hit_ratio},
+      {"mantis_recovery_snapshot_entries", "recovery.snapshot_entries", "Entries the open loaded from the snapshot.",
+       kGauge, recovery.snapshot_entries},
+      {"mantis_recovery_snapshot_seconds", "recovery.snapshot_seconds", "Time the open took to load the snapshot.",
+       kGauge, recovery.snapshot_seconds},
+      {"mantis_recovery_log_records", "recovery.log_records", "Log records the open replayed.", kGauge,
+       recovery.log_records},
+      {"mantis_recovery_log_seconds", "recovery.log_seconds", "Time the open took to replay the log.", kGauge,
+       recovery.log_seconds},
   };
 }
 

@@ -24,11 +24,15 @@ void* allocate(std::size_t size) noexcept { return mi_malloc(size); }
 void deallocate(void* p) noexcept { mi_free(p); }
 const char* allocator_name() noexcept { return "mimalloc"; }
 bool allocated_by_mimalloc(const void* p) noexcept { return p != nullptr && mi_is_in_heap_region(p); }
+FirstSegmentHold::FirstSegmentHold() noexcept : block_(mi_malloc(std::size_t{64} << 20)) {}
+FirstSegmentHold::~FirstSegmentHold() { mi_free(block_); }
 #else
 void* allocate(std::size_t size) noexcept { return std::malloc(size == 0 ? 1 : size); }
 void deallocate(void* p) noexcept { std::free(p); }
 const char* allocator_name() noexcept { return "system"; }
 bool allocated_by_mimalloc(const void*) noexcept { return false; }
+FirstSegmentHold::FirstSegmentHold() noexcept = default;
+FirstSegmentHold::~FirstSegmentHold() = default;
 #endif
 
 }  // namespace mantis::detail

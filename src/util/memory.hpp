@@ -18,6 +18,24 @@ const char* allocator_name() noexcept;
 // True when p was allocated by mimalloc (always false in system-allocator builds). For tests.
 bool allocated_by_mimalloc(const void* p) noexcept;
 
+// Held by a new thread that is about to allocate much (recovery's applying thread), for as long as it
+// allocates. mimalloc 2.0 commits a thread's first segment lazily, one 4 KiB page at a time, when the
+// process has other threads (its eager_commit_delay), so such a thread's first 32 MiB of nodes and
+// records would miss the huge pages the rest of mantis's memory gets (memory.cpp). This takes that
+// first segment with one block of its own (64 MiB, never touched: address space, no resident memory),
+// so the thread's allocations go to segments committed with huge pages. No effect with the system
+// allocator. Not thread-safe (the thread's own); not copyable.
+class FirstSegmentHold {
+ public:
+  FirstSegmentHold() noexcept;
+  ~FirstSegmentHold();
+  FirstSegmentHold(const FirstSegmentHold&) = delete;
+  FirstSegmentHold& operator=(const FirstSegmentHold&) = delete;
+
+ private:
+  void* block_ = nullptr;
+};
+
 // STL allocator adapter over allocate()/deallocate(); throws std::bad_alloc on exhaustion.
 template <class T>
 struct Allocator {
