@@ -103,9 +103,9 @@ struct MANTIS_EXPORT Stats {
     double log_seconds = 0.0;
   } recovery;
 
-  // The store's, the cache tier's, the recovery's and the latency figures as metrics (names prefixed "mantis_"), in
-  // output order; each latency is a summary in seconds (quantiles 0.5, 0.9, 0.99, 0.999, _sum, _count)
-  // and a gauge of its maximum. The cache tier's admission and segment figures are not among them.
+  // The store's, the cache tier's, the recovery's and the latency figures as metrics (names prefixed
+  // "mantis_"), in output order; each latency is a summary in seconds (quantiles 0.5, 0.9, 0.99, 0.999,
+  // _sum, _count) and a gauge of its maximum. The cache tier's admission and segment figures are not among them.
   std::vector<Metric> metrics() const;
   // metrics_to_json(metrics()): {"keys":..,"bytes":..,...,"cache":{...},"latency":{...}}.
   std::string to_json() const;

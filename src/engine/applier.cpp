@@ -101,9 +101,7 @@ Status Applier::replay(const LogOp& op) {
       break;
     case LogOpType::kClear: {
       // Touches every key: everything before it first, then the clear alone.
-      Status s = wait_applied();
-      if (s.ok() && filling_ != nullptr) s = sort_replayed(*filling_);
-      if (s.ok() && filling_ != nullptr) s = apply_replayed(*filling_);
+      Status s = apply_all_replayed();
       Mutation clear;
       clear.type = LogOpType::kClear;
       if (s.ok()) s = apply(clear);
@@ -123,12 +121,17 @@ Status Applier::replay(const LogOp& op) {
 }
 
 Status Applier::finish_replay() {
-  Status s = wait_applied();
+  Status s = apply_all_replayed();
   stop_applying();
-  if (s.ok() && filling_ != nullptr) s = sort_replayed(*filling_);
-  if (s.ok() && filling_ != nullptr) s = apply_replayed(*filling_);
   filling_.reset();
   applying_.reset();
+  return s;
+}
+
+Status Applier::apply_all_replayed() {
+  Status s = wait_applied();
+  if (s.ok() && filling_ != nullptr) s = sort_replayed(*filling_);
+  if (s.ok() && filling_ != nullptr) s = apply_replayed(*filling_);
   return s;
 }
 

@@ -66,9 +66,9 @@ class Applier final : public DataDirHost {
   // Replayed operations are taken into a ReplayBatch. A full one is sorted, then applied on a thread
   // of its own while the log's next operations fill another (reading, checking and decoding the log
   // and sorting a batch overlap folding and loading the one before; one batch is applied at a time,
-  // in log order); before a clear and at
-  // finish_replay(), the batch being applied is waited for and the one filling is applied here. An
-  // error applying a batch is returned by the replay() or finish_replay() that next waits for it.
+  // in log order); before a clear and at finish_replay(), the batch being applied is waited for and
+  // the one filling is applied here. An error applying a batch is returned by the replay() or
+  // finish_replay() that next waits for it.
   Status replay(const LogOp& op) override;
   Status finish_replay() override;
   Status write_snapshot(SnapshotWriter& writer) override;
@@ -84,6 +84,8 @@ class Applier final : public DataDirHost {
   Status apply_replayed(ReplayBatch& batch);
   // Waits for the batch being applied, if any, and returns how its apply went.
   Status wait_applied();
+  // Waits for the batch being applied, then sorts and applies filling_ on this thread.
+  Status apply_all_replayed();
   // Sorts filling_, waits for the batch being applied, then hands filling_ to the applying thread
   // (started on the first hand-off; applied here when no thread can be started) and takes the other
   // batch to fill.
@@ -97,8 +99,8 @@ class Applier final : public DataDirHost {
   CacheTier& tier_;
   std::uint64_t max_seq_ = 0;  // written only while the engine opens
   // From the first replay() to finish_replay(): the batch taking operations, and the one handed to
-  // applying_thread_. One thread for the whole replay: its allocations reuse the memory the batch
-  // before freed (a thread per batch faulted fresh pages in for each).
+  // applying_thread_. One thread for the whole replay, so that its allocations reuse the memory the
+  // batch before freed.
   std::unique_ptr<ReplayBatch> filling_;
   std::unique_ptr<ReplayBatch> applying_;
   std::thread applying_thread_;
