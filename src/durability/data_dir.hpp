@@ -37,6 +37,7 @@
 #include <thread>
 
 #include <mantis/options.hpp>
+#include <mantis/stats.hpp>
 #include <mantis/status.hpp>
 
 #include "durability/log_record.hpp"
@@ -78,13 +79,8 @@ class DataDir {
   // The log size past which a checkpoint starts by itself, at least (more if the last snapshot was larger).
   static constexpr std::uint64_t kCheckpointFloorBytes = 64u << 20;
 
-  // What open() found.
-  struct Recovered {
-    std::uint64_t snapshot_entries = 0;  // entries loaded from the snapshot (expired ones skipped)
-    double snapshot_seconds = 0.0;       // loading it took
-    std::uint64_t log_records = 0;       // log records replayed
-    double log_seconds = 0.0;            // replaying them took
-  };
+  // What open() found: the engine reports it as it is (Stats::recovery).
+  using Recovered = Stats::Recovery;
 
   // Opens (or creates) options.dir and recovers its contents through `host` (whose store must be
   // empty and not yet shared; `host` must outlive the DataDir). `env` is the file system (Env::posix(), or a

@@ -562,8 +562,7 @@ Stats Engine::stats() const {
   s.versions_kept = impl_->versions.history().entries();
   s.commits = impl_->counters.sum(Impl::kCommits);
   s.conflicts = impl_->counters.sum(Impl::kConflicts);
-  s.recovery = {impl_->recovered.snapshot_entries, impl_->recovered.snapshot_seconds, impl_->recovered.log_records,
-                impl_->recovered.log_seconds};
+  s.recovery = impl_->recovered;
   impl_->cache_tier.report(s);
   auto distribution = [](const detail::Histogram& histogram) {
     const detail::Histogram::Summary h = histogram.summary();

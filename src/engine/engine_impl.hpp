@@ -609,7 +609,7 @@ struct Engine::Impl {
   detail::KeyLocks key_locks;                  // locked writes (locked_write(), key_locks.hpp)
   detail::Versioning versions{store, clock};  // sequence numbers, snapshots, history
   std::unique_ptr<detail::DataDir> data_dir;   // null in memory; closes before the store is destroyed
-  detail::DataDir::Recovered recovered;        // what start() recovered (Stats::recovery)
+  Stats::Recovery recovered;                   // what start() recovered
   std::optional<detail::Reaper> reaper;        // last: stops first
 };
 
