@@ -70,16 +70,6 @@ std::map<std::string, std::string> files_of(const std::string& dir) {
   return files;
 }
 
-void flip_byte(const std::string& path, std::uint64_t offset) {
-  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
-  REQUIRE(file);
-  file.seekg(static_cast<std::streamoff>(offset));
-  char byte = 0;
-  REQUIRE(file.get(byte));
-  file.seekp(static_cast<std::streamoff>(offset));
-  file.put(static_cast<char>(byte ^ 0x10));
-}
-
 }  // namespace
 
 TEST_CASE("G5: a write the log cannot take is refused, never acknowledged, and so is every later one",
@@ -310,7 +300,7 @@ TEST_CASE("damage anywhere but a torn tail fails open with Corruption naming the
     for (int i = 0; i < 2000; ++i) REQUIRE(db->put("k" + std::to_string(i), std::string(100, 'v')).ok());
   }
   const std::string damaged = GENERATE(std::string("wal/000001.log"), std::string("MANIFEST"));
-  flip_byte(dir / damaged, damaged == "MANIFEST" ? 20 : 1000);
+  mantis::test::invert_bytes(dir / damaged, damaged == "MANIFEST" ? 20 : 1000, 1);
   const auto files_before = files_of(dir.path());
   std::unique_ptr<Engine> db;
   const Status s = Engine::open(durable_options(dir.path()), &db);

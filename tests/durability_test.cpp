@@ -49,6 +49,7 @@ using mantis::WriteBatch;
 using mantis::WriteOptions;
 using mantis::test::contents_of;
 using mantis::test::durable_options;
+using mantis::test::invert_bytes;
 using mantis::test::ManualClock;
 using mantis::test::open_engine;
 using mantis::test::printable;
@@ -991,21 +992,6 @@ TEST_CASE("durable: invalid durable options are refused with InvalidArgument and
   REQUIRE(db == nullptr);
   REQUIRE_FALSE(fs::exists(tmp.db()));
 }
-
-namespace {
-// Inverts 16 bytes of `path` at `offset` (twice restores them).
-void invert_bytes(const fs::path& path, std::uintmax_t offset) {
-  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
-  REQUIRE(file.is_open());
-  std::string bytes(16, '\0');
-  file.seekg(static_cast<std::streamoff>(offset));
-  file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  for (char& c : bytes) c = static_cast<char>(~c);
-  file.seekp(static_cast<std::streamoff>(offset));
-  file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  REQUIRE(file.good());
-}
-}  // namespace
 
 TEST_CASE("durable: damage inside a data file fails open with Corruption naming the file", "[durability]") {
   TempDir tmp;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -91,6 +92,19 @@ inline std::map<std::string, std::string> contents_of(const Engine& engine) {
 }
 
 // How long stress tests run: MANTIS_STRESS_SECONDS (default 2; sanitizer CI runs may shorten it).
+// Damages `path` in place: inverts `count` bytes at `offset` (inverting them again restores them).
+inline void invert_bytes(const std::filesystem::path& path, std::uintmax_t offset, std::size_t count = 16) {
+  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+  REQUIRE(file.is_open());
+  std::string bytes(count, '\0');
+  file.seekg(static_cast<std::streamoff>(offset));
+  file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  for (char& c : bytes) c = static_cast<char>(~c);
+  file.seekp(static_cast<std::streamoff>(offset));
+  file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  REQUIRE(file.good());
+}
+
 inline std::chrono::milliseconds stress_duration() {
   const char* env = std::getenv("MANTIS_STRESS_SECONDS");
   const double seconds = env != nullptr ? std::atof(env) : 2.0;
