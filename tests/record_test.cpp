@@ -143,16 +143,22 @@ TEST_CASE("a mapped record reads its bytes in place and keeps their memory alive
   mantis::detail::RecordBacking* backing = mantis::detail::RecordBacking::create(memory);
   REQUIRE(backing != nullptr);
   memory.reset();
-  Record* record = Record::mapped(*buffer, backing);
+  Record* record = Record::mapped(*buffer, 8, 42, backing);
   REQUIRE(record != nullptr);
   mantis::detail::RecordBacking::unref(backing);  // the creator's reference: the record still holds one
   CHECK_FALSE(released);
   CHECK(record->value() == "in place");
+  CHECK(record->value().data() > buffer->data());  // no copy: the value lies inside the "mapping"
+  CHECK(record->value().data() < buffer->data() + buffer->size());
+  CHECK(record->value_size() == 8);
   CHECK(record->expires_at_ms() == 42);
-  std::string unused;
-  CHECK(record->encoded(&unused).data() == buffer->data());  // no copy
-  CHECK(record->encoded(&unused).size() == buffer->size());
-  CHECK(unused.empty());
+  CHECK(record->seq() == 9);
+  std::string encoded;
+  RecordPtr copy(Record::from_encoded(record->encoded(&encoded)));
+  REQUIRE(copy != nullptr);
+  CHECK(copy->value() == "in place");
+  CHECK(copy->expires_at_ms() == 42);
+  CHECK(copy->seq() == 9);
   Record::unref(record);
   CHECK(released);
 }

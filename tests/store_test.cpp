@@ -283,6 +283,27 @@ TEST_CASE("the loader puts sorted entries into a store that holds keys already, 
     CHECK(store.bytes() == bytes);
     for (const auto& [key, value] : model) REQUIRE(get(store, key) == value);  // the index agrees
   }
+  // A run in stretches of keys the store holds and keys it does not, so that the loader switches
+  // between finding keys through the index and walking to them (see append()).
+  std::map<std::string, std::string> run;
+  for (std::uint64_t n = 0; n < 20000; ++n) {
+    const std::string key = key_of(n);
+    const bool held = model.contains(key);
+    if ((n / 2000) % 2 == 0 ? held : !held && n % 3 == 0) run[key] = "stretch-" + std::to_string(n);
+  }
+  {
+    Store::Loader loader(store);
+    for (const auto& [key, value] : run) {
+      REQUIRE(loader.append(key, record(value)) == Store::Appended::kOk);
+      model[key] = value;
+    }
+  }
+  REQUIRE(dump(store, 100) == std::vector<std::pair<std::string, std::string>>(model.begin(), model.end()));
+  std::uint64_t bytes = 0;
+  for (const auto& [key, value] : model) bytes += key.size() + value.size();
+  CHECK(store.size() == model.size());
+  CHECK(store.bytes() == bytes);
+  for (const auto& [key, value] : model) REQUIRE(get(store, key) == value);
 }
 
 TEST_CASE("concurrent inserts of disjoint keys are all present and ordered", "[store][threads]") {

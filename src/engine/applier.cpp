@@ -319,12 +319,12 @@ Status Applier::load_snapshot(SnapshotReader& reader, const std::string& name, s
   max_seq_ = std::max(max_seq_, reader.max_seq());
   while (s.ok() && reader.next(&key, &bytes, &expires_at_ms, &value_size)) {
     if (expires_at_ms != 0 && now >= expires_at_ms) continue;  // expired while the engine was closed
-    Record* record = Record::mapped(bytes, backing);
+    Record* record = Record::mapped(bytes, value_size, expires_at_ms, backing);
     if (record == nullptr) {
       s = out_of_memory("loading " + name);
       break;
     }
-    const Store::Appended appended = loader.append(key, record, value_size, expires_at_ms);
+    const Store::Appended appended = loader.append(key, record);
     if (appended != Store::Appended::kOk) {
       Record::unref(record);
       s = appended == Store::Appended::kOutOfMemory ? out_of_memory("loading " + name)

@@ -60,18 +60,20 @@ Record* Record::from_encoded(std::string_view encoded) noexcept {
   return record;
 }
 
-Record* Record::mapped(std::string_view encoded, RecordBacking* backing) noexcept {
-  void* memory = detail::allocate(sizeof(Record));
+Record* Record::mapped(std::string_view encoded, std::size_t value_size, std::uint64_t expires_at_ms,
+                       RecordBacking* backing) noexcept {
+  if (value_size >= kMappedBit) return nullptr;
+  void* memory = detail::allocate(sizeof(Record) + sizeof expires_at_ms);
   if (memory == nullptr) return nullptr;
   auto* record = new (memory) Record;
-  record->size_ = static_cast<std::uint32_t>(encoded.size()) | kMappedBit;
+  record->size_ = static_cast<std::uint32_t>(value_size) | kMappedBit;
   record->fields_.mapped = {reinterpret_cast<const std::uint8_t*>(encoded.data()), backing};
+  std::memcpy(static_cast<char*>(memory) + sizeof(Record), &expires_at_ms, sizeof expires_at_ms);
   backing->ref();
   return record;
 }
 
 std::string_view Record::encoded(std::string* scratch) const {
-  if (is_mapped()) return {reinterpret_cast<const char*>(fields_.mapped.bytes), mapped_size()};
   static BuilderAllocator builder_allocator;
   thread_local flatbuffers::FlatBufferBuilder builder(1024, &builder_allocator);
   try {

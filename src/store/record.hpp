@@ -12,15 +12,19 @@
 // holds one more. The last unref() frees it.
 //
 // Mapped records (recovery): the flatbuffer stays where it is, in a read-only mapping of a snapshot
-// file, and the record is a 24-byte header {refs, size | kMappedBit, bytes, backing}; its fields are
-// read from the flatbuffer, so values are never copied. Each mapped record
-// holds a reference on its RecordBacking, which keeps the mapping alive; so a mapping lives exactly as
-// long as any record (in the store, a view or a scan batch) points into it.
+// file, and the record is a 24-byte header {refs, value size | kMappedBit, bytes, backing} followed by
+// its expiry (a 32-byte size class); its value and seq are read from the flatbuffer, so values are never
+// copied. The value size and expiry are kept in the header because replacing, erasing or expiring a
+// record reads them (for the store's counters), and reading them from the flatbuffer would bring in the
+// record's page of the mapping: that read took half the time of replaying a log of overwrites over a
+// snapshot. Each mapped record holds a reference on its RecordBacking, which keeps the mapping alive; so
+// a mapping lives exactly as long as any record (in the store, a view or a scan batch) points into it.
 #pragma once
 
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string_view>
 
@@ -59,8 +63,11 @@ class Record {
   // body, at any alignment), or nullptr when memory is exhausted. Thread-safe.
   static Record* from_encoded(std::string_view encoded) noexcept;
   // A new record whose bytes are `encoded` in place (8-byte aligned, verified, inside the memory
-  // `backing` keeps alive), holding a reference on `backing`; nullptr when memory is exhausted.
-  static Record* mapped(std::string_view encoded, RecordBacking* backing) noexcept;
+  // `backing` keeps alive), holding a reference on `backing`; nullptr when memory is exhausted, or when
+  // value_size is not below 2 GiB. value_size and expires_at_ms are the flatbuffer's (as a snapshot's
+  // verification noted them), given so that creating the record reads nothing of `encoded`.
+  static Record* mapped(std::string_view encoded, std::size_t value_size, std::uint64_t expires_at_ms,
+                        RecordBacking* backing) noexcept;
   // True when `encoded` is a well-formed Record flatbuffer (bounds-checked: safe on any bytes).
   static bool verify(std::string_view encoded) noexcept;
   // What expire (expires_at_ms > 0) or persist (0) makes of `current`: a new record with the same value,
@@ -78,10 +85,10 @@ class Record {
     if (bytes == nullptr) return {};
     return {reinterpret_cast<const char*>(bytes->data()), bytes->size()};
   }
+  // value().size(), without reading a mapped record's bytes.
+  std::size_t value_size() const noexcept { return size_ & ~kMappedBit; }
   // 0 = never expires.
-  std::uint64_t expires_at_ms() const noexcept {
-    return is_mapped() ? table()->expires_at_ms() : fields_.own.expires_at_ms;
-  }
+  std::uint64_t expires_at_ms() const noexcept { return is_mapped() ? mapped_expiry() : fields_.own.expires_at_ms; }
   std::uint64_t seq() const noexcept { return is_mapped() ? table()->seq() : fields_.own.seq; }
   // Sets the sequence number of a record create() made, for a write that makes its records before it
   // takes its numbers. REQUIRES: no other thread can reach the record yet (never published, one
@@ -95,8 +102,9 @@ class Record {
     const std::uint64_t at = expires_at_ms();
     return at != 0 && now_ms >= at;
   }
-  // The flatbuffer bytes (what a log or snapshot stores): a mapped record's own bytes, or an encoding
-  // made into *scratch (replacing its contents). Throws std::bad_alloc.
+  // The flatbuffer bytes (what a log or snapshot stores), encoded into *scratch (replacing its contents;
+  // a mapped record is encoded anew too, as its header does not keep its flatbuffer's size). Throws
+  // std::bad_alloc.
   std::string_view encoded(std::string* scratch) const;
 
   // Adds a reference. REQUIRES: the caller already holds a reference or is inside an RCU read-side
@@ -120,11 +128,16 @@ class Record {
   static constexpr std::uint32_t kMappedBit = std::uint32_t{1} << 31;  // sizes stay below 2 GiB
 
   bool is_mapped() const noexcept { return (size_ & kMappedBit) != 0; }
-  std::size_t mapped_size() const noexcept { return size_ & ~kMappedBit; }
+  // A mapped record's expiry, stored after its header.
+  std::uint64_t mapped_expiry() const noexcept {
+    std::uint64_t expires_at_ms;
+    std::memcpy(&expires_at_ms, this + 1, sizeof expires_at_ms);
+    return expires_at_ms;
+  }
   const fbs::Record* table() const noexcept { return flatbuffers::GetRoot<fbs::Record>(fields_.mapped.bytes); }
 
   RefCount refs_;
-  std::uint32_t size_ = 0;  // the value's size; for a mapped record, the flatbuffer's size | kMappedBit
+  std::uint32_t size_ = 0;  // the value's size; | kMappedBit for a mapped record
   union Fields {
     struct Own {  // a record in memory; the value bytes follow the header
       std::uint64_t expires_at_ms;

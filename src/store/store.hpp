@@ -72,6 +72,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
@@ -416,13 +417,19 @@ class Store {
     // dropped), and takes over `record`'s reference on kOk. kOutOfOrder when `key` is not greater than
     // the previous key put; the store is unchanged and the caller keeps the record then, and on
     // kOutOfMemory.
+    // Reads nothing of a mapped record (whose page then stays untouched until the key is read).
     Appended append(std::string_view key, Record* record) {
-      return append(key, record, record->value().size(), record->expires_at_ms());
-    }
-    // The same, given the record's value size and expiry, so that inserting reads nothing of a mapped
-    // record (whose page then stays untouched until the key is read).
-    Appended append(std::string_view key, Record* record, std::size_t value_size, std::uint64_t expires_at_ms) {
       if (previous_ != nullptr && key <= previous_->key()) return Appended::kOutOfOrder;
+      const IndexHash hash = IndexHash::of(key);
+      // A key the store already holds (a log replayed over a snapshot rewrites many) is found by the
+      // index with one probe, where the walk visits nodes at every level; the node then becomes the
+      // finger at its levels, and the fingers above stay before it, so the argument above holds. The
+      // probe is a waste for a new key, so it is tried only while at least one append in eight of the
+      // last 64 met a key already there (both paths record it); and never past the store's last node
+      // (last_[0] is the previous key's node, or the head), where no key can be.
+      if (std::popcount(recent_found_) >= 8 && last_[0]->next_node(0) != nullptr) {
+        if (Node* node = store_.index_.find(key, hash); node != nullptr) return replace(node, record);
+      }
       Node* succs[kMaxHeight];
       bool advanced = false;
       Node* reached = nullptr;
@@ -438,40 +445,48 @@ class Store {
         succs[level] = next;
         reached = pred;
       }
-      Node* node = succs[0];
-      if (node != nullptr && node->key() == key) {
-        Record* old = node->record.load(std::memory_order_relaxed);
-        node->record.store(record, std::memory_order_relaxed);
-        store_.account_replace(*old, *record);
-        Record::unref(old);
-      } else {
-        node = Node::create(key, record, random_height());
-        if (node == nullptr) return Appended::kOutOfMemory;
-        if (!store_.index_.insert_unshared(node, IndexHash::of(key))) {
-          Node::destroy(node);
-          return Appended::kOutOfMemory;
-        }
-        for (int level = 0; level < node->height; ++level) {
-          node->next(level).store(word_of(succs[level]), std::memory_order_relaxed);
-          last_[level]->next(level).store(word_of(node), std::memory_order_relaxed);
-        }
-        node->owners.store(1, std::memory_order_relaxed);  // I4: no inserter left to release it
-        if (node->height > store_.max_height_.load(std::memory_order_relaxed)) {
-          store_.max_height_.store(node->height, std::memory_order_relaxed);
-        }
-        store_.counters_.add(kKeys);
-        store_.counters_.add(kBytes, key.size() + value_size);
-        store_.note_ttl(expires_at_ms);
+      if (succs[0] != nullptr && succs[0]->key() == key) return replace(succs[0], record);
+      Node* node = Node::create(key, record, random_height());
+      if (node == nullptr) return Appended::kOutOfMemory;
+      if (!store_.index_.insert_unshared(node, hash)) {
+        Node::destroy(node);
+        return Appended::kOutOfMemory;
       }
-      for (int level = 0; level < node->height; ++level) last_[level] = node;
-      previous_ = node;
+      for (int level = 0; level < node->height; ++level) {
+        node->next(level).store(word_of(succs[level]), std::memory_order_relaxed);
+        last_[level]->next(level).store(word_of(node), std::memory_order_relaxed);
+      }
+      node->owners.store(1, std::memory_order_relaxed);  // I4: no inserter left to release it
+      if (node->height > store_.max_height_.load(std::memory_order_relaxed)) {
+        store_.max_height_.store(node->height, std::memory_order_relaxed);
+      }
+      store_.counters_.add(kKeys);
+      store_.counters_.add(kBytes, key.size() + record->value_size());
+      store_.note_ttl(*record);
+      advance_to(node, /*found=*/false);
       return Appended::kOk;
     }
 
    private:
+    Appended replace(Node* node, Record* record) {
+      Record* old = node->record.load(std::memory_order_relaxed);
+      node->record.store(record, std::memory_order_relaxed);
+      store_.account_replace(*old, *record);
+      Record::unref(old);
+      advance_to(node, /*found=*/true);
+      return Appended::kOk;
+    }
+    // `node` holds the key just put: the finger at its levels, and the order check's previous key.
+    void advance_to(Node* node, bool found) {
+      for (int level = 0; level < node->height; ++level) last_[level] = node;
+      previous_ = node;
+      recent_found_ = (recent_found_ << 1) | (found ? 1 : 0);
+    }
+
     Store& store_;
     Node* last_[kMaxHeight];
     Node* previous_ = nullptr;  // the node of the last key put
+    std::uint64_t recent_found_ = 0;  // bit i: the append i appends ago met a key already there
   };
 
   // Removes every key, in slices of kSliceNodes nodes (one short critical section each, so readers and
@@ -813,7 +828,7 @@ class Store {
       return false;
     }
     counters_.subtract(kKeys);
-    counters_.subtract(kBytes, node->key_size + record->value().size());
+    counters_.subtract(kBytes, node->key_size + record->value_size());
     if (expired_removal) counters_.add(kExpired);
     retired.add(record, &Record::unref_opaque);
     mark_tower(node);
@@ -846,8 +861,8 @@ class Store {
   }
 
   void account_replace(const Record& old_record, const Record& new_record) {
-    counters_.add(kBytes, new_record.value().size());
-    counters_.subtract(kBytes, old_record.value().size());
+    counters_.add(kBytes, new_record.value_size());
+    counters_.subtract(kBytes, old_record.value_size());
     if (expired(old_record)) counters_.add(kExpired);
     note_ttl(new_record);
   }
@@ -912,7 +927,7 @@ class Store {
         continue;
       }
       counters_.add(kKeys);
-      counters_.add(kBytes, key.size() + record->value().size());
+      counters_.add(kBytes, key.size() + record->value_size());
       note_ttl(*record);
       build_tower(fresh, key, preds, succs);
       shard.insert(fresh);
