@@ -35,8 +35,9 @@
 //     that meets an expired record of such a stripe waits for that write too (K4): microseconds, or
 //     one fdatasync for a write that syncs.
 //
-// Waiting spins briefly, then uses C++20 atomic wait/notify (a futex on Linux): lock holders may wait for
-// an fdatasync.
+// Waiting spins briefly, then sleeps on the stripe's word as a futex (lock holders may wait for an
+// fdatasync), having set kSleepers in it first; an unlock that ends a wait makes the wake-up system call
+// only when kSleepers is set, so an uncontended unlock makes none.
 #pragma once
 
 #include <algorithm>
@@ -50,6 +51,7 @@
 
 #include "store/deciding_writers.hpp"
 #include "util/cpu_relax.hpp"
+#include "util/futex.hpp"
 #include "util/hash.hpp"
 #include "util/spin_mutex.hpp"
 #include "util/stress_sizes.hpp"
@@ -165,7 +167,7 @@ class KeyLocks final : public DecidingWriters {
     std::uint32_t seen = word.load(std::memory_order_acquire);
     if ((seen & kWriter) == 0) return false;
     do {
-      wait_while(word, seen, std::memory_order_acquire);
+      wait_while(word, seen);
       seen = word.load(std::memory_order_acquire);  // acquire: the holder's writes are visible after
     } while ((seen & kWriter) != 0);
     return true;
@@ -180,20 +182,33 @@ class KeyLocks final : public DecidingWriters {
   };
   static inline thread_local Held held_;
 
-  // A stripe word: kWriter when an exclusive locker holds or waits for it, plus one per shared holder.
+  // A stripe word: kWriter when an exclusive locker holds or waits for it, kSleepers when a thread may
+  // sleep on the word (set before sleeping; cleared by the exclusive unlock, which wakes everyone), plus
+  // one per shared holder (kReaders). The wake-ups: every wait is either for kWriter to clear (shared
+  // lockers, exclusive lockers behind another, K4 readers), which only unlock_exclusive() does, or for
+  // the shared holders to leave (a claimed exclusive locker), which the last unlock_shared() ends; each
+  // wakes all sleepers if kSleepers is set. A sleeper sleeps only while the word still holds the value
+  // it saw with kSleepers in it, so an unlock that changed the word first, without seeing the bit, left
+  // it nothing to wait for.
   static constexpr std::uint32_t kWriter = std::uint32_t{1} << 31;
+  static constexpr std::uint32_t kSleepers = std::uint32_t{1} << 30;
+  static constexpr std::uint32_t kReaders = kSleepers - 1;
   struct alignas(64) Stripe {
     std::atomic<std::uint32_t> word{0};
   };
 
-  // Waits until `word` no longer holds `seen`: spins first (a holder's write takes microseconds, less
-  // than a futex sleep and wake-up), then sleeps on the futex.
-  static void wait_while(const std::atomic<std::uint32_t>& word, std::uint32_t seen, std::memory_order order) noexcept {
+  // Waits until `word` may no longer hold `seen` (callers re-read it): spins first (a holder's write
+  // takes microseconds, less than a futex sleep and wake-up), then sets kSleepers and sleeps.
+  static void wait_while(std::atomic<std::uint32_t>& word, std::uint32_t seen) noexcept {
     for (int spin = 0; spin < SpinMutex::kSpins; ++spin) {
-      if (word.load(order) != seen) return;
+      if (word.load(std::memory_order_relaxed) != seen) return;
       cpu_relax();
     }
-    word.wait(seen, order);
+    if ((seen & kSleepers) == 0) {
+      if (!word.compare_exchange_strong(seen, seen | kSleepers, std::memory_order_relaxed)) return;  // changed
+      seen |= kSleepers;
+    }
+    futex_wait(word, seen);
   }
 
   void lock_shared(std::size_t stripe) noexcept {
@@ -205,14 +220,14 @@ class KeyLocks final : public DecidingWriters {
         if (word.compare_exchange_weak(seen, seen + 1, std::memory_order_acquire, std::memory_order_relaxed)) return;
         continue;
       }
-      wait_while(word, seen, std::memory_order_relaxed);  // K3: wait while a writer holds or waits
+      wait_while(word, seen);  // K3: wait while a writer holds or waits
     }
   }
   void unlock_shared(std::size_t stripe) noexcept {
     std::atomic<std::uint32_t>& word = stripes_[stripe].word;
     // release: this write's effects precede an exclusive locker's decision.
     const std::uint32_t after = word.fetch_sub(1, std::memory_order_release) - 1;
-    if (after == kWriter) word.notify_all();  // the last reader out wakes the waiting writer
+    if (after == (kWriter | kSleepers)) futex_wake_all(word);  // the last reader out wakes the writer
   }
   void lock_exclusive(std::size_t stripe) noexcept {
     std::atomic<std::uint32_t>& word = stripes_[stripe].word;
@@ -225,18 +240,17 @@ class KeyLocks final : public DecidingWriters {
         }
         continue;
       }
-      wait_while(word, seen, std::memory_order_relaxed);
+      wait_while(word, seen);
     }
-    for (std::uint32_t seen = word.load(std::memory_order_acquire); seen != kWriter;
+    for (std::uint32_t seen = word.load(std::memory_order_acquire); (seen & kReaders) != 0;
          seen = word.load(std::memory_order_acquire)) {
-      wait_while(word, seen, std::memory_order_acquire);
+      wait_while(word, seen);
     }
     std::atomic_thread_fence(std::memory_order_seq_cst);  // K4: the holder's clock readings follow its claim
   }
   void unlock_exclusive(std::size_t stripe) noexcept {
     std::atomic<std::uint32_t>& word = stripes_[stripe].word;
-    word.fetch_and(~kWriter, std::memory_order_release);
-    word.notify_all();
+    if ((word.fetch_and(~(kWriter | kSleepers), std::memory_order_release) & kSleepers) != 0) futex_wake_all(word);
   }
 
   std::unique_ptr<Stripe[]> stripes_;

@@ -3,8 +3,8 @@
 // before it sleeps, so two threads taking turns do not pay a futex sleep and wake-up each time, as
 // with std::mutex; a holder that was preempted still costs its waiters only the spin, then a sleep.
 //
-// States (a futex word through C++20 atomic wait/notify): 0 free, 1 held, 2 held with sleepers. A
-// thread that ever slept takes the lock as 2, so that its unlock wakes the next sleeper.
+// States (a futex word, util/futex.hpp): 0 free, 1 held, 2 held with sleepers. A thread that ever slept
+// takes the lock as 2, so that its unlock wakes the next sleeper.
 // Meets Lockable (std::lock_guard, std::unique_lock with try_to_lock). Not recursive.
 #pragma once
 
@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "util/cpu_relax.hpp"
+#include "util/futex.hpp"
 
 namespace mantis::detail {
 
@@ -30,14 +31,14 @@ class SpinMutex {
       cpu_relax();
     }
     // Sleep until free, taking it as "held with sleepers": others may still be waiting.
-    while (state_.exchange(2, std::memory_order_acquire) != 0) state_.wait(2, std::memory_order_relaxed);
+    while (state_.exchange(2, std::memory_order_acquire) != 0) futex_wait(state_, 2);
   }
   bool try_lock() noexcept {
     std::uint32_t expected = 0;
     return state_.compare_exchange_strong(expected, 1, std::memory_order_acquire, std::memory_order_relaxed);
   }
   void unlock() noexcept {
-    if (state_.exchange(0, std::memory_order_release) == 2) state_.notify_one();
+    if (state_.exchange(0, std::memory_order_release) == 2) futex_wake(state_, 1);
   }
 
  private:
