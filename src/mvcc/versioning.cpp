@@ -81,23 +81,34 @@ void Versioning::publish_bounds() noexcept {
 Versioning::Claim::Claim(Versioning& versioning) noexcept : slot_(versioning.hold_free_slot()) {}
 
 std::atomic<std::uint64_t>& Versioning::hold_free_slot() noexcept {
-  // Each thread starts at a slot of its own, so that up to kClaimSlots threads never contend.
-  static std::atomic<std::size_t> threads{0};
-  static thread_local const std::size_t home = threads.fetch_add(1, std::memory_order_relaxed);
+  // Each thread starts at the slot it held last (a new one at the first free slot), so that up to
+  // kClaimSlots threads keep to slots of their own and never contend, packed at the front, where V2's
+  // wait reads few of them.
+  static thread_local std::size_t home = 0;
   for (std::size_t probe = 0;; ++probe) {
-    std::atomic<std::uint64_t>& slot = claims_[(home + probe) % kClaimSlots].value;
-    std::uint64_t free = 0;
-    // seq_cst: the claim precedes the numbers its holder takes next (V2).
-    if (slot.load(std::memory_order_relaxed) == 0 &&
-        slot.compare_exchange_strong(free, kClaiming, std::memory_order_seq_cst)) {
-      return slot;
+    const std::size_t index = (home + probe) % kClaimSlots;
+    std::atomic<std::uint64_t>& slot = claims_[index].value;
+    if (slot.load(std::memory_order_relaxed) == 0) {
+      // V2's wait reads only the slots below slots_used_: raise it past this one first (seq_cst, as
+      // the claim: both precede the numbers the holder takes next).
+      std::size_t used = slots_used_.load(std::memory_order_seq_cst);
+      while (used <= index && !slots_used_.compare_exchange_weak(used, index + 1, std::memory_order_seq_cst)) {
+      }
+      std::uint64_t free = 0;
+      if (slot.compare_exchange_strong(free, kClaiming, std::memory_order_seq_cst)) {
+        home = index;
+        return slot;
+      }
     }
     if (probe % kClaimSlots == kClaimSlots - 1) std::this_thread::yield();  // every slot is held
   }
 }
 
 void Versioning::wait_applied_below(std::uint64_t bound) const noexcept {
-  for (std::size_t i = 0; i < kClaimSlots; ++i) {
+  // A write numbered below `bound` raised slots_used_ past its slot before it took its number, so a
+  // load of slots_used_ after the caller's load of the counter covers its slot.
+  const std::size_t used = slots_used_.load(std::memory_order_seq_cst);
+  for (std::size_t i = 0; i < used; ++i) {
     for (int spins = 0;; ++spins) {
       const std::uint64_t claim = claims_[i].value.load(std::memory_order_seq_cst);
       if (claim == 0 || (claim != kClaiming && claim >= bound)) break;

@@ -17,8 +17,9 @@
 //     version covers had claimed before the counter moved past it (the claim precedes the fetch_add in
 //     the single total order), so the wait sees its claim, and returns only once that write is
 //     applied. A batch or transaction takes its numbers in one fetch_add, so a snapshot sees all of it
-//     or none of it. The wait reads kClaimSlots words whatever the engine holds: a snapshot costs the
-//     same at any size and load.
+//     or none of it. The wait reads the slots below slots_used_ (which a claim raises past its slot
+//     before it says kClaiming, seq_cst, and the snapshot loads after the counter), at most
+//     kClaimSlots words whatever the engine holds: a snapshot costs the same at any size and load.
 // V3. In the mode, before a write changes a key's state in the store, it adds the state it ends to the
 //     History with its sequence number as `until`. A read at a snapshot reads the store first, then the
 //     history: if a write after the snapshot changed the key before the store read, its entry was added
@@ -172,13 +173,14 @@ class Versioning {
   };
 
   // Three cache lines, written by different parties: the counter by every write; the mode, the claim
-  // slots' and the history's addresses (read by every write) almost never; the snapshots' bounds by
-  // snapshots as they begin and end.
+  // slots' and the history's addresses (read by every write) and slots_used_ almost never; the
+  // snapshots' bounds by snapshots as they begin and end.
   Store& store_;
   const Clock& clock_;
   alignas(64) std::atomic<std::uint64_t> next_{1};
   alignas(64) std::atomic<bool> versioned_{false};
   std::unique_ptr<ClaimSlot[]> claims_;
+  std::atomic<std::size_t> slots_used_{0};  // one past the highest claim slot ever held: V2's wait reads those
   History history_;  // refers to floor_, below
   // The oldest live snapshot's version, or ~0 when none: entries with until <= it are not needed (V5).
   // Read by history_ (History::add), under its shard's mutex.
