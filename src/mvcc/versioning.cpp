@@ -14,8 +14,11 @@ std::optional<Versioning::Held> Versioning::acquire() {
     const std::lock_guard<SpinMutex> lock(mutex_);
     if (!turn_on()) return std::nullopt;
     // V5 and V6: lower the floor and raise the newest before the version is read.
-    const std::uint64_t lower = std::min(floor_.load(std::memory_order_relaxed), last());
-    floor_.store(lower, std::memory_order_seq_cst);
+    // (Stored only when it changes, here and in publish_bounds(): every write of the bounds is under
+    // mutex_, so an unchanged value was stored earlier still; each store costs every History::add a
+    // cache miss.)
+    const std::uint64_t floor = floor_.load(std::memory_order_relaxed);
+    if (const std::uint64_t lower = std::min(floor, last()); lower != floor) floor_.store(lower, std::memory_order_seq_cst);
     newest_.store(~std::uint64_t{0}, std::memory_order_seq_cst);
     held.version = last();
     try {
@@ -73,8 +76,10 @@ Versioning::ModeHold::~ModeHold() {
 }
 
 void Versioning::publish_bounds() noexcept {
-  floor_.store(live_.empty() ? ~std::uint64_t{0} : live_.front(), std::memory_order_seq_cst);
-  newest_.store(live_.empty() ? 0 : live_.back(), std::memory_order_seq_cst);
+  const std::uint64_t floor = live_.empty() ? ~std::uint64_t{0} : live_.front();
+  const std::uint64_t newest = live_.empty() ? 0 : live_.back();
+  if (floor_.load(std::memory_order_relaxed) != floor) floor_.store(floor, std::memory_order_seq_cst);
+  if (newest_.load(std::memory_order_relaxed) != newest) newest_.store(newest, std::memory_order_seq_cst);
   live_count_.store(live_.size(), std::memory_order_relaxed);
 }
 

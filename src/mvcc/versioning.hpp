@@ -172,9 +172,9 @@ class Versioning {
     std::atomic<std::uint64_t> value{0};  // 0 when free, kClaiming, or the holder's first number
   };
 
-  // Three cache lines, written by different parties: the counter by every write; the mode, the claim
-  // slots' and the history's addresses (read by every write) and slots_used_ almost never; the
-  // snapshots' bounds by snapshots as they begin and end.
+  // Four cache lines, written by different parties: the counter by every write; the mode, the claim
+  // slots' and the history's addresses (read by every write) and slots_used_ almost never; the oldest
+  // live version when it changes; the other bounds by snapshots as they begin and end.
   Store& store_;
   const Clock& clock_;
   alignas(64) std::atomic<std::uint64_t> next_{1};
@@ -185,7 +185,7 @@ class Versioning {
   // The oldest live snapshot's version, or ~0 when none: entries with until <= it are not needed (V5).
   // Read by history_ (History::add), under its shard's mutex.
   alignas(64) std::atomic<std::uint64_t> floor_{~std::uint64_t{0}};
-  std::atomic<std::uint64_t> newest_{0};
+  alignas(64) std::atomic<std::uint64_t> newest_{0};
   std::atomic<std::size_t> live_count_{0};
   std::atomic<std::uint64_t> idle_since_ms_{0};  // when the last snapshot (or ModeHold) ended
   SpinMutex mutex_;                              // live_, mode transitions
