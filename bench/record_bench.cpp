@@ -41,5 +41,20 @@ void BM_RecordReadValue(benchmark::State& state) {
 }
 BENCHMARK(BM_RecordReadValue)->Arg(100)->ThreadRange(1, 2)->UseRealTime();
 
+// The flatbuffer a durable write logs and a checkpoint writes, per record.
+void BM_RecordEncode(benchmark::State& state) {
+  const std::string value(static_cast<std::size_t>(state.range(0)), 'v');
+  detail::Record* record = detail::Record::create(value, 1'700'000'000'000, 7);
+  if (record == nullptr) {
+    state.SkipWithError("out of memory");
+    return;
+  }
+  std::string scratch;
+  for (auto _ : state) benchmark::DoNotOptimize(record->encoded(&scratch).data());
+  detail::Record::unref(record);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RecordEncode)->Arg(100)->Arg(8192);
+
 }  // namespace
 }  // namespace mantis::bench

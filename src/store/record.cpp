@@ -1,5 +1,6 @@
 #include "store/record.hpp"
 
+#include <bit>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -11,19 +12,8 @@
 namespace mantis::detail {
 namespace {
 
-// Lets the flatbuffers builder grow its buffer through mantis's allocator.
-class BuilderAllocator final : public flatbuffers::Allocator {
- public:
-  std::uint8_t* allocate(std::size_t size) override {
-    void* p = detail::allocate(size);
-    if (p == nullptr) throw std::bad_alloc();
-    return static_cast<std::uint8_t*>(p);
-  }
-  void deallocate(std::uint8_t* p, std::size_t) override { detail::deallocate(p); }
-};
-
-// Builders (and copies) larger than this are released after use instead of being kept by the thread.
-constexpr std::size_t kKeptBuilderBytes = 256u << 10;
+// Aligned copies larger than this are released after use instead of being kept by the thread.
+constexpr std::size_t kKeptCopyBytes = 256u << 10;
 
 }  // namespace
 
@@ -56,7 +46,7 @@ Record* Record::from_encoded(std::string_view encoded) noexcept {
                                      ? std::string_view()
                                      : std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size());
   Record* record = create(value, table->expires_at_ms(), table->seq());
-  if (aligned.capacity() * sizeof(std::uint64_t) > kKeptBuilderBytes) aligned = {};  // as for builders
+  if (aligned.capacity() * sizeof(std::uint64_t) > kKeptCopyBytes) aligned = {};
   return record;
 }
 
@@ -73,23 +63,53 @@ Record* Record::mapped(std::string_view encoded, std::size_t value_size, std::ui
   return record;
 }
 
+// The flatbuffer of record.fbs, laid out by hand: exactly the bytes flatbuffers::FlatBufferBuilder
+// makes of it (record_test compares them, for every shape and many sizes), in a tenth of its time
+// (bench/record_bench BM_RecordEncode: 113 -> 9 ns for a 100-byte value). The builder leaves out
+// scalar fields equal to their default (0) and trims the vtable after the last present one, so there
+// are four shapes, by which of expires_at_ms and seq are set:
+//   offset 0        u32  the table's offset (`table`: 12 with no scalar field, else 16)
+//   4 .. vtable     zeros
+//   vtable          u16  vtable bytes (4 + 2 per field entry), u16 table bytes, u16 4 (value), then
+//                   u16 8 (expires_at_ms, when it or seq is set; 0 when only seq is), u16 seq's offset
+//                   (when seq is set: 16 after expires_at_ms, else 8)
+//   table           s32  table - vtable, u32 from here to the value's length, u64 expires_at_ms and
+//                   u64 seq (those set), 4 zero bytes when any scalar is set
+//   length          u32  the value's size; then the value, 8-byte aligned, zero-padded to 8 bytes.
 std::string_view Record::encoded(std::string* scratch) const {
-  static BuilderAllocator builder_allocator;
-  thread_local flatbuffers::FlatBufferBuilder builder(1024, &builder_allocator);
-  try {
-    builder.Clear();
-    const std::string_view bytes = value();
-    // 8-byte alignment of the value bytes, so values that are flatbuffers themselves read aligned where
-    // the encoding is mapped (snapshots).
-    builder.ForceVectorAlignment(bytes.size(), 1, 8);
-    const auto vector = builder.CreateVector(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
-    builder.Finish(fbs::CreateRecord(builder, vector, expires_at_ms(), seq()));
-    scratch->assign(reinterpret_cast<const char*>(builder.GetBufferPointer()), builder.GetSize());
-  } catch (const std::bad_alloc&) {
-    builder.Reset();
-    throw;
+  static_assert(std::endian::native == std::endian::little, "flatbuffers are little-endian");
+  const std::string_view bytes = value();
+  const std::uint64_t expires = expires_at_ms();
+  const std::uint64_t sequence = seq();
+  const std::size_t scalars = (expires != 0 ? 1 : 0) + (sequence != 0 ? 1 : 0);
+  const std::size_t entries = sequence != 0 ? 3 : (expires != 0 ? 2 : 1);
+  const std::uint16_t vtable_bytes = static_cast<std::uint16_t>(4 + 2 * entries);
+  const std::uint16_t table_bytes = static_cast<std::uint16_t>(8 + 8 * scalars + (scalars != 0 ? 4 : 0));
+  const std::size_t table = scalars == 0 ? 12 : 16;
+  const std::size_t vtable = table - vtable_bytes;
+  const std::size_t length = table + table_bytes;
+  const std::size_t size = length + 4 + (bytes.size() + 7) / 8 * 8;
+  scratch->assign(size, '\0');
+  char* out = scratch->data();
+  auto put16 = [out](std::size_t at, std::uint16_t v) { std::memcpy(out + at, &v, sizeof v); };
+  auto put32 = [out](std::size_t at, std::uint32_t v) { std::memcpy(out + at, &v, sizeof v); };
+  auto put64 = [out](std::size_t at, std::uint64_t v) { std::memcpy(out + at, &v, sizeof v); };
+  put32(0, static_cast<std::uint32_t>(table));
+  put16(vtable, vtable_bytes);
+  put16(vtable + 2, table_bytes);
+  put16(vtable + 4, 4);
+  if (entries >= 2) put16(vtable + 6, expires != 0 ? 8 : 0);
+  if (entries == 3) put16(vtable + 8, expires != 0 ? 16 : 8);
+  put32(table, static_cast<std::uint32_t>(table - vtable));
+  put32(table + 4, static_cast<std::uint32_t>(length - (table + 4)));
+  std::size_t scalar = table + 8;
+  if (expires != 0) {
+    put64(scalar, expires);
+    scalar += 8;
   }
-  if (builder.GetSize() > kKeptBuilderBytes) builder.Reset();
+  if (sequence != 0) put64(scalar, sequence);
+  put32(length, static_cast<std::uint32_t>(bytes.size()));
+  if (!bytes.empty()) std::memcpy(out + length + 4, bytes.data(), bytes.size());
   return *scratch;
 }
 
