@@ -345,7 +345,7 @@ Status Applier::write_snapshot(SnapshotWriter& writer) {
   // The store's entries in key order, one batch per critical section, while writes go on.
   ScanBatch batch;
   std::string from;
-  std::string encoding;  // a record's flatbuffer, made here unless the record is mapped
+  std::string encoding;  // a record's flatbuffer (Record::encoded())
   bool inclusive = true;
   Status s;
   do {
