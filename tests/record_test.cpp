@@ -47,6 +47,13 @@ TEST_CASE("the encoded bytes are a verifiable flatbuffers Record", "[record]") {
 // of record.fbs (the value 8-byte aligned, as encoded() promises for values that are flatbuffers).
 TEST_CASE("encoded() makes exactly the flatbuffers builder's bytes, for every shape and size", "[record]") {
   flatbuffers::FlatBufferBuilder builder;
+  auto built = [&builder](const std::string& value, std::uint64_t expires, std::uint64_t seq) {
+    builder.Clear();
+    builder.ForceVectorAlignment(value.size(), 1, 8);
+    const auto vector = builder.CreateVector(reinterpret_cast<const std::uint8_t*>(value.data()), value.size());
+    builder.Finish(mantis::fbs::CreateRecord(builder, vector, expires, seq));
+    return std::string_view(reinterpret_cast<const char*>(builder.GetBufferPointer()), builder.GetSize());
+  };
   std::string scratch = "left over from an earlier, longer encoding: replaced, not appended to";
   std::uint64_t state = 0x9e3779b97f4a7c15;
   auto next = [&state] { return state = state * 6364136223846793005u + 1442695040888963407u; };
@@ -56,24 +63,13 @@ TEST_CASE("encoded() makes exactly the flatbuffers builder's bytes, for every sh
     for (char& c : value) c = static_cast<char>(next());
     for (const std::uint64_t expires : scalars) {
       for (const std::uint64_t seq : scalars) {
-        builder.Clear();
-        builder.ForceVectorAlignment(value.size(), 1, 8);
-        const auto vector = builder.CreateVector(reinterpret_cast<const std::uint8_t*>(value.data()), value.size());
-        builder.Finish(mantis::fbs::CreateRecord(builder, vector, expires, seq));
-        const std::string_view expected(reinterpret_cast<const char*>(builder.GetBufferPointer()), builder.GetSize());
-        auto r = make(value, expires, seq);
         INFO("value of " << size << " bytes, expires_at_ms " << expires << ", seq " << seq);
-        REQUIRE(r->encoded(&scratch) == expected);
+        REQUIRE(make(value, expires, seq)->encoded(&scratch) == built(value, expires, seq));
       }
     }
   }
   const std::string big(70000, 'b');
-  builder.Clear();
-  builder.ForceVectorAlignment(big.size(), 1, 8);
-  const auto vector = builder.CreateVector(reinterpret_cast<const std::uint8_t*>(big.data()), big.size());
-  builder.Finish(mantis::fbs::CreateRecord(builder, vector, 5, 6));
-  CHECK(make(big, 5, 6)->encoded(&scratch) ==
-        std::string_view(reinterpret_cast<const char*>(builder.GetBufferPointer()), builder.GetSize()));
+  CHECK(make(big, 5, 6)->encoded(&scratch) == built(big, 5, 6));
 }
 
 TEST_CASE("empty and large values encode", "[record]") {
